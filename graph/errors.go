@@ -1,0 +1,56 @@
+package graph
+
+import (
+	"fmt"
+
+	"github.com/pkg/errors"
+)
+
+// Sentinel errors of this package; test for them with errors.Is.
+var (
+	// ErrDuplicate is returned when a name is registered twice.
+	ErrDuplicate = errors.New("graph: duplicate name")
+	// ErrNotFound is returned when a parameter name is unknown.
+	ErrNotFound = errors.New("graph: no such parameter")
+	// ErrDtype is returned for a dtype other than float32 or float64, or
+	// for a tensor whose dtype differs from its Params'.
+	ErrDtype = errors.New("graph: unsupported dtype")
+	// ErrMachine is returned when Gorgonia fails to compile or run a graph.
+	ErrMachine = errors.New("graph: machine failed")
+)
+
+// ShapeError reports a tensor whose shape is not the one required.
+type ShapeError struct {
+	Name string // what was checked: a parameter or input name
+	Want []int
+	Got  []int
+}
+
+// Error implements error.
+func (e *ShapeError) Error() string {
+	return fmt.Sprintf("graph: %s: shape %v, want %v", e.Name, e.Got, e.Want)
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func checkDims(name string, dims []int) error {
+	if len(dims) == 0 {
+		return errors.Errorf("graph: %s: no dimensions", name)
+	}
+	for _, d := range dims {
+		if d <= 0 {
+			return errors.Errorf("graph: %s: dimension %d in %v must be positive", name, d, dims)
+		}
+	}
+	return nil
+}

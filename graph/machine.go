@@ -1,0 +1,139 @@
+package graph
+
+import (
+	"container/list"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+)
+
+// NewMachine compiles g into a Gorgonia TapeMachine. Gorgonia panics on a
+// graph it cannot compile; NewMachine recovers and returns ErrMachine with
+// the panic's message instead.
+func NewMachine(g *Graph, opts ...gorgonia.VMOpt) (m gorgonia.VM, err error) {
+	if g == nil {
+		return nil, errors.New("graph: nil graph")
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			m = nil
+			err = errors.Wrapf(ErrMachine, "compiling: %v", r)
+		}
+	}()
+	return gorgonia.NewTapeMachine(g.eg, opts...), nil
+}
+
+// Run executes one pass of m and adds context to Gorgonia's errors, which
+// read "PC n. Failed to execute instruction …". A panic inside the machine
+// is recovered and returned as ErrMachine.
+func Run(m gorgonia.VM) (err error) {
+	if m == nil {
+		return errors.New("graph: nil machine")
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.Wrapf(ErrMachine, "running: %v", r)
+		}
+	}()
+	if err := m.RunAll(); err != nil {
+		return errors.Wrapf(ErrMachine, "running: %v", err)
+	}
+	return nil
+}
+
+// Cache keeps at most Max values (compiled machines, typically) keyed by
+// shape, evicting the least recently used. An evicted value that implements
+// io.Closer is closed. Cache is safe for concurrent use; Build functions for
+// one key are not run twice at once.
+type Cache[K comparable, V any] struct {
+	max   int
+	mu    sync.Mutex
+	order *list.List // front = most recent; elements hold K
+	items map[K]*cacheItem[V]
+	stats CacheStats
+}
+
+type cacheItem[V any] struct {
+	v  V
+	el *list.Element
+}
+
+// CacheStats counts cache traffic.
+type CacheStats struct {
+	Hits, Misses, Evictions int
+}
+
+// NewCache returns a cache of at most max entries (max ≥ 1).
+func NewCache[K comparable, V any](max int) (*Cache[K, V], error) {
+	if max < 1 {
+		return nil, errors.Errorf("graph: cache size %d must be at least 1", max)
+	}
+	return &Cache[K, V]{max: max, order: list.New(), items: map[K]*cacheItem[V]{}}, nil
+}
+
+// Get returns the value for key, building it with build on a miss. A
+// failed build is not cached.
+func (c *Cache[K, V]) Get(key K, build func() (V, error)) (V, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if it, ok := c.items[key]; ok {
+		c.order.MoveToFront(it.el)
+		c.stats.Hits++
+		return it.v, nil
+	}
+	c.stats.Misses++
+	v, err := build()
+	if err != nil {
+		var zero V
+		return zero, errors.Wrapf(err, "building cache entry %v", fmt.Sprint(key))
+	}
+	it := &cacheItem[V]{v: v}
+	it.el = c.order.PushFront(key)
+	c.items[key] = it
+	for c.order.Len() > c.max {
+		last := c.order.Back()
+		k := last.Value.(K)
+		old := c.items[k]
+		c.order.Remove(last)
+		delete(c.items, k)
+		c.stats.Evictions++
+		if cl, ok := any(old.v).(io.Closer); ok {
+			_ = cl.Close()
+		}
+	}
+	return v, nil
+}
+
+// Len returns the number of cached values.
+func (c *Cache[K, V]) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.items)
+}
+
+// Stats returns the hit, miss and eviction counts so far.
+func (c *Cache[K, V]) Stats() CacheStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats
+}
+
+// Close empties the cache, closing every value that implements io.Closer.
+func (c *Cache[K, V]) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var first error
+	for k, it := range c.items {
+		if cl, ok := any(it.v).(io.Closer); ok {
+			if err := cl.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
+		delete(c.items, k)
+	}
+	c.order.Init()
+	return first
+}

@@ -1,0 +1,310 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Cols returns the columns [start, end) of the matrix x, as a new node of
+// shape [rows, end−start]. Unlike gorgonia.Slice, whose hash keeps only the
+// low byte of the bounds (so x[:, 0:256] and x[:, 256:512] are merged into
+// one node), its hash holds the full bounds.
+func Cols(x *gorgonia.Node, start, end int) (*gorgonia.Node, error) {
+	if x == nil {
+		return nil, errors.New("graph: Cols of nil node")
+	}
+	s := x.Shape()
+	if len(s) != 2 {
+		return nil, errors.Errorf("graph: Cols needs a matrix, %s has shape %v", x.Name(), s)
+	}
+	if start < 0 || end > s[1] || start >= end {
+		return nil, errors.Errorf("graph: Cols [%d, %d) out of range for %s of shape %v", start, end, x.Name(), s)
+	}
+	n, err := gorgonia.ApplyOp(colsOp{start: start, end: end, n: s[1]}, x)
+	return n, errors.Wrap(err, "graph: Cols")
+}
+
+// Sigmoid returns the element-wise logistic function 1/(1+e^−x), computed
+// without overflow at every x and never rounded to exactly 0 or 1 before the
+// dtype requires it (Gorgonia's own returns 1 for every x > 19 in float64,
+// an error of 5.6e-9).
+func Sigmoid(x *gorgonia.Node) (*gorgonia.Node, error) {
+	if x == nil {
+		return nil, errors.New("graph: Sigmoid of nil node")
+	}
+	n, err := gorgonia.ApplyOp(sigmoidOp{}, x)
+	return n, errors.Wrap(err, "graph: Sigmoid")
+}
+
+// sigmoid64 is the logistic function, stable for every x.
+func sigmoid64(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// opBase holds what every op here has in common.
+type opBase struct{}
+
+func (opBase) ReturnsPtr() bool     { return false }
+func (opBase) CallsExtern() bool    { return false }
+func (opBase) OverwritesInput() int { return -1 }
+
+func hashOf(w interface{ WriteHash(hash.Hash) }) uint32 {
+	h := fnv.New32a()
+	w.WriteHash(h)
+	return h.Sum32()
+}
+
+// colsOp: [rows, n] → [rows, end−start].
+type colsOp struct {
+	opBase
+	start, end, n int
+}
+
+func (op colsOp) Arity() int { return 1 }
+func (op colsOp) Type() hm.Type {
+	t := gorgonia.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
+	return hm.NewFnType(t, t)
+}
+func (op colsOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok || len(s) != 2 || s[1] != op.n {
+		return nil, errors.Errorf("graph: %v: input shape %v", op, in[0])
+	}
+	return tensor.Shape{s[0], op.end - op.start}, nil
+}
+func (op colsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	x, err := matrixArg(op, vals, 0, op.n)
+	if err != nil {
+		return nil, err
+	}
+	rows, k := x.Shape()[0], op.end-op.start
+	out := tensor.New(tensor.WithShape(rows, k), tensor.Of(x.Dtype()))
+	switch src := x.Data().(type) {
+	case []float64:
+		dst := out.Data().([]float64)
+		for r := 0; r < rows; r++ {
+			copy(dst[r*k:(r+1)*k], src[r*op.n+op.start:r*op.n+op.end])
+		}
+	case []float32:
+		dst := out.Data().([]float32)
+		for r := 0; r < rows; r++ {
+			copy(dst[r*k:(r+1)*k], src[r*op.n+op.start:r*op.n+op.end])
+		}
+	default:
+		return nil, errors.Wrapf(ErrDtype, "%v", op)
+	}
+	return out, nil
+}
+func (op colsOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "rnnkit.cols(%d,%d,%d)", op.start, op.end, op.n)
+}
+func (op colsOp) Hashcode() uint32          { return hashOf(op) }
+func (op colsOp) String() string            { return fmt.Sprintf("Cols[%d:%d of %d]", op.start, op.end, op.n) }
+func (op colsOp) DiffWRT(inputs int) []bool { return []bool{true} }
+func (op colsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	d, err := gorgonia.ApplyOp(colsGradOp{start: op.start, end: op.end, n: op.n}, grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{d}, nil
+}
+
+// colsGradOp: [rows, end−start] → [rows, n], zero outside [start, end).
+type colsGradOp struct {
+	opBase
+	start, end, n int
+}
+
+func (op colsGradOp) Arity() int { return 1 }
+func (op colsGradOp) Type() hm.Type {
+	t := gorgonia.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
+	return hm.NewFnType(t, t)
+}
+func (op colsGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok || len(s) != 2 || s[1] != op.end-op.start {
+		return nil, errors.Errorf("graph: %v: input shape %v", op, in[0])
+	}
+	return tensor.Shape{s[0], op.n}, nil
+}
+func (op colsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	k := op.end - op.start
+	g, err := matrixArg(op, vals, 0, k)
+	if err != nil {
+		return nil, err
+	}
+	rows := g.Shape()[0]
+	out := tensor.New(tensor.WithShape(rows, op.n), tensor.Of(g.Dtype()))
+	switch src := g.Data().(type) {
+	case []float64:
+		dst := out.Data().([]float64)
+		for r := 0; r < rows; r++ {
+			copy(dst[r*op.n+op.start:r*op.n+op.end], src[r*k:(r+1)*k])
+		}
+	case []float32:
+		dst := out.Data().([]float32)
+		for r := 0; r < rows; r++ {
+			copy(dst[r*op.n+op.start:r*op.n+op.end], src[r*k:(r+1)*k])
+		}
+	default:
+		return nil, errors.Wrapf(ErrDtype, "%v", op)
+	}
+	return out, nil
+}
+func (op colsGradOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "rnnkit.colsgrad(%d,%d,%d)", op.start, op.end, op.n)
+}
+func (op colsGradOp) Hashcode() uint32          { return hashOf(op) }
+func (op colsGradOp) String() string            { return fmt.Sprintf("ColsGrad[%d:%d of %d]", op.start, op.end, op.n) }
+func (op colsGradOp) DiffWRT(inputs int) []bool { return []bool{true} }
+func (op colsGradOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	d, err := gorgonia.ApplyOp(colsOp{start: op.start, end: op.end, n: op.n}, grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{d}, nil
+}
+
+// sigmoidOp: y = σ(x), element-wise, any shape.
+type sigmoidOp struct{ opBase }
+
+func (op sigmoidOp) Arity() int { return 1 }
+func (op sigmoidOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a)
+}
+func (op sigmoidOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, errors.Errorf("graph: %v: input shape %v", op, in[0])
+	}
+	return s.Clone(), nil
+}
+func (op sigmoidOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	if len(vals) != 1 {
+		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
+	}
+	x, err := dense(op, vals[0])
+	if err != nil {
+		return nil, err
+	}
+	out := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
+	switch src := x.Data().(type) {
+	case []float64:
+		dst := out.Data().([]float64)
+		for i, v := range src {
+			dst[i] = sigmoid64(v)
+		}
+	case []float32:
+		dst := out.Data().([]float32)
+		for i, v := range src {
+			dst[i] = float32(sigmoid64(float64(v)))
+		}
+	default:
+		return nil, errors.Wrapf(ErrDtype, "%v", op)
+	}
+	return out, nil
+}
+func (op sigmoidOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, "rnnkit.sigmoid") }
+func (op sigmoidOp) Hashcode() uint32          { return hashOf(op) }
+func (op sigmoidOp) String() string            { return "σ" }
+func (op sigmoidOp) DiffWRT(inputs int) []bool { return []bool{true} }
+func (op sigmoidOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	d, err := gorgonia.ApplyOp(sigmoidGradOp{}, output, grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{d}, nil
+}
+
+// sigmoidGradOp: (y, dy) → dy·y·(1−y).
+type sigmoidGradOp struct{ opBase }
+
+func (op sigmoidGradOp) Arity() int { return 2 }
+func (op sigmoidGradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a, a)
+}
+func (op sigmoidGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, errors.Errorf("graph: %v: input shape %v", op, in[0])
+	}
+	return s.Clone(), nil
+}
+func (op sigmoidGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	if len(vals) != 2 {
+		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
+	}
+	y, err1 := dense(op, vals[0])
+	dy, err2 := dense(op, vals[1])
+	if err1 != nil || err2 != nil || !sameShape(y.Shape(), dy.Shape()) {
+		return nil, errors.Errorf("graph: %v: inputs %v and %v", op, vals[0].Shape(), vals[1].Shape())
+	}
+	out := tensor.New(tensor.WithShape(y.Shape().Clone()...), tensor.Of(y.Dtype()))
+	switch ys := y.Data().(type) {
+	case []float64:
+		ds, dst := dy.Data().([]float64), out.Data().([]float64)
+		for i, v := range ys {
+			dst[i] = ds[i] * v * (1 - v)
+		}
+	case []float32:
+		ds, dst := dy.Data().([]float32), out.Data().([]float32)
+		for i, v := range ys {
+			dst[i] = ds[i] * v * (1 - v)
+		}
+	default:
+		return nil, errors.Wrapf(ErrDtype, "%v", op)
+	}
+	return out, nil
+}
+func (op sigmoidGradOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, "rnnkit.sigmoidgrad") }
+func (op sigmoidGradOp) Hashcode() uint32          { return hashOf(op) }
+func (op sigmoidGradOp) String() string            { return "σ'" }
+func (op sigmoidGradOp) DiffWRT(inputs int) []bool { return []bool{false, false} }
+func (op sigmoidGradOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	return nil, errors.New("graph: second derivative of sigmoid is not implemented")
+}
+
+// matrixArg checks that vals[i] is a dense matrix with cols columns.
+func matrixArg(op fmt.Stringer, vals []gorgonia.Value, i, cols int) (*tensor.Dense, error) {
+	if len(vals) <= i {
+		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
+	}
+	x, err := dense(op, vals[i])
+	if err != nil {
+		return nil, err
+	}
+	s := x.Shape()
+	if len(s) != 2 || s[1] != cols {
+		return nil, errors.Errorf("graph: %v: input %d has shape %v, want [_, %d]", op, i, s, cols)
+	}
+	return x, nil
+}
+
+// dense returns v as a contiguous dense tensor, materialising a view.
+func dense(op fmt.Stringer, v gorgonia.Value) (*tensor.Dense, error) {
+	x, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, errors.Errorf("graph: %v: input is %T, want a dense tensor", op, v)
+	}
+	if x.RequiresIterator() {
+		m, ok := x.Materialize().(*tensor.Dense)
+		if !ok {
+			return nil, errors.Errorf("graph: %v: cannot materialise a view", op)
+		}
+		return m, nil
+	}
+	return x, nil
+}
