@@ -165,8 +165,10 @@ func (op colsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func (op colsGradOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.colsgrad(%d,%d,%d)", op.start, op.end, op.n)
 }
-func (op colsGradOp) Hashcode() uint32          { return hashOf(op) }
-func (op colsGradOp) String() string            { return fmt.Sprintf("ColsGrad[%d:%d of %d]", op.start, op.end, op.n) }
+func (op colsGradOp) Hashcode() uint32 { return hashOf(op) }
+func (op colsGradOp) String() string {
+	return fmt.Sprintf("ColsGrad[%d:%d of %d]", op.start, op.end, op.n)
+}
 func (op colsGradOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op colsGradOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	d, err := gorgonia.ApplyOp(colsOp{start: op.start, end: op.end, n: op.n}, grad)
