@@ -187,13 +187,14 @@ func New(g *graph.Graph, c Config) (Cell, error) {
 	}
 }
 
-// affine holds a cell's bound weights: W_ihᵀ, W_hhᵀ and the biases as rows.
+// affine holds a cell's bound weights and biases. Parameter nodes are used
+// only as inputs of rnnkit's own ops (graph.MatMul, graph.AddRow), which
+// never write into their inputs; see graph.MatMul for why that matters.
 type affine struct {
-	g          *graph.Graph
-	cfg        Config
-	wihT, whhT *gorgonia.Node // [I, G·H], [H, G·H]
-	bih, bhh   *gorgonia.Node // [1, G·H]
-	bsum       *gorgonia.Node // bih + bhh, [1, G·H]
+	g        *graph.Graph
+	cfg      Config
+	wih, whh *gorgonia.Node // [G·H, I], [G·H, H]
+	bih, bhh *gorgonia.Node // [G·H]
 }
 
 func bindAffine(g *graph.Graph, c Config, want Kind, alt ...Kind) (affine, error) {
@@ -210,32 +211,18 @@ func bindAffine(g *graph.Graph, c Config, want Kind, alt ...Kind) (affine, error
 	if g == nil {
 		return affine{}, errors.Wrap(ErrConfig, "nil graph")
 	}
+	if err := graph.CheckDtype(g.Dtype()); err != nil {
+		return affine{}, err
+	}
 	a := affine{g: g, cfg: c}
 	ps := c.Params()
-	nodes := make([]*gorgonia.Node, 4)
-	for i := range nodes {
+	dst := []**gorgonia.Node{&a.wih, &a.whh, &a.bih, &a.bhh}
+	for i, p := range dst {
 		n, err := g.Param(ps[i].Name, ps[i].Shape...)
 		if err != nil {
 			return affine{}, errors.Wrapf(err, "cells: %s", c.name())
 		}
-		nodes[i] = n
-	}
-	var err error
-	gh := c.Gates() * c.HiddenSize
-	if a.wihT, err = gorgonia.Transpose(nodes[0]); err != nil {
-		return affine{}, errors.Wrap(err, c.name())
-	}
-	if a.whhT, err = gorgonia.Transpose(nodes[1]); err != nil {
-		return affine{}, errors.Wrap(err, c.name())
-	}
-	if a.bih, err = gorgonia.Reshape(nodes[2], []int{1, gh}); err != nil {
-		return affine{}, errors.Wrap(err, c.name())
-	}
-	if a.bhh, err = gorgonia.Reshape(nodes[3], []int{1, gh}); err != nil {
-		return affine{}, errors.Wrap(err, c.name())
-	}
-	if a.bsum, err = gorgonia.Add(a.bih, a.bhh); err != nil {
-		return affine{}, errors.Wrap(err, c.name())
+		*p = n
 	}
 	return a, nil
 }
@@ -306,37 +293,29 @@ func (a affine) check(x *gorgonia.Node, prev State) (int, error) {
 	return b, nil
 }
 
-// proj returns x·W_ihᵀ + h·W_hhᵀ + b_ih + b_hh, [B, G·H].
+// proj returns x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh, [B, G·H].
 func (a affine) proj(x, h *gorgonia.Node) (*gorgonia.Node, error) {
-	xi, err := gorgonia.Mul(x, a.wihT)
+	gi, gh, err := a.projSplit(x, h)
 	if err != nil {
 		return nil, err
 	}
-	hh, err := gorgonia.Mul(h, a.whhT)
-	if err != nil {
-		return nil, err
-	}
-	s, err := gorgonia.Add(xi, hh)
-	if err != nil {
-		return nil, err
-	}
-	return gorgonia.BroadcastAdd(s, a.bsum, nil, []byte{0})
+	return gorgonia.Add(gi, gh)
 }
 
 // projSplit returns x·W_ihᵀ + b_ih and h·W_hhᵀ + b_hh separately (the GRU needs both).
 func (a affine) projSplit(x, h *gorgonia.Node) (gi, gh *gorgonia.Node, err error) {
-	xi, err := gorgonia.Mul(x, a.wihT)
+	xi, err := graph.MatMul(x, a.wih, false, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	if gi, err = gorgonia.BroadcastAdd(xi, a.bih, nil, []byte{0}); err != nil {
+	if gi, err = graph.AddRow(xi, a.bih); err != nil {
 		return nil, nil, err
 	}
-	hh, err := gorgonia.Mul(h, a.whhT)
+	hh, err := graph.MatMul(h, a.whh, false, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	if gh, err = gorgonia.BroadcastAdd(hh, a.bhh, nil, []byte{0}); err != nil {
+	if gh, err = graph.AddRow(hh, a.bhh); err != nil {
 		return nil, nil, err
 	}
 	return gi, gh, nil

@@ -83,14 +83,11 @@ func (u *GRU) step(x, hPrev *gorgonia.Node) (*gorgonia.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	// h = n + z ⊙ (h_prev − n), the same value as (1 − z) ⊙ n + z ⊙ h_prev.
-	d, err := gorgonia.Sub(hPrev, n)
+	// h = (1 − z) ⊙ n + z ⊙ h_prev. No input or parameter node is the first
+	// argument of a Gorgonia element-wise op, which may overwrite it.
+	omz, err := gorgonia.Sub(u.g.Scalar(1), z)
 	if err != nil {
 		return nil, err
 	}
-	zd, err := gorgonia.HadamardProd(z, d)
-	if err != nil {
-		return nil, err
-	}
-	return gorgonia.Add(n, zd)
+	return fma(omz, n, z, hPrev)
 }

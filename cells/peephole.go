@@ -22,7 +22,7 @@ import (
 // peephole_f_l{k}, peephole_o_l{k}, each [H]. Its state is {h, c}.
 type Peephole struct {
 	affine
-	pi, pf, po *gorgonia.Node // [1, H]
+	pi, pf, po *gorgonia.Node // [H]
 }
 
 // NewPeephole binds a peephole LSTM cell of config c (kind peephole_lstm) into g.
@@ -39,9 +39,7 @@ func NewPeephole(g *graph.Graph, c Config) (*Peephole, error) {
 		if err != nil {
 			return nil, errors.Wrapf(err, "cells: %s", c.name())
 		}
-		if *dst[i], err = gorgonia.Reshape(n, []int{1, c.HiddenSize}); err != nil {
-			return nil, errors.Wrapf(err, "cells: %s", c.name())
-		}
+		*dst[i] = n
 	}
 	return p, nil
 }
@@ -94,9 +92,9 @@ func (p *Peephole) step(x, hPrev, cPrev *gorgonia.Node) (h, c *gorgonia.Node, er
 	return h, c, err
 }
 
-// peep returns σ(pre + p ⊙ c) with p a [1, H] row broadcast over the batch.
+// peep returns σ(pre + p ⊙ c) with p an [H] vector applied to every row.
 func peep(pre, p, c *gorgonia.Node) (*gorgonia.Node, error) {
-	pc, err := gorgonia.BroadcastHadamardProd(c, p, nil, []byte{0})
+	pc, err := graph.MulRow(c, p)
 	if err != nil {
 		return nil, err
 	}
