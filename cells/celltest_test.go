@@ -16,7 +16,9 @@ func TestConformance(t *testing.T) {
 
 // A two-layer stack of an LSTM under a GRU is a cell too.
 func TestStackConformance(t *testing.T) {
-	lower := func(in, h int) cells.Config { return cells.Config{Kind: cells.LSTMKind, InputSize: in, HiddenSize: h + 1} }
+	lower := func(in, h int) cells.Config {
+		return cells.Config{Kind: cells.LSTMKind, InputSize: in, HiddenSize: h + 1}
+	}
 	upper := func(h int) cells.Config {
 		return cells.Config{Kind: cells.GRUKind, InputSize: h + 1, HiddenSize: h, Layer: 1}
 	}
