@@ -69,7 +69,7 @@ func Cases() []string {
 func Run(f *fixture.File) (Result, error) {
 	kind, ok := recurrent[f.Case]
 	if !ok {
-		return Result{}, errors.Wrapf(ErrUnknownCase, "%q (known: %v)", f.Case, Cases())
+		return Result{}, fmt.Errorf("%w %q (known: %v)", ErrUnknownCase, f.Case, Cases())
 	}
 	return runRecurrent(f, kind)
 }

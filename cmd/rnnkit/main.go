@@ -1,0 +1,123 @@
+// Command rnnkit runs rnnkit's experiments and checks.
+//
+//	rnnkit demo      train a small LSTM by BPTT on a generated task
+//	rnnkit parity    check models against PyTorch reference fixtures
+//
+// Every subcommand takes -h. Exit status: 0 on success, 1 when a check
+// fails or a run goes wrong, 2 for a usage error or an unreadable input.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+)
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// exitError carries an exit status and a message already printed (or none).
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = map[string]command{
+	"demo":   {"train a small LSTM by backpropagation through time on a generated sequence task", runDemo},
+	"parity": {"check models against PyTorch reference fixtures (outputs, states, gradients)", runParity},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: rnnkit <command> [flags] [args]")
+	fmt.Fprintln(w, "\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'rnnkit <command> -h' for a command's flags.")
+}
+
+// run is the whole program; main only maps its error to an exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		usage(stderr)
+		return usageError{"no command given"}
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return nil
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		usage(stderr)
+		return usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+	return c.run(ctx, args[1:], stdout, stderr)
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name, argsUsage, about string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("rnnkit "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: rnnkit %s [flags] %s\n\n%s\n\nflags:\n", name, argsUsage, about)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, turning -h into a clean exit and errors into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return true, nil
+		}
+		return false, usageError{err.Error()}
+	}
+	return false, nil
+}
+
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var u usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	var e exitError
+	if errors.As(err, &e) {
+		return e.code
+	}
+	return 1
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && strings.TrimSpace(err.Error()) != "" {
+		fmt.Fprintln(os.Stderr, "rnnkit:", err)
+	}
+	os.Exit(exitCode(err))
+}
