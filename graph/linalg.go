@@ -25,8 +25,12 @@ func MatMul(a, b *gorgonia.Node, transA, transB bool) (*gorgonia.Node, error) {
 	if a == nil || b == nil {
 		return nil, errors.New("graph: MatMul of nil node")
 	}
-	op := matMulOp{transA: transA, transB: transB}
-	if _, err := op.InferShape(a.Shape(), b.Shape()); err != nil {
+	sa, sb := a.Shape(), b.Shape()
+	if len(sa) != 2 || len(sb) != 2 {
+		return nil, errors.Errorf("graph: MatMul needs matrices, got %v and %v", sa, sb)
+	}
+	op := matMulOp{transA: transA, transB: transB, sa: [2]int{sa[0], sa[1]}, sb: [2]int{sb[0], sb[1]}}
+	if _, err := op.InferShape(sa, sb); err != nil {
 		return nil, err
 	}
 	n, err := gorgonia.ApplyOp(op, a, b)
@@ -52,6 +56,7 @@ func rowOp(kind rowKind, x, v *gorgonia.Node) (*gorgonia.Node, error) {
 	if _, err := op.InferShape(x.Shape(), v.Shape()); err != nil {
 		return nil, err
 	}
+	op.m, op.n = x.Shape()[0], x.Shape()[1]
 	n, err := gorgonia.ApplyOp(op, x, v)
 	return n, errors.Wrapf(err, "graph: %v", kind)
 }
@@ -60,6 +65,7 @@ func rowOp(kind rowKind, x, v *gorgonia.Node) (*gorgonia.Node, error) {
 type matMulOp struct {
 	opBase
 	transA, transB bool
+	sa, sb         [2]int // the input shapes the graph was built with
 }
 
 func (op matMulOp) Arity() int { return 2 }
@@ -107,11 +113,11 @@ func (op matMulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 2 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
-	a, err := dense(op, vals[0])
+	a, err := asShape(op, vals[0], op.sa[:])
 	if err != nil {
 		return nil, err
 	}
-	b, err := dense(op, vals[1])
+	b, err := asShape(op, vals[1], op.sb[:])
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +156,7 @@ func (op matMulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 }
 
 func (op matMulOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "rnnkit.matmul(%t,%t)", op.transA, op.transB)
+	fmt.Fprintf(h, "rnnkit.matmul(%t,%t,%v,%v)", op.transA, op.transB, op.sa, op.sb)
 }
 func (op matMulOp) Hashcode() uint32 { return hashOf(op) }
 func (op matMulOp) String() string {
@@ -219,6 +225,7 @@ func (k rowKind) String() string {
 type rowBroadcastOp struct {
 	opBase
 	kind rowKind
+	m, n int // x's shape when the graph was built
 }
 
 func (op rowBroadcastOp) Arity() int { return 2 }
@@ -241,18 +248,15 @@ func (op rowBroadcastOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 2 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op.kind, len(vals))
 	}
-	x, err := dense(op, vals[0])
+	x, err := asShape(op, vals[0], []int{op.m, op.n})
 	if err != nil {
 		return nil, err
 	}
-	v, err := dense(op, vals[1])
+	v, err := asShape(op, vals[1], []int{op.n})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := op.InferShape(x.Shape(), v.Shape()); err != nil {
-		return nil, err
-	}
-	n := v.Shape()[0]
+	n := op.n
 	out := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
 	switch xd := x.Data().(type) {
 	case []float64:
@@ -280,7 +284,9 @@ func rowApply[T float32 | float64](kind rowKind, x, v, out []T, n int) {
 	}
 }
 
-func (op rowBroadcastOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "rnnkit.row(%d)", op.kind) }
+func (op rowBroadcastOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "rnnkit.row(%d,%d,%d)", op.kind, op.m, op.n)
+}
 func (op rowBroadcastOp) Hashcode() uint32      { return hashOf(op) }
 func (op rowBroadcastOp) String() string        { return op.kind.String() }
 func (op rowBroadcastOp) DiffWRT(inputs int) []bool {

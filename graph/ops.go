@@ -27,7 +27,7 @@ func Cols(x *gorgonia.Node, start, end int) (*gorgonia.Node, error) {
 	if start < 0 || end > s[1] || start >= end {
 		return nil, errors.Errorf("graph: Cols [%d, %d) out of range for %s of shape %v", start, end, x.Name(), s)
 	}
-	n, err := gorgonia.ApplyOp(colsOp{start: start, end: end, n: s[1]}, x)
+	n, err := gorgonia.ApplyOp(colsOp{start: start, end: end, rows: s[0], n: s[1]}, x)
 	return n, errors.Wrap(err, "graph: Cols")
 }
 
@@ -68,7 +68,7 @@ func hashOf(w interface{ WriteHash(hash.Hash) }) uint32 {
 // colsOp: [rows, n] → [rows, end−start].
 type colsOp struct {
 	opBase
-	start, end, n int
+	start, end, rows, n int
 }
 
 func (op colsOp) Arity() int { return 1 }
@@ -78,17 +78,20 @@ func (op colsOp) Type() hm.Type {
 }
 func (op colsOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	s, ok := in[0].(tensor.Shape)
-	if !ok || len(s) != 2 || s[1] != op.n {
+	if !ok || len(s) != 2 || s[0] != op.rows || s[1] != op.n {
 		return nil, errors.Errorf("graph: %v: input shape %v", op, in[0])
 	}
 	return tensor.Shape{s[0], op.end - op.start}, nil
 }
 func (op colsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	x, err := matrixArg(op, vals, 0, op.n)
+	if len(vals) != 1 {
+		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
+	}
+	x, err := asShape(op, vals[0], []int{op.rows, op.n})
 	if err != nil {
 		return nil, err
 	}
-	rows, k := x.Shape()[0], op.end-op.start
+	rows, k := op.rows, op.end-op.start
 	out := tensor.New(tensor.WithShape(rows, k), tensor.Of(x.Dtype()))
 	switch src := x.Data().(type) {
 	case []float64:
@@ -107,13 +110,13 @@ func (op colsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, nil
 }
 func (op colsOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "rnnkit.cols(%d,%d,%d)", op.start, op.end, op.n)
+	fmt.Fprintf(h, "rnnkit.cols(%d,%d,%d,%d)", op.start, op.end, op.rows, op.n)
 }
 func (op colsOp) Hashcode() uint32          { return hashOf(op) }
 func (op colsOp) String() string            { return fmt.Sprintf("Cols[%d:%d of %d]", op.start, op.end, op.n) }
 func (op colsOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op colsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(colsGradOp{start: op.start, end: op.end, n: op.n}, grad)
+	d, err := gorgonia.ApplyOp(colsGradOp{start: op.start, end: op.end, rows: op.rows, n: op.n}, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +126,7 @@ func (op colsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (go
 // colsGradOp: [rows, end−start] → [rows, n], zero outside [start, end).
 type colsGradOp struct {
 	opBase
-	start, end, n int
+	start, end, rows, n int
 }
 
 func (op colsGradOp) Arity() int { return 1 }
@@ -133,18 +136,21 @@ func (op colsGradOp) Type() hm.Type {
 }
 func (op colsGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	s, ok := in[0].(tensor.Shape)
-	if !ok || len(s) != 2 || s[1] != op.end-op.start {
+	if !ok || len(s) != 2 || s[0] != op.rows || s[1] != op.end-op.start {
 		return nil, errors.Errorf("graph: %v: input shape %v", op, in[0])
 	}
 	return tensor.Shape{s[0], op.n}, nil
 }
 func (op colsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	k := op.end - op.start
-	g, err := matrixArg(op, vals, 0, k)
+	if len(vals) != 1 {
+		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
+	}
+	g, err := asShape(op, vals[0], []int{op.rows, k})
 	if err != nil {
 		return nil, err
 	}
-	rows := g.Shape()[0]
+	rows := op.rows
 	out := tensor.New(tensor.WithShape(rows, op.n), tensor.Of(g.Dtype()))
 	switch src := g.Data().(type) {
 	case []float64:
@@ -163,7 +169,7 @@ func (op colsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, nil
 }
 func (op colsGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "rnnkit.colsgrad(%d,%d,%d)", op.start, op.end, op.n)
+	fmt.Fprintf(h, "rnnkit.colsgrad(%d,%d,%d,%d)", op.start, op.end, op.rows, op.n)
 }
 func (op colsGradOp) Hashcode() uint32 { return hashOf(op) }
 func (op colsGradOp) String() string {
@@ -171,7 +177,7 @@ func (op colsGradOp) String() string {
 }
 func (op colsGradOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op colsGradOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(colsOp{start: op.start, end: op.end, n: op.n}, grad)
+	d, err := gorgonia.ApplyOp(colsOp{start: op.start, end: op.end, rows: op.rows, n: op.n}, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -279,20 +285,26 @@ func (op sigmoidGradOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.No
 	return nil, errors.New("graph: second derivative of sigmoid is not implemented")
 }
 
-// matrixArg checks that vals[i] is a dense matrix with cols columns.
-func matrixArg(op fmt.Stringer, vals []gorgonia.Value, i, cols int) (*tensor.Dense, error) {
-	if len(vals) <= i {
-		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
-	}
-	x, err := dense(op, vals[i])
+// asShape returns v as a contiguous dense tensor of the given shape. Some of
+// Gorgonia's ops hand on values whose shape lost a dimension of size 1
+// (a [1, n] gradient arriving as [n], seen with batch size 1); a value of
+// the right size is viewed with the shape the graph was built with.
+func asShape(op fmt.Stringer, v gorgonia.Value, shape []int) (*tensor.Dense, error) {
+	x, err := dense(op, v)
 	if err != nil {
 		return nil, err
 	}
-	s := x.Shape()
-	if len(s) != 2 || s[1] != cols {
-		return nil, errors.Errorf("graph: %v: input %d has shape %v, want [_, %d]", op, i, s, cols)
+	if sameShape(x.Shape(), shape) {
+		return x, nil
 	}
-	return x, nil
+	size := 1
+	for _, d := range shape {
+		size *= d
+	}
+	if x.Shape().TotalSize() != size {
+		return nil, errors.Errorf("graph: %v: value of shape %v, want %v", op, x.Shape(), shape)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(x.Data())), nil
 }
 
 // dense returns v as a contiguous dense tensor, materialising a view.

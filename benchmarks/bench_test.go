@@ -1,0 +1,168 @@
+package benchmarks
+
+import (
+	"fmt"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/cells"
+	"github.com/rnnkit/rnnkit/graph"
+)
+
+// shape is one benchmark size.
+type shape struct {
+	name       string
+	B, T, I, H int
+}
+
+var shapes = []shape{
+	{"S1", 32, 35, 128, 256},
+	{"S2", 64, 35, 256, 512},
+	{"S3", 1, 35, 32, 32},
+}
+
+// layer builds a one-layer (optionally bidirectional) recurrent layer of
+// kind k over T inputs, and returns its graph, the per-step outputs and
+// the inputs.
+func layer(b testing.TB, k cells.Kind, bidirectional bool, s shape) (*graph.Graph, []*gorgonia.Node) {
+	b.Helper()
+	ps, err := graph.NewParams(tensor.Float32)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := graph.NewSource(1)
+	dirs := 1
+	if bidirectional {
+		dirs = 2
+	}
+	cfgs := make([]cells.Config, dirs)
+	for d := range cfgs {
+		cfgs[d] = cells.Config{Kind: k, InputSize: s.I, HiddenSize: s.H, Reverse: d == 1}
+		if err := cfgs[d].Init(ps, src); err != nil {
+			b.Fatal(err)
+		}
+	}
+	g, err := graph.New(ps)
+	if err != nil {
+		b.Fatal(err)
+	}
+	xs := make([]*gorgonia.Node, s.T)
+	data := make([]float64, s.B*s.I)
+	for t := range xs {
+		if xs[t], err = g.Input(fmt.Sprintf("x_%d", t), s.B, s.I); err != nil {
+			b.Fatal(err)
+		}
+		for i := range data {
+			data[i] = src.NormFloat64()
+		}
+		if err := graph.Set(xs[t], data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var outs []*gorgonia.Node
+	for d, cfg := range cfgs {
+		c, err := cells.New(g, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		unroll := cells.Unroll
+		if d == 1 {
+			unroll = cells.UnrollReverse
+		}
+		o, _, err := unroll(c, xs, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if outs == nil {
+			outs = o
+			continue
+		}
+		for t := range outs {
+			if outs[t], err = gorgonia.Concat(1, outs[t], o[t]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	return g, outs
+}
+
+// build returns the compiled machine of one (model, mode, shape).
+func build(b testing.TB, k cells.Kind, bidirectional, train bool, s shape) gorgonia.VM {
+	b.Helper()
+	g, outs := layer(b, k, bidirectional, s)
+	if train {
+		var loss *gorgonia.Node
+		for _, o := range outs {
+			sum, err := gorgonia.Sum(o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if loss == nil {
+				loss = sum
+			} else if loss, err = gorgonia.Add(loss, sum); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := gorgonia.Grad(loss, g.Learnables()...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	m, err := graph.NewMachine(g)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// run benchmarks one (model, mode, shape).
+func run(b *testing.B, k cells.Kind, bidirectional, train bool, s shape) {
+	m := build(b, k, bidirectional, train, s)
+	defer m.Close()
+	if err := graph.Run(m); err != nil { // warm-up
+		b.Fatal(err)
+	}
+	m.Reset()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := graph.Run(m); err != nil {
+			b.Fatal(err)
+		}
+		m.Reset()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(s.B*s.T*b.N)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+func bench(b *testing.B, k cells.Kind, bidirectional bool) {
+	for _, mode := range []string{"forward", "train"} {
+		for _, s := range shapes {
+			b.Run(mode+"/"+s.name, func(b *testing.B) { run(b, k, bidirectional, mode == "train", s) })
+		}
+	}
+}
+
+func BenchmarkRNN(b *testing.B)    { bench(b, cells.RNNTanh, false) }
+func BenchmarkLSTM(b *testing.B)   { bench(b, cells.LSTMKind, false) }
+func BenchmarkGRU(b *testing.B)    { bench(b, cells.GRUKind, false) }
+func BenchmarkBiLSTM(b *testing.B) { bench(b, cells.LSTMKind, true) }
+
+// Every benchmarked model runs at the small shape S3 (batch 1, which once
+// exposed a Gorgonia op handing on a [1, n] gradient as [n]).
+func TestModelsRun(t *testing.T) {
+	for _, c := range []struct {
+		k     cells.Kind
+		bidir bool
+	}{{cells.RNNTanh, false}, {cells.LSTMKind, false}, {cells.GRUKind, false}, {cells.LSTMKind, true}} {
+		for _, train := range []bool{false, true} {
+			m := build(t, c.k, c.bidir, train, shapes[2])
+			err := graph.Run(m)
+			m.Close()
+			if err != nil {
+				t.Errorf("%s bidirectional=%v train=%v: %v", c.k, c.bidir, train, err)
+			}
+		}
+	}
+}

@@ -1,0 +1,17 @@
+// Package benchmarks holds rnnkit's throughput benchmarks. Run them with
+//
+//	go test ./benchmarks -run '^$' -bench . -benchmem
+//
+// Each of BenchmarkRNN, BenchmarkLSTM, BenchmarkGRU and BenchmarkBiLSTM
+// has sub-benchmarks forward/S1 … and train/S1 …, where the shapes are
+//
+//	S1: batch 32, 35 steps, input 128, hidden 256
+//	S2: batch 64, 35 steps, input 256, hidden 512
+//	S3: batch 1,  35 steps, input 32,  hidden 32
+//
+// all float32. forward runs the unrolled layer; train runs forward and
+// backward of the sum of all outputs (no optimiser step), as
+// ../shared/peer/torch_bench.py does for PyTorch. Each reports tokens/s,
+// where tokens = batch × steps. The graph is built and compiled once per
+// benchmark, outside the timed loop, as a training run would.
+package benchmarks
