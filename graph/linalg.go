@@ -287,8 +287,8 @@ func rowApply[T float32 | float64](kind rowKind, x, v, out []T, n int) {
 func (op rowBroadcastOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.row(%d,%d,%d)", op.kind, op.m, op.n)
 }
-func (op rowBroadcastOp) Hashcode() uint32      { return hashOf(op) }
-func (op rowBroadcastOp) String() string        { return op.kind.String() }
+func (op rowBroadcastOp) Hashcode() uint32 { return hashOf(op) }
+func (op rowBroadcastOp) String() string   { return op.kind.String() }
 func (op rowBroadcastOp) DiffWRT(inputs int) []bool {
 	return []bool{true, true}
 }
