@@ -102,11 +102,9 @@ func Check(g *graph.Graph, loss *gorgonia.Node, wrt []*gorgonia.Node, eps float6
 				e = math.Inf(1)
 			}
 			rep.Checked++
-			if e > rep.MaxErr || rep.Worst == "" {
-				rep.MaxErr = math.Max(rep.MaxErr, e)
-				if e >= rep.MaxErr {
-					rep.Worst = fmt.Sprintf("%s[%d] (analytic %.12g, numeric %.12g)", n.Name(), j, a, num)
-				}
+			if e > rep.MaxErr || rep.Checked == 1 {
+				rep.MaxErr = e
+				rep.Worst = fmt.Sprintf("%s[%d] (analytic %.12g, numeric %.12g)", n.Name(), j, a, num)
 			}
 		}
 	}
