@@ -1,29 +1,76 @@
 package parity
 
 import (
+	"errors"
 	"path/filepath"
 	"testing"
 
 	"github.com/rnnkit/rnnkit/internal/fixture"
 )
 
-func TestPublicFixtures(t *testing.T) {
-	for _, name := range []string{"rnn_tanh", "lstm", "gru", "peephole_lstm", "lstm_2layer", "bilstm"} {
+// The public fixtures, and the ones scripts/make_fixtures.py generated with
+// PyTorch for other shapes (T = 1, B = 1, I ≠ H, H = 1, three layers, two
+// bidirectional layers, every cell kind).
+func TestFixtures(t *testing.T) {
+	var files []string
+	for _, dir := range []string{"fixtures", "generated"} {
+		m, err := filepath.Glob(filepath.Join("..", "..", "testdata", dir, "*.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) < 19 {
+		t.Fatalf("found %d fixture files, want at least 19", len(files))
+	}
+	for _, path := range files {
+		name := filepath.Base(filepath.Dir(path)) + "/" + filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
-			f, err := fixture.Read(filepath.Join("..", "..", "testdata", "fixtures", name+".json"))
+			f, err := fixture.Read(path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			res, err := Run(f)
+			if f.Case == "seq2seq" {
+				if !errors.Is(err, ErrUnknownCase) {
+					t.Fatalf("seq2seq: %v, want ErrUnknownCase until the models land", err)
+				}
+				t.Skip("seq2seq is the models issue's")
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, d := range res.Diffs {
-				t.Logf("%-16s %.3g", d.Name, d.MaxAbs)
+				t.Logf("%-24s %.3g", d.Name, d.MaxAbs)
+			}
+			if len(res.Diffs) < 6 {
+				t.Fatalf("only %d tensors compared", len(res.Diffs))
 			}
 			if !res.Pass(Tolerance) {
-				t.Errorf("%s: output error %.3g, gradient error %.3g, want ≤ %g", name, res.OutErr, res.GradErr, Tolerance)
+				t.Errorf("output error %.3g, gradient error %.3g, want ≤ %g", res.OutErr, res.GradErr, Tolerance)
 			}
 		})
+	}
+}
+
+// A fixture whose parameters do not fit its dims is an error, not a panic.
+func TestInconsistentFixture(t *testing.T) {
+	f, err := fixture.Read(filepath.Join("..", "..", "testdata", "fixtures", "lstm.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Dims["H"] = 5
+	if _, err := Run(f); err == nil {
+		t.Error("H = 5 against H = 4 parameters: no error")
+	}
+	f.Dims["H"] = 4
+	f.Case = "gru"
+	if _, err := Run(f); err == nil {
+		t.Error("LSTM parameters as a GRU: no error")
+	}
+	f.Case = "lstm"
+	delete(f.Inputs, "c0")
+	if _, err := Run(f); err == nil {
+		t.Error("missing c0: no error")
 	}
 }
