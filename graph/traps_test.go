@@ -75,3 +75,22 @@ func TestGorgoniaReshapeInPlaceTrap(t *testing.T) {
 		}
 	}
 }
+
+// Gorgonia merges two input nodes of the same name, type and shape into one
+// node; graph.Graph.Input refuses the second name instead.
+func TestGorgoniaSameNameInputsMergeTrap(t *testing.T) {
+	eg := gorgonia.NewGraph()
+	a := gorgonia.NewMatrix(eg, tensor.Float64, gorgonia.WithShape(2, 2), gorgonia.WithName("x"))
+	b := gorgonia.NewMatrix(eg, tensor.Float64, gorgonia.WithShape(2, 2), gorgonia.WithName("x"))
+	if a != b {
+		t.Errorf("Gorgonia no longer merges same-named inputs: Graph.Input's refusal may be relaxed")
+	}
+	ps, _ := graph.NewParams(tensor.Float64)
+	g, _ := graph.New(ps)
+	if _, err := g.Input("x", 2, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Input("x", 2, 2); err == nil {
+		t.Error("Graph.Input accepted a second input named x")
+	}
+}
