@@ -32,7 +32,9 @@
 // # Errors
 //
 // Nothing in this package panics on bad input: shapes are checked and
-// reported as [*ShapeError]; Gorgonia panics raised while compiling or
-// running a machine are recovered and returned as errors by [NewMachine]
-// and [Run].
+// reported as [*ShapeError]; Gorgonia panics raised while compiling a
+// machine are recovered and returned as errors by [NewMachine] (and by
+// [Run] for a panic on the calling goroutine). An op's panic happens on the
+// tape machine's own goroutine and cannot be recovered: this package's ops
+// return errors instead.
 package graph

@@ -81,6 +81,9 @@ type Orthogonal struct{ Gain float64 }
 
 // Fill implements Initializer.
 func (o Orthogonal) Fill(src Source, t *tensor.Dense) error {
+	if src == nil {
+		return errors.New("graph: nil random source")
+	}
 	s := t.Shape()
 	if len(s) != 2 {
 		return errors.Errorf("graph: orthogonal needs a matrix, got shape %v", s)

@@ -27,8 +27,10 @@ func NewMachine(g *Graph, opts ...gorgonia.VMOpt) (m gorgonia.VM, err error) {
 }
 
 // Run executes one pass of m and adds context to Gorgonia's errors, which
-// read "PC n. Failed to execute instruction …". A panic inside the machine
-// is recovered and returned as ErrMachine.
+// read "PC n. Failed to execute instruction …". A panic raised on the
+// calling goroutine is recovered and returned as ErrMachine; the ops
+// themselves run on a goroutine of Gorgonia's tape machine, where a panic
+// cannot be recovered, so every op of this package returns errors instead.
 func Run(m gorgonia.VM) (err error) {
 	if m == nil {
 		return errors.New("graph: nil machine")

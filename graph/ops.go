@@ -39,6 +39,9 @@ func Sigmoid(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if x == nil {
 		return nil, errors.New("graph: Sigmoid of nil node")
 	}
+	if x.IsScalar() {
+		return nil, errors.Errorf("graph: Sigmoid of scalar %s: want a tensor", x.Name())
+	}
 	n, err := gorgonia.ApplyOp(sigmoidOp{}, x)
 	return n, errors.Wrap(err, "graph: Sigmoid")
 }
@@ -304,7 +307,18 @@ func asShape(op fmt.Stringer, v gorgonia.Value, shape []int) (*tensor.Dense, err
 	if x.Shape().TotalSize() != size {
 		return nil, errors.Errorf("graph: %v: value of shape %v, want %v", op, x.Shape(), shape)
 	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(x.Data())), nil
+	var backing any
+	switch d := x.Data().(type) {
+	case []float64, []float32:
+		backing = d
+	case float64:
+		backing = []float64{d}
+	case float32:
+		backing = []float32{d}
+	default:
+		return nil, errors.Wrapf(ErrDtype, "%v: value of type %T", op, d)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing)), nil
 }
 
 // dense returns v as a contiguous dense tensor, materialising a view.

@@ -107,8 +107,15 @@ func (p *Params) SetFloat64s(name string, data []float64) error {
 	return SetFloat64s(t, data)
 }
 
-// SetFloat64s copies data (row-major) into t, converting to t's dtype.
+// SetFloat64s copies data (row-major) into t, converting to t's dtype. A
+// view that is not contiguous is refused.
 func SetFloat64s(t *tensor.Dense, data []float64) error {
+	if t == nil {
+		return errors.New("graph: nil tensor")
+	}
+	if t.RequiresIterator() {
+		return errors.New("graph: cannot set the elements of a non-contiguous view")
+	}
 	if t.Shape().TotalSize() != len(data) {
 		return errors.Errorf("graph: %d values for a tensor of shape %v", len(data), t.Shape())
 	}
@@ -130,10 +137,15 @@ func Float64s(t tensor.Tensor) ([]float64, error) {
 	if t == nil {
 		return nil, errors.New("graph: nil tensor")
 	}
+	if d, ok := t.(*tensor.Dense); ok && d.RequiresIterator() {
+		t = d.Materialize()
+	}
+	n := t.Shape().TotalSize()
 	switch d := t.Data().(type) {
 	case []float64:
-		return append([]float64(nil), d...), nil
+		return append([]float64(nil), d[:n]...), nil
 	case []float32:
+		d = d[:n]
 		out := make([]float64, len(d))
 		for i, v := range d {
 			out[i] = float64(v)

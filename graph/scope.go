@@ -42,14 +42,20 @@ func (s Scope) New(name string, init Initializer, src Source, shape ...int) (*te
 		return nil, errors.New("graph: scope without params")
 	}
 	full := s.Name(name)
-	t, err := s.params.New(full, shape...)
-	if err != nil {
+	if err := checkDims(full, shape); err != nil {
 		return nil, err
 	}
+	if _, ok := s.params.byName[full]; ok {
+		return nil, errors.Wrapf(ErrDuplicate, "parameter %q", full)
+	}
+	t := tensor.New(tensor.WithShape(shape...), tensor.Of(s.params.dtype))
 	if init != nil {
 		if err := init.Fill(src, t); err != nil {
 			return nil, errors.Wrapf(err, "initialising %q", full)
 		}
+	}
+	if err := s.params.Add(full, t); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
