@@ -1,0 +1,3 @@
+// Package gradcheck compares the symbolic gradients Gorgonia computes with
+// central finite differences, in float64.
+package gradcheck
