@@ -27,7 +27,7 @@ func runCmd(t *testing.T, args ...string) (string, string, int) {
 }
 
 func TestParityPassesOnPublicFixtures(t *testing.T) {
-	names := []string{"rnn_tanh", "lstm", "gru", "peephole_lstm", "lstm_2layer", "bilstm"}
+	names := []string{"rnn_tanh", "lstm", "gru", "peephole_lstm", "lstm_2layer", "bilstm", "seq2seq"}
 	out, errOut, code := runCmd(t, append([]string{"parity"}, fixtures(names...)...)...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)

@@ -51,7 +51,7 @@ var recurrent = map[string]cells.Kind{
 
 // Cases returns the case names Run knows, sorted.
 func Cases() []string {
-	var out []string
+	out := []string{"seq2seq"}
 	for k := range recurrent {
 		out = append(out, k)
 	}
@@ -63,6 +63,9 @@ func Cases() []string {
 // could not be run (unknown case, inconsistent shapes); a mismatch is
 // reported in the Result, not as an error.
 func Run(f *fixture.File) (Result, error) {
+	if f.Case == "seq2seq" {
+		return runSeq2Seq(f)
+	}
 	kind, ok := recurrent[f.Case]
 	if !ok {
 		return Result{}, fmt.Errorf("%w %q (known: %v)", ErrUnknownCase, f.Case, Cases())

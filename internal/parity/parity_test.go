@@ -1,7 +1,6 @@
 package parity
 
 import (
-	"errors"
 	"path/filepath"
 	"testing"
 
@@ -31,12 +30,6 @@ func TestFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			res, err := Run(f)
-			if f.Case == "seq2seq" {
-				if !errors.Is(err, ErrUnknownCase) {
-					t.Fatalf("seq2seq: %v, want ErrUnknownCase until the models land", err)
-				}
-				t.Skip("seq2seq is the models issue's")
-			}
 			if err != nil {
 				t.Fatal(err)
 			}
