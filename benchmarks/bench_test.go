@@ -80,7 +80,7 @@ func layer(b testing.TB, k cells.Kind, bidirectional bool, s shape) (*graph.Grap
 			continue
 		}
 		for t := range outs {
-			if outs[t], err = gorgonia.Concat(1, outs[t], o[t]); err != nil {
+			if outs[t], err = graph.ConcatCols(outs[t], o[t]); err != nil {
 				b.Fatal(err)
 			}
 		}

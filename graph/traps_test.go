@@ -94,3 +94,4 @@ func TestGorgoniaSameNameInputsMergeTrap(t *testing.T) {
 		t.Error("Graph.Input accepted a second input named x")
 	}
 }
+

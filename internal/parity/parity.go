@@ -223,7 +223,7 @@ func runRecurrent(f *fixture.File, kind cells.Kind) (Result, error) {
 		if d.D == 2 {
 			layerIn = make([]*gorgonia.Node, d.T)
 			for t := range layerIn {
-				if layerIn[t], err = gorgonia.Concat(1, outs[0][t], outs[1][t]); err != nil {
+				if layerIn[t], err = graph.ConcatCols(outs[0][t], outs[1][t]); err != nil {
 					return Result{}, errors.Wrapf(err, "concat at step %d", t)
 				}
 			}
