@@ -94,4 +94,3 @@ func TestGorgoniaSameNameInputsMergeTrap(t *testing.T) {
 		t.Error("Graph.Input accepted a second input named x")
 	}
 }
-
