@@ -11,13 +11,64 @@ import (
 	"github.com/rnnkit/rnnkit/models/embed"
 )
 
+// DecoderKind selects how the decoder uses the encoder.
+type DecoderKind string
+
+// The decoder kinds.
+const (
+	// Plain: the encoder's final state starts the decoder; nothing else.
+	Plain DecoderKind = "plain"
+	// Peeky: also feeds the encoder's final h (its summary) into every
+	// decoder step, beside the embedded token, and into the output layer.
+	Peeky DecoderKind = "peeky"
+	// Attention: at every step the decoder's h scores every encoder output,
+	// a softmax over the real source positions weighs them into a context
+	// vector, and [h; context] feeds the output layer (Luong et al. 2015).
+	Attention DecoderKind = "attention"
+)
+
+// Score is an attention scoring function between the decoder state h_t
+// and an encoder output e_j.
+type Score string
+
+// The attention scores.
+const (
+	Dot      Score = "dot"      // h_t · e_j (Luong)
+	General  Score = "general"  // h_t · (W_a e_j), attn.weight [H, H] (Luong)
+	Additive Score = "additive" // vᵀ tanh(W_e e_j + W_d h_t), attn.W_enc, attn.W_dec [H, H], attn.v [1, H] (Bahdanau)
+)
+
 // Config describes a Seq2Seq model.
 type Config struct {
-	Vocab  int        `json:"vocab"`
-	Embed  int        `json:"embed"`
-	Hidden int        `json:"hidden"`
-	Cell   cells.Kind `json:"cell"`
-	Layers int        `json:"layers"` // encoder and decoder depth; 0 means 1
+	Vocab   int         `json:"vocab"`
+	Embed   int         `json:"embed"`
+	Hidden  int         `json:"hidden"`
+	Cell    cells.Kind  `json:"cell"`
+	Layers  int         `json:"layers"`            // encoder and decoder depth; 0 means 1
+	Decoder DecoderKind `json:"decoder,omitempty"` // "" means Plain
+	Score   Score       `json:"score,omitempty"`   // for Attention; "" means Dot
+}
+
+func (c Config) decoder() DecoderKind {
+	if c.Decoder == "" {
+		return Plain
+	}
+	return c.Decoder
+}
+
+func (c Config) score() Score {
+	if c.Score == "" {
+		return Dot
+	}
+	return c.Score
+}
+
+// outWidth is the width of the output layer's input.
+func (c Config) outWidth() int {
+	if c.decoder() == Plain {
+		return c.Hidden
+	}
+	return 2 * c.Hidden
 }
 
 func (c Config) layers() int {
@@ -32,6 +83,16 @@ func (c Config) Validate() error {
 	if c.Vocab <= 0 || c.Embed <= 0 || c.Hidden <= 0 {
 		return errors.Errorf("seq2seq: vocab %d, embed %d and hidden %d must be greater than zero", c.Vocab, c.Embed, c.Hidden)
 	}
+	switch c.decoder() {
+	case Plain, Peeky, Attention:
+	default:
+		return errors.Errorf("seq2seq: unknown decoder %q (plain, peeky, attention)", c.Decoder)
+	}
+	switch c.score() {
+	case Dot, General, Additive:
+	default:
+		return errors.Errorf("seq2seq: unknown attention score %q (dot, general, additive)", c.Score)
+	}
 	return (cells.Config{Kind: c.Cell, InputSize: 1, HiddenSize: 1}).Validate()
 }
 
@@ -44,6 +105,8 @@ func (c Config) cellConfigs(prefix string) []cells.Config {
 		in := c.Embed
 		if k > 0 {
 			in = c.Hidden
+		} else if prefix == "decoder." && c.decoder() == Peeky {
+			in = c.Embed + c.Hidden
 		}
 		out[k] = cells.Config{Kind: c.Cell, InputSize: in, HiddenSize: c.Hidden, Layer: k, Prefix: prefix}
 	}
@@ -70,12 +133,34 @@ func (c Config) Init(ps *graph.Params, src graph.Source) error {
 	if err != nil {
 		return err
 	}
-	init := graph.PyTorchDefault(c.Hidden)
-	if _, err := fc.New("weight", init, src, c.Vocab, c.Hidden); err != nil {
+	init := graph.PyTorchDefault(c.outWidth())
+	if _, err := fc.New("weight", init, src, c.Vocab, c.outWidth()); err != nil {
 		return err
 	}
-	_, err = fc.New("bias", init, src, c.Vocab)
-	return err
+	if _, err = fc.New("bias", init, src, c.Vocab); err != nil {
+		return err
+	}
+	if c.decoder() != Attention || c.score() == Dot {
+		return nil
+	}
+	attn, err := graph.NewScope(ps).Sub("attn")
+	if err != nil {
+		return err
+	}
+	init = graph.PyTorchDefault(c.Hidden)
+	if c.score() == General {
+		_, err = attn.New("weight", init, src, c.Hidden, c.Hidden)
+		return err
+	}
+	for _, p := range []struct {
+		name string
+		rows int
+	}{{"W_enc", c.Hidden}, {"W_dec", c.Hidden}, {"v", 1}} {
+		if _, err := attn.New(p.name, init, src, p.rows, c.Hidden); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // bound is the model's parts bound into one graph.
@@ -85,6 +170,7 @@ type bound struct {
 	emb      *embed.Embedding
 	enc, dec cells.Cell
 	fcW, fcB *gorgonia.Node
+	attn     []*gorgonia.Node // General: {W}; Additive: {W_enc, W_dec, v}
 }
 
 func bind(g *graph.Graph, c Config) (*bound, error) {
@@ -116,13 +202,131 @@ func bind(g *graph.Graph, c Config) (*bound, error) {
 	if b.dec, err = stack("decoder."); err != nil {
 		return nil, errors.Wrap(err, "seq2seq: decoder")
 	}
-	if b.fcW, err = g.Param("fc.weight", c.Vocab, c.Hidden); err != nil {
+	if b.fcW, err = g.Param("fc.weight", c.Vocab, c.outWidth()); err != nil {
 		return nil, err
 	}
 	if b.fcB, err = g.Param("fc.bias", c.Vocab); err != nil {
 		return nil, err
 	}
+	if c.decoder() == Attention {
+		var names []string
+		switch c.score() {
+		case General:
+			names = []string{"attn.weight"}
+		case Additive:
+			names = []string{"attn.W_enc", "attn.W_dec", "attn.v"}
+		}
+		for _, n := range names {
+			rows := c.Hidden
+			if n == "attn.v" {
+				rows = 1
+			}
+			p, err := g.Param(n, rows, c.Hidden)
+			if err != nil {
+				return nil, err
+			}
+			b.attn = append(b.attn, p)
+		}
+	}
 	return b, nil
+}
+
+// memory is what the decoder reads of the encoder at every step.
+type memory struct {
+	summary *gorgonia.Node   // [B, H]: the encoder's final top-layer h (Peeky)
+	keys    []*gorgonia.Node // [B, H] per source step (Attention): encoder outputs, or W_enc·e_j for Additive
+	values  []*gorgonia.Node // [B, H] per source step (Attention): encoder outputs
+	mask    *gorgonia.Node   // [B, Ts]: 1 on real source positions (Attention)
+}
+
+// newMemory prepares the decoder's view of the encoder outputs.
+func (b *bound) newMemory(encOut []*gorgonia.Node, summary, mask *gorgonia.Node) (*memory, error) {
+	m := &memory{summary: summary, values: encOut, keys: encOut, mask: mask}
+	if b.cfg.decoder() == Attention && b.cfg.score() == Additive {
+		m.keys = make([]*gorgonia.Node, len(encOut))
+		for j, e := range encOut {
+			k, err := graph.MatMul(e, b.attn[0], false, true)
+			if err != nil {
+				return nil, err
+			}
+			m.keys[j] = k
+		}
+	}
+	return m, nil
+}
+
+// step runs one decoder step on the embedded token x and returns the
+// logits, the attention weights (nil unless Attention), the output h and
+// the next state.
+func (b *bound) step(x *gorgonia.Node, s cells.State, mem *memory) (logits, alpha *gorgonia.Node, next cells.State, err error) {
+	in := x
+	if b.cfg.decoder() == Peeky {
+		if in, err = graph.ConcatCols(x, mem.summary); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	h, next, err := b.dec.Step(in, s)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	out := h
+	switch b.cfg.decoder() {
+	case Peeky:
+		if out, err = graph.ConcatCols(h, mem.summary); err != nil {
+			return nil, nil, nil, err
+		}
+	case Attention:
+		scores, err := b.scores(h, mem)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if alpha, err = graph.SoftmaxRows(scores, mem.mask); err != nil {
+			return nil, nil, nil, err
+		}
+		ctx, err := graph.Attend(alpha, mem.values)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if out, err = graph.ConcatCols(h, ctx); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	logits, err = b.project(out)
+	return logits, alpha, next, err
+}
+
+// scores returns the attention scores [B, Ts] of h against the memory.
+func (b *bound) scores(h *gorgonia.Node, mem *memory) (*gorgonia.Node, error) {
+	switch b.cfg.score() {
+	case General:
+		q, err := graph.MatMul(h, b.attn[0], false, false) // (W_aᵀ h) · e_j = h · (W_a e_j)
+		if err != nil {
+			return nil, err
+		}
+		return graph.DotScores(q, mem.keys)
+	case Additive:
+		q, err := graph.MatMul(h, b.attn[1], false, true) // W_dec h
+		if err != nil {
+			return nil, err
+		}
+		cols := make([]*gorgonia.Node, len(mem.keys))
+		for j, k := range mem.keys {
+			a, err := gorgonia.Add(k, q)
+			if err != nil {
+				return nil, err
+			}
+			u, err := gorgonia.Tanh(a)
+			if err != nil {
+				return nil, err
+			}
+			if cols[j], err = graph.MatMul(u, b.attn[2], false, true); err != nil { // [B, 1]
+				return nil, err
+			}
+		}
+		return graph.ConcatCols(cols...)
+	default:
+		return graph.DotScores(h, mem.keys)
+	}
 }
 
 // project returns the logits [B, V] of decoder outputs h [B, H].
@@ -153,12 +357,14 @@ type TrainGraph struct {
 	B, Ts, Tt  int
 	Loss       *gorgonia.Node   // mean cross-entropy over real target positions
 	Logits     []*gorgonia.Node // [B, V] per target step
+	Attention  []*gorgonia.Node // [B, Ts] attention weights per target step (Attention decoders)
 	EncOut     []*gorgonia.Node // [B, H] per source step (top layer)
 	DecOut     []*gorgonia.Node // [B, H] per target step (top layer)
 	EncFinal   cells.State      // the state handed to the decoder
 	DecFinal   cells.State
 	src, tgt   *embed.Tokens
 	srcMask    []*gorgonia.Node
+	srcMaskMat *gorgonia.Node
 	tgtMask    []*gorgonia.Node
 	targets    []*graph.Targets
 	cfg        Config
@@ -199,14 +405,33 @@ func NewTrainGraph(ps *graph.Params, c Config, B, Ts, Tt int) (*TrainGraph, erro
 	if t.EncOut, t.EncFinal, err = cells.UnrollMasked(m.enc, xs, t.initStates, t.srcMask); err != nil {
 		return nil, errors.Wrap(err, "seq2seq: encoder")
 	}
-	if t.DecOut, t.DecFinal, err = cells.UnrollMasked(m.dec, ys, t.EncFinal, t.tgtMask); err != nil {
-		return nil, errors.Wrap(err, "seq2seq: decoder")
+	if t.srcMaskMat, err = g.Input("src_mask_matrix", B, Ts); err != nil {
+		return nil, err
 	}
-	for s, h := range t.DecOut {
-		z, err := m.project(h)
+	mem, err := m.newMemory(t.EncOut, t.EncFinal[0], t.srcMaskMat)
+	if err != nil {
+		return nil, errors.Wrap(err, "seq2seq: attention memory")
+	}
+	st := t.EncFinal
+	for s, y := range ys {
+		z, alpha, next, err := m.step(y, st, mem)
 		if err != nil {
-			return nil, errors.Wrapf(err, "seq2seq: output layer, step %d", s)
+			return nil, errors.Wrapf(err, "seq2seq: decoder step %d", s)
 		}
+		// A finished target keeps its state and outputs zeros, as in UnrollMasked.
+		kept := make(cells.State, len(next))
+		for k := range next {
+			if kept[k], err = graph.Blend(next[k], st[k], t.tgtMask[s]); err != nil {
+				return nil, err
+			}
+		}
+		st = kept
+		h, err := graph.MaskRows(kept[0], t.tgtMask[s], false)
+		if err != nil {
+			return nil, err
+		}
+		t.DecOut = append(t.DecOut, h)
+		t.Attention = append(t.Attention, alpha)
 		t.Logits = append(t.Logits, z)
 		tg, err := graph.NewTargets(B, c.Vocab)
 		if err != nil {
@@ -227,6 +452,7 @@ func NewTrainGraph(ps *graph.Params, c Config, B, Ts, Tt int) (*TrainGraph, erro
 			return nil, err
 		}
 	}
+	t.DecFinal = st
 	return t, nil
 }
 
@@ -274,6 +500,9 @@ func (t *TrainGraph) Set(b Batch) error {
 	if err := setMasks(t.tgtMask, b.TgtLen); err != nil {
 		return err
 	}
+	if err := graph.Set(t.srcMaskMat, maskMatrix(b.SrcLen, t.Ts)); err != nil {
+		return err
+	}
 	for s, tg := range t.targets {
 		ids, w := make([]int, t.B), make([]float64, t.B)
 		for i := 0; i < t.B; i++ {
@@ -302,4 +531,15 @@ func setMasks(ms []*gorgonia.Node, lengths []int) error {
 		}
 	}
 	return nil
+}
+
+// maskMatrix returns the [B, T] row-major 0/1 matrix of real positions.
+func maskMatrix(lengths []int, T int) []float64 {
+	out := make([]float64, len(lengths)*T)
+	for i, l := range lengths {
+		for s := 0; s < l && s < T; s++ {
+			out[i*T+s] = 1
+		}
+	}
+	return out
 }
