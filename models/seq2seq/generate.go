@@ -1,0 +1,434 @@
+package seq2seq
+
+import (
+	"fmt"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+
+	"github.com/rnnkit/rnnkit/cells"
+	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/models/decode"
+	"github.com/rnnkit/rnnkit/models/embed"
+)
+
+// Generator runs a trained model for inference: an encoder graph per
+// (batch, source length) and a one-step decoder graph per number of rows,
+// each compiled once and cached, driven by the algorithms of models/decode
+// (greedy, sampling, beam search) in a Go loop. It implements decode.Model.
+//
+// A Generator is not safe for concurrent use; give each goroutine its own
+// (they may share the Params read-only).
+type Generator struct {
+	ps       *graph.Params
+	cfg      Config
+	encoders *graph.Cache[[2]int, *encoderGraph]
+	steps    *graph.Cache[[2]int, *stepGraph] // (rows, source length for Attention, else 0)
+}
+
+// MaxCached bounds how many compiled graphs a Generator keeps of each kind.
+const MaxCached = 16
+
+// NewGenerator returns a generator over the parameters in ps.
+func NewGenerator(ps *graph.Params, c Config) (*Generator, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if ps == nil {
+		return nil, errors.New("seq2seq: nil params")
+	}
+	enc, err := graph.NewCache[[2]int, *encoderGraph](MaxCached)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := graph.NewCache[[2]int, *stepGraph](MaxCached)
+	if err != nil {
+		return nil, err
+	}
+	return &Generator{ps: ps, cfg: c, encoders: enc, steps: steps}, nil
+}
+
+// Vocab implements decode.Model.
+func (gen *Generator) Vocab() int { return gen.cfg.Vocab }
+
+// Close releases the compiled machines.
+func (gen *Generator) Close() error {
+	err1 := gen.encoders.Close()
+	err2 := gen.steps.Close()
+	if err1 != nil {
+		return err1
+	}
+	return err2
+}
+
+// State is the decoder state of a batch of rows: every state tensor of
+// every layer, [rows][H] each, and what the decoder reads of the encoder
+// (its summary for Peeky; its outputs and source mask for Attention). It
+// implements decode.State.
+type State struct {
+	tensors [][][]float64 // [state tensor][row][H]
+	summary [][]float64   // [row][H]
+	memory  [][][]float64 // [source step][row][H]
+	mask    [][]float64   // [row][source step]
+	// Attention holds, after a Step, the attention weights [row][source
+	// step] that produced it (Attention decoders only).
+	Attention [][]float64
+}
+
+func selectRows(m [][]float64, rows []int) ([][]float64, error) {
+	if m == nil {
+		return nil, nil
+	}
+	out := make([][]float64, len(rows))
+	for i, r := range rows {
+		if r < 0 || r >= len(m) {
+			return nil, errors.Errorf("seq2seq: select row %d of %d", r, len(m))
+		}
+		out[i] = append([]float64(nil), m[r]...)
+	}
+	return out, nil
+}
+
+// Rows implements decode.State.
+func (s *State) Rows() int {
+	if len(s.tensors) == 0 {
+		return 0
+	}
+	return len(s.tensors[0])
+}
+
+// Select implements decode.State.
+func (s *State) Select(rows []int) (decode.State, error) {
+	out := &State{tensors: make([][][]float64, len(s.tensors)), memory: make([][][]float64, len(s.memory))}
+	var err error
+	for k, t := range s.tensors {
+		if out.tensors[k], err = selectRows(t, rows); err != nil {
+			return nil, err
+		}
+	}
+	for k, t := range s.memory {
+		if out.memory[k], err = selectRows(t, rows); err != nil {
+			return nil, err
+		}
+	}
+	if out.summary, err = selectRows(s.summary, rows); err != nil {
+		return nil, err
+	}
+	if out.mask, err = selectRows(s.mask, rows); err != nil {
+		return nil, err
+	}
+	if out.Attention, err = selectRows(s.Attention, rows); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+type encoderGraph struct {
+	m      gorgonia.VM
+	src    *embed.Tokens
+	masks  []*gorgonia.Node
+	finalV []gorgonia.Value
+	outV   []gorgonia.Value
+}
+
+func (e *encoderGraph) Close() error { return e.m.Close() }
+
+type stepGraph struct {
+	m       gorgonia.VM
+	ids     *graph.IDs
+	state   cells.State
+	summary *gorgonia.Node   // Peeky
+	memory  []*gorgonia.Node // Attention
+	mask    *gorgonia.Node   // Attention
+	logitV  gorgonia.Value
+	alphaV  gorgonia.Value
+	nextV   []gorgonia.Value
+}
+
+func (s *stepGraph) Close() error { return s.m.Close() }
+
+// Encode runs the encoder over a batch of sources (batch-major, each of its
+// own length ≥ 1; shorter ones are padded internally) and returns the
+// state that starts the decoder, one row per source.
+func (gen *Generator) Encode(src [][]int) (*State, error) {
+	if len(src) == 0 {
+		return nil, errors.New("seq2seq: no sources")
+	}
+	T := 0
+	lens := make([]int, len(src))
+	for i, s := range src {
+		if len(s) == 0 {
+			return nil, errors.Errorf("seq2seq: source %d is empty", i)
+		}
+		lens[i] = len(s)
+		T = max(T, len(s))
+	}
+	B := len(src)
+	e, err := gen.encoders.Get([2]int{B, T}, func() (*encoderGraph, error) { return gen.buildEncoder(B, T) })
+	if err != nil {
+		return nil, err
+	}
+	padded := make([][]int, B)
+	for i, s := range src {
+		padded[i] = make([]int, T)
+		copy(padded[i], s)
+	}
+	if err := e.src.SetBatchMajor(padded); err != nil {
+		return nil, err
+	}
+	if err := setMasks(e.masks, lens); err != nil {
+		return nil, err
+	}
+	if err := graph.Run(e.m); err != nil {
+		return nil, errors.Wrap(err, "seq2seq: encoder")
+	}
+	e.m.Reset()
+	st, err := stateOf(e.finalV, B, gen.cfg.Hidden)
+	if err != nil {
+		return nil, err
+	}
+	switch gen.cfg.decoder() {
+	case Peeky:
+		if st.summary, err = selectRows(st.tensors[0], identity(B)); err != nil {
+			return nil, err
+		}
+	case Attention:
+		out, err := stateOf(e.outV, B, gen.cfg.Hidden) // one "tensor" per source step
+		if err != nil {
+			return nil, err
+		}
+		st.memory = out.tensors
+		st.mask = make([][]float64, B)
+		for i, l := range lens {
+			st.mask[i] = make([]float64, T)
+			for j := 0; j < l; j++ {
+				st.mask[i][j] = 1
+			}
+		}
+	}
+	return st, nil
+}
+
+func stateOf(vals []gorgonia.Value, rows, h int) (*State, error) {
+	s := &State{tensors: make([][][]float64, len(vals))}
+	for k, v := range vals {
+		f, err := graph.ValueFloat64s(v)
+		if err != nil {
+			return nil, err
+		}
+		if len(f) != rows*h {
+			return nil, errors.Errorf("seq2seq: state tensor %d has %d values, want %d", k, len(f), rows*h)
+		}
+		s.tensors[k] = make([][]float64, rows)
+		for r := range s.tensors[k] {
+			s.tensors[k][r] = append([]float64(nil), f[r*h:(r+1)*h]...)
+		}
+	}
+	return s, nil
+}
+
+func (gen *Generator) buildEncoder(B, T int) (*encoderGraph, error) {
+	g, err := graph.New(gen.ps)
+	if err != nil {
+		return nil, err
+	}
+	m, err := bind(g, gen.cfg)
+	if err != nil {
+		return nil, err
+	}
+	e := &encoderGraph{}
+	var xs []*gorgonia.Node
+	if e.src, xs, err = m.emb.Sequence(T, B); err != nil {
+		return nil, err
+	}
+	if e.masks, err = masks(g, "src_mask", T, B); err != nil {
+		return nil, err
+	}
+	outs, final, err := cells.UnrollMasked(m.enc, xs, nil, e.masks)
+	if err != nil {
+		return nil, err
+	}
+	e.finalV = readAll(final)
+	e.outV = readAll(outs)
+	if e.m, err = graph.NewMachine(g); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (gen *Generator) buildStep(rows, srcLen int) (*stepGraph, error) {
+	g, err := graph.New(gen.ps)
+	if err != nil {
+		return nil, err
+	}
+	m, err := bind(g, gen.cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &stepGraph{}
+	if s.ids, err = graph.NewIDs(rows, gen.cfg.Vocab); err != nil {
+		return nil, err
+	}
+	x, err := m.emb.Lookup(s.ids)
+	if err != nil {
+		return nil, err
+	}
+	zero, err := m.dec.ZeroState(rows)
+	if err != nil {
+		return nil, err
+	}
+	s.state = make(cells.State, len(zero))
+	for k := range zero {
+		if s.state[k], err = g.Input(fmt.Sprintf("state_%d", k), rows, gen.cfg.Hidden); err != nil {
+			return nil, err
+		}
+	}
+	H := gen.cfg.Hidden
+	switch gen.cfg.decoder() {
+	case Peeky:
+		if s.summary, err = g.Input("summary", rows, H); err != nil {
+			return nil, err
+		}
+	case Attention:
+		s.memory = make([]*gorgonia.Node, srcLen)
+		for j := range s.memory {
+			if s.memory[j], err = g.Input(fmt.Sprintf("memory_%d", j), rows, H); err != nil {
+				return nil, err
+			}
+		}
+		if s.mask, err = g.Input("src_mask_matrix", rows, srcLen); err != nil {
+			return nil, err
+		}
+	}
+	mem, err := m.newMemory(s.memory, s.summary, s.mask)
+	if err != nil {
+		return nil, err
+	}
+	logits, alpha, next, err := m.step(x, s.state, mem)
+	if err != nil {
+		return nil, err
+	}
+	gorgonia.Read(logits, &s.logitV)
+	if alpha != nil {
+		gorgonia.Read(alpha, &s.alphaV)
+	}
+	s.nextV = readAll(next)
+	if s.m, err = graph.NewMachine(g); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Step implements decode.Model: it feeds one token per row and returns the
+// logits [rows][V] and the next state.
+func (gen *Generator) Step(st decode.State, tokens []int) ([][]float64, decode.State, error) {
+	s, ok := st.(*State)
+	if !ok || s == nil {
+		return nil, nil, errors.Errorf("seq2seq: state of type %T, want *seq2seq.State", st)
+	}
+	rows := s.Rows()
+	if rows == 0 || len(tokens) != rows {
+		return nil, nil, errors.Errorf("seq2seq: %d tokens for %d rows", len(tokens), rows)
+	}
+	srcLen := len(s.memory)
+	if gen.cfg.decoder() == Attention && (srcLen == 0 || len(s.mask) != rows) {
+		return nil, nil, errors.New("seq2seq: an attention decoder's state lacks the encoder outputs (use Generator.Encode)")
+	}
+	if gen.cfg.decoder() == Peeky && len(s.summary) != rows {
+		return nil, nil, errors.New("seq2seq: a peeky decoder's state lacks the encoder summary (use Generator.Encode)")
+	}
+	sg, err := gen.steps.Get([2]int{rows, srcLen}, func() (*stepGraph, error) { return gen.buildStep(rows, srcLen) })
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(s.tensors) != len(sg.state) {
+		return nil, nil, errors.Errorf("seq2seq: state has %d tensors, the decoder %d", len(s.tensors), len(sg.state))
+	}
+	if err := sg.ids.Set(tokens); err != nil {
+		return nil, nil, err
+	}
+	H := gen.cfg.Hidden
+	buf := make([]float64, rows*H)
+	for k, t := range s.tensors {
+		for r, row := range t {
+			if len(row) != H {
+				return nil, nil, errors.Errorf("seq2seq: state row of %d values, want %d", len(row), H)
+			}
+			copy(buf[r*H:], row)
+		}
+		if err := graph.Set(sg.state[k], buf); err != nil {
+			return nil, nil, err
+		}
+	}
+	setRows := func(n *gorgonia.Node, m [][]float64) error {
+		w := n.Shape()[1]
+		flat := make([]float64, 0, rows*w)
+		for _, row := range m {
+			if len(row) != w {
+				return errors.Errorf("seq2seq: state row of %d values, want %d", len(row), w)
+			}
+			flat = append(flat, row...)
+		}
+		return graph.Set(n, flat)
+	}
+	if sg.summary != nil {
+		if err := setRows(sg.summary, s.summary); err != nil {
+			return nil, nil, err
+		}
+	}
+	for j, n := range sg.memory {
+		if err := setRows(n, s.memory[j]); err != nil {
+			return nil, nil, err
+		}
+	}
+	if sg.mask != nil {
+		if err := setRows(sg.mask, s.mask); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := graph.Run(sg.m); err != nil {
+		return nil, nil, errors.Wrap(err, "seq2seq: decoder step")
+	}
+	sg.m.Reset()
+	lv, err := graph.ValueFloat64s(sg.logitV)
+	if err != nil {
+		return nil, nil, err
+	}
+	V := gen.cfg.Vocab
+	logits := make([][]float64, rows)
+	for r := range logits {
+		logits[r] = lv[r*V : (r+1)*V]
+	}
+	next, err := stateOf(sg.nextV, rows, H)
+	if err != nil {
+		return nil, nil, err
+	}
+	next.summary, next.memory, next.mask = s.summary, s.memory, s.mask // read-only: Select copies
+	if sg.alphaV != nil {
+		a, err := graph.ValueFloat64s(sg.alphaV)
+		if err != nil {
+			return nil, nil, err
+		}
+		next.Attention = make([][]float64, rows)
+		for r := range next.Attention {
+			next.Attention[r] = a[r*srcLen : (r+1)*srcLen]
+		}
+	}
+	return logits, next, nil
+}
+
+func readAll(ns []*gorgonia.Node) []gorgonia.Value {
+	vs := make([]gorgonia.Value, len(ns))
+	for i, n := range ns {
+		gorgonia.Read(n, &vs[i])
+	}
+	return vs
+}
+
+func identity(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
