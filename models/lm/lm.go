@@ -1,0 +1,455 @@
+package lm
+
+import (
+	"fmt"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+
+	"github.com/rnnkit/rnnkit/cells"
+	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/models/decode"
+	"github.com/rnnkit/rnnkit/models/embed"
+)
+
+// Config describes a language model.
+type Config struct {
+	Vocab  int        `json:"vocab"`
+	Embed  int        `json:"embed"`
+	Hidden int        `json:"hidden"`
+	Cell   cells.Kind `json:"cell"`
+	Layers int        `json:"layers"` // 0 means 1
+	Tied   bool       `json:"tied,omitempty"`
+}
+
+func (c Config) layers() int { return max(1, c.Layers) }
+
+// Validate checks the config.
+func (c Config) Validate() error {
+	if c.Vocab <= 0 || c.Embed <= 0 || c.Hidden <= 0 {
+		return errors.Errorf("lm: vocab %d, embed %d and hidden %d must be greater than zero", c.Vocab, c.Embed, c.Hidden)
+	}
+	if c.Tied && c.Embed != c.Hidden {
+		return errors.Errorf("lm: tied weights need embed = hidden, got %d and %d", c.Embed, c.Hidden)
+	}
+	return (cells.Config{Kind: c.Cell, InputSize: 1, HiddenSize: 1}).Validate()
+}
+
+func (c Config) cellConfigs() []cells.Config {
+	out := make([]cells.Config, c.layers())
+	for k := range out {
+		in := c.Embed
+		if k > 0 {
+			in = c.Hidden
+		}
+		out[k] = cells.Config{Kind: c.Cell, InputSize: in, HiddenSize: c.Hidden, Layer: k, Prefix: "rnn."}
+	}
+	return out
+}
+
+// Init creates the parameters: embedding.weight, rnn.weight_ih_l0 …,
+// fc.weight (unless Tied) and fc.bias.
+func (c Config) Init(ps *graph.Params, src graph.Source) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if err := (embed.Config{Vocab: c.Vocab, Dim: c.Embed}).Init(ps, src); err != nil {
+		return err
+	}
+	for _, cc := range c.cellConfigs() {
+		if err := cc.Init(ps, src); err != nil {
+			return errors.Wrap(err, "lm")
+		}
+	}
+	fc, err := graph.NewScope(ps).Sub("fc")
+	if err != nil {
+		return err
+	}
+	init := graph.PyTorchDefault(c.Hidden)
+	if !c.Tied {
+		if _, err := fc.New("weight", init, src, c.Vocab, c.Hidden); err != nil {
+			return err
+		}
+	}
+	_, err = fc.New("bias", init, src, c.Vocab)
+	return err
+}
+
+type bound struct {
+	cfg      Config
+	emb      *embed.Embedding
+	rnn      cells.Cell
+	fcW, fcB *gorgonia.Node
+}
+
+func bind(g *graph.Graph, c Config) (*bound, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	b := &bound{cfg: c}
+	var err error
+	if b.emb, err = embed.New(g, embed.Config{Vocab: c.Vocab, Dim: c.Embed}); err != nil {
+		return nil, err
+	}
+	var cs []cells.Cell
+	for _, cc := range c.cellConfigs() {
+		cell, err := cells.New(g, cc)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, cell)
+	}
+	if len(cs) == 1 {
+		b.rnn = cs[0]
+	} else if b.rnn, err = cells.NewStack(cs...); err != nil {
+		return nil, err
+	}
+	if c.Tied {
+		b.fcW = b.emb.Weight()
+	} else if b.fcW, err = g.Param("fc.weight", c.Vocab, c.Hidden); err != nil {
+		return nil, err
+	}
+	if b.fcB, err = g.Param("fc.bias", c.Vocab); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *bound) project(h *gorgonia.Node) (*gorgonia.Node, error) {
+	z, err := graph.MatMul(h, b.fcW, false, true)
+	if err != nil {
+		return nil, err
+	}
+	return graph.AddRow(z, b.fcB)
+}
+
+// TrainGraph is the model unrolled over T steps for batch B, with the
+// next-token loss.
+type TrainGraph struct {
+	G      *graph.Graph
+	B, T   int
+	Loss   *gorgonia.Node   // mean cross-entropy over the real positions
+	Logits []*gorgonia.Node // [B, V] per step
+	Init   cells.State      // initial state inputs (zeros unless set)
+	Final  cells.State      // the state after each sequence's last real token
+	tokens *embed.Tokens
+	masks  []*gorgonia.Node
+	tgts   []*graph.Targets
+}
+
+// NewTrainGraph builds the training graph for batch B and T steps.
+func NewTrainGraph(ps *graph.Params, c Config, B, T int) (*TrainGraph, error) {
+	if B <= 0 || T <= 0 {
+		return nil, errors.Errorf("lm: batch %d and length %d must be positive", B, T)
+	}
+	g, err := graph.New(ps)
+	if err != nil {
+		return nil, err
+	}
+	m, err := bind(g, c)
+	if err != nil {
+		return nil, err
+	}
+	t := &TrainGraph{G: g, B: B, T: T}
+	var xs []*gorgonia.Node
+	if t.tokens, xs, err = m.emb.Sequence(T, B); err != nil {
+		return nil, err
+	}
+	for s := 0; s < T; s++ {
+		mk, err := g.Input(fmt.Sprintf("mask_%d", s), B)
+		if err != nil {
+			return nil, err
+		}
+		t.masks = append(t.masks, mk)
+	}
+	if t.Init, err = m.rnn.ZeroState(B); err != nil {
+		return nil, err
+	}
+	hs, final, err := cells.UnrollMasked(m.rnn, xs, t.Init, t.masks)
+	if err != nil {
+		return nil, errors.Wrap(err, "lm")
+	}
+	t.Final = final
+	for s, h := range hs {
+		z, err := m.project(h)
+		if err != nil {
+			return nil, err
+		}
+		tg, err := graph.NewTargets(B, c.Vocab)
+		if err != nil {
+			return nil, err
+		}
+		ce, err := graph.CrossEntropy(z, tg)
+		if err != nil {
+			return nil, err
+		}
+		sum, err := gorgonia.Sum(ce)
+		if err != nil {
+			return nil, err
+		}
+		t.Logits, t.tgts = append(t.Logits, z), append(t.tgts, tg)
+		if s == 0 {
+			t.Loss = sum
+		} else if t.Loss, err = gorgonia.Add(t.Loss, sum); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// Set loads a batch: seqs[b] holds T+1 tokens (the input is seqs[b][:T],
+// the labels seqs[b][1:]), of which lengths[b]+1 are real (lengths[b] in
+// [1, T] predictions). The loss is the mean over all real predictions.
+func (t *TrainGraph) Set(seqs [][]int, lengths []int) error {
+	if len(seqs) != t.B || len(lengths) != t.B {
+		return errors.Errorf("lm: %d sequences and %d lengths, want %d", len(seqs), len(lengths), t.B)
+	}
+	in := make([][]int, t.B)
+	n := 0
+	for b, s := range seqs {
+		if len(s) != t.T+1 {
+			return errors.Errorf("lm: sequence %d has %d tokens, want %d", b, len(s), t.T+1)
+		}
+		if lengths[b] < 1 || lengths[b] > t.T {
+			return errors.Errorf("lm: sequence %d: length %d outside [1, %d]", b, lengths[b], t.T)
+		}
+		in[b] = s[:t.T]
+		n += lengths[b]
+	}
+	if err := t.tokens.SetBatchMajor(in); err != nil {
+		return errors.Wrap(err, "lm")
+	}
+	for s := 0; s < t.T; s++ {
+		m, ids, w := make([]float64, t.B), make([]int, t.B), make([]float64, t.B)
+		for b := range seqs {
+			ids[b] = seqs[b][s+1]
+			if s < lengths[b] {
+				m[b], w[b] = 1, 1/float64(n)
+			}
+		}
+		if err := graph.Set(t.masks[s], m); err != nil {
+			return err
+		}
+		if err := t.tgts[s].Set(ids, w); err != nil {
+			return errors.Wrapf(err, "lm: labels at step %d", s)
+		}
+	}
+	return nil
+}
+
+// Generator samples from a trained model through models/decode; it
+// implements decode.Model. Not safe for concurrent use.
+type Generator struct {
+	ps    *graph.Params
+	cfg   Config
+	steps *graph.Cache[int, *stepGraph]
+}
+
+type stepGraph struct {
+	m      gorgonia.VM
+	ids    *graph.IDs
+	state  cells.State
+	logitV gorgonia.Value
+	nextV  []gorgonia.Value
+}
+
+func (s *stepGraph) Close() error { return s.m.Close() }
+
+// NewGenerator returns a generator over ps.
+func NewGenerator(ps *graph.Params, c Config) (*Generator, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if ps == nil {
+		return nil, errors.New("lm: nil params")
+	}
+	steps, err := graph.NewCache[int, *stepGraph](16)
+	if err != nil {
+		return nil, err
+	}
+	return &Generator{ps: ps, cfg: c, steps: steps}, nil
+}
+
+// Close releases the compiled machines.
+func (gen *Generator) Close() error { return gen.steps.Close() }
+
+// Vocab implements decode.Model.
+func (gen *Generator) Vocab() int { return gen.cfg.Vocab }
+
+// State is the recurrent state of a batch of rows; it implements decode.State.
+type State struct{ tensors [][][]float64 }
+
+// Rows implements decode.State.
+func (s *State) Rows() int {
+	if len(s.tensors) == 0 {
+		return 0
+	}
+	return len(s.tensors[0])
+}
+
+// Select implements decode.State.
+func (s *State) Select(rows []int) (decode.State, error) {
+	out := &State{tensors: make([][][]float64, len(s.tensors))}
+	for k, t := range s.tensors {
+		out.tensors[k] = make([][]float64, len(rows))
+		for i, r := range rows {
+			if r < 0 || r >= len(t) {
+				return nil, errors.Errorf("lm: select row %d of %d", r, len(t))
+			}
+			out.tensors[k][i] = append([]float64(nil), t[r]...)
+		}
+	}
+	return out, nil
+}
+
+// Start returns the zero state for a batch of rows.
+func (gen *Generator) Start(rows int) (*State, error) {
+	if rows <= 0 {
+		return nil, errors.Errorf("lm: %d rows", rows)
+	}
+	n := 2 * gen.cfg.layers()
+	if gen.cfg.Cell != cells.LSTMKind && gen.cfg.Cell != cells.PeepholeKind {
+		n = gen.cfg.layers()
+	}
+	s := &State{tensors: make([][][]float64, n)}
+	for k := range s.tensors {
+		s.tensors[k] = make([][]float64, rows)
+		for r := range s.tensors[k] {
+			s.tensors[k][r] = make([]float64, gen.cfg.Hidden)
+		}
+	}
+	return s, nil
+}
+
+// Prime feeds the tokens of prompts (one per row, each non-empty, all of
+// the same length) and returns the state after them and the last token of
+// each, to start decoding from.
+func (gen *Generator) Prime(prompts [][]int) (decode.State, []int, error) {
+	if len(prompts) == 0 || len(prompts[0]) == 0 {
+		return nil, nil, errors.New("lm: empty prompt")
+	}
+	s0, err := gen.Start(len(prompts))
+	if err != nil {
+		return nil, nil, err
+	}
+	var st decode.State = s0
+	L := len(prompts[0])
+	for t := 0; t < L-1; t++ {
+		toks := make([]int, len(prompts))
+		for r, p := range prompts {
+			if len(p) != L {
+				return nil, nil, errors.Errorf("lm: prompt %d has %d tokens, want %d", r, len(p), L)
+			}
+			toks[r] = p[t]
+		}
+		if _, st, err = gen.Step(st, toks); err != nil {
+			return nil, nil, err
+		}
+	}
+	last := make([]int, len(prompts))
+	for r, p := range prompts {
+		last[r] = p[L-1]
+	}
+	return st, last, nil
+}
+
+func (gen *Generator) build(rows int) (*stepGraph, error) {
+	g, err := graph.New(gen.ps)
+	if err != nil {
+		return nil, err
+	}
+	m, err := bind(g, gen.cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &stepGraph{}
+	if s.ids, err = graph.NewIDs(rows, gen.cfg.Vocab); err != nil {
+		return nil, err
+	}
+	x, err := m.emb.Lookup(s.ids)
+	if err != nil {
+		return nil, err
+	}
+	zero, err := m.rnn.ZeroState(rows)
+	if err != nil {
+		return nil, err
+	}
+	s.state = zero
+	h, next, err := m.rnn.Step(x, s.state)
+	if err != nil {
+		return nil, err
+	}
+	z, err := m.project(h)
+	if err != nil {
+		return nil, err
+	}
+	gorgonia.Read(z, &s.logitV)
+	s.nextV = make([]gorgonia.Value, len(next)) // Read keeps a pointer into this slice: allocate it once
+	for i, n := range next {
+		gorgonia.Read(n, &s.nextV[i])
+	}
+	if s.m, err = graph.NewMachine(g); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Step implements decode.Model.
+func (gen *Generator) Step(st decode.State, tokens []int) ([][]float64, decode.State, error) {
+	s, ok := st.(*State)
+	if !ok || s == nil {
+		return nil, nil, errors.Errorf("lm: state of type %T, want *lm.State", st)
+	}
+	rows := s.Rows()
+	if rows == 0 || len(tokens) != rows {
+		return nil, nil, errors.Errorf("lm: %d tokens for %d rows", len(tokens), rows)
+	}
+	sg, err := gen.steps.Get(rows, func() (*stepGraph, error) { return gen.build(rows) })
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(s.tensors) != len(sg.state) {
+		return nil, nil, errors.Errorf("lm: state has %d tensors, the model %d", len(s.tensors), len(sg.state))
+	}
+	if err := sg.ids.Set(tokens); err != nil {
+		return nil, nil, err
+	}
+	H := gen.cfg.Hidden
+	for k, t := range s.tensors {
+		flat := make([]float64, 0, rows*H)
+		for _, row := range t {
+			if len(row) != H {
+				return nil, nil, errors.Errorf("lm: state row of %d values, want %d", len(row), H)
+			}
+			flat = append(flat, row...)
+		}
+		if err := graph.Set(sg.state[k], flat); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := graph.Run(sg.m); err != nil {
+		return nil, nil, errors.Wrap(err, "lm: step")
+	}
+	sg.m.Reset()
+	lv, err := graph.ValueFloat64s(sg.logitV)
+	if err != nil {
+		return nil, nil, err
+	}
+	V := gen.cfg.Vocab
+	logits := make([][]float64, rows)
+	for r := range logits {
+		logits[r] = lv[r*V : (r+1)*V]
+	}
+	next := &State{tensors: make([][][]float64, len(sg.nextV))}
+	for k, v := range sg.nextV {
+		f, err := graph.ValueFloat64s(v)
+		if err != nil {
+			return nil, nil, err
+		}
+		next.tensors[k] = make([][]float64, rows)
+		for r := range next.tensors[k] {
+			next.tensors[k][r] = append([]float64(nil), f[r*H:(r+1)*H]...)
+		}
+	}
+	return logits, next, nil
+}
