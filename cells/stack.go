@@ -3,6 +3,8 @@ package cells
 import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
+
+	"github.com/rnnkit/rnnkit/graph"
 )
 
 // Stack is a cell made of cells: layer k consumes the output of layer k−1
@@ -14,8 +16,10 @@ import (
 // [Stack.Layers] and [Stack.Join] to convert to and from per-layer states in
 // layer order (PyTorch's h_n order).
 type Stack struct {
-	cells  []Cell
-	counts []int
+	cells   []Cell
+	counts  []int
+	dropout *graph.Dropout
+	g       *graph.Graph
 }
 
 // NewStack stacks cells, bottom first. Every cell must implement Sized, and
@@ -39,6 +43,18 @@ func NewStack(cells ...Cell) (*Stack, error) {
 		}
 	}
 	return s, nil
+}
+
+// WithDropout applies d to the output of every layer but the top one
+// before the next layer reads it, as torch.nn.LSTM's dropout argument does.
+// Each step gets its own masks; call d.Resample() before every run.
+func (s *Stack) WithDropout(g *graph.Graph, d *graph.Dropout) (*Stack, error) {
+	if g == nil || d == nil {
+		return nil, errors.Wrap(ErrConfig, "stack: dropout needs a graph and a Dropout")
+	}
+	out := *s
+	out.g, out.dropout = g, d
+	return &out, nil
 }
 
 // InputSize returns the bottom layer's input size.
@@ -116,6 +132,11 @@ func (s *Stack) Step(x *gorgonia.Node, prev State) (*gorgonia.Node, State, error
 		}
 		next[i] = st
 		in = h
+		if s.dropout != nil && i < len(s.cells)-1 {
+			if in, err = s.dropout.Apply(s.g, h); err != nil {
+				return nil, nil, errors.Wrapf(err, "stack: dropout after layer %d", i)
+			}
+		}
 	}
 	st, err := s.Join(next)
 	if err != nil {

@@ -12,8 +12,10 @@ import (
 
 // ConcatCols joins matrices [B, n_i] side by side into [B, Σ n_i], the
 // first one leftmost. Use it instead of gorgonia.Concat, whose gradient
-// goes through gorgonia.Slice (whose hash keeps one byte of the bounds) and,
-// for a part of width 1, through a Reshape view (see the in-place trap in
+// goes through gorgonia.Slice, whose hash keeps one byte of the bounds: with
+// two halves 256 wide, the backward half receives the forward half's
+// gradient (models/birnn's TestGorgoniaConcatTrap shows it), and a part of
+// width 1 goes through a Reshape view (see the in-place trap in
 // docs/architecture.md). ConcatCols differentiates through Cols and never
 // writes into its inputs.
 func ConcatCols(xs ...*gorgonia.Node) (*gorgonia.Node, error) {

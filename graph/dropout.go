@@ -1,0 +1,86 @@
+package graph
+
+import (
+	"math"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+)
+
+// Dropout zeroes each element of its inputs with probability P during
+// training and scales the rest by 1/(1−P) (inverted dropout, Srivastava et
+// al. 2014), so evaluation needs no rescaling. Gorgonia's own Dropout has a
+// wrong gradient (it scales by 1/P, and is zero at P = 0); this one
+// multiplies by a mask input, whose gradient is the mask itself.
+//
+// Every Apply adds a mask input to the graph; Resample draws all of them
+// from the seeded source before a run. In evaluation mode the masks are all
+// ones.
+type Dropout struct {
+	p        float64
+	src      Source
+	masks    []*gorgonia.Node
+	training bool
+}
+
+// NewDropout returns a dropout of probability p in [0, 1), drawing from src.
+func NewDropout(p float64, src Source) (*Dropout, error) {
+	if !(p >= 0 && p < 1) {
+		return nil, errors.Errorf("graph: dropout probability %v must be in [0, 1)", p)
+	}
+	if src == nil && p > 0 {
+		return nil, errors.New("graph: dropout needs a random source")
+	}
+	return &Dropout{p: p, src: src, training: true}, nil
+}
+
+// P returns the drop probability.
+func (d *Dropout) P() float64 { return d.p }
+
+// SetTraining switches between training (random masks) and evaluation
+// (all ones). Call Resample after switching.
+func (d *Dropout) SetTraining(on bool) { d.training = on }
+
+// Apply returns x ⊙ mask for a new mask input of x's shape, in g.
+func (d *Dropout) Apply(g *Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+	if g == nil || x == nil {
+		return nil, errors.New("graph: dropout of nil")
+	}
+	m, err := g.Input(g.UniqueName("dropout_mask"), x.Shape()...)
+	if err != nil {
+		return nil, err
+	}
+	d.masks = append(d.masks, m)
+	if err := d.fill(m); err != nil {
+		return nil, err
+	}
+	out, err := gorgonia.HadamardProd(x, m)
+	return out, errors.Wrap(err, "graph: dropout")
+}
+
+// Resample draws every mask anew (or sets them to ones in evaluation mode).
+func (d *Dropout) Resample() error {
+	for _, m := range d.masks {
+		if err := d.fill(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *Dropout) fill(m *gorgonia.Node) error {
+	n := m.Shape().TotalSize()
+	v := make([]float64, n)
+	keep := 1 / (1 - d.p)
+	for i := range v {
+		if !d.training || d.p == 0 {
+			v[i] = 1
+		} else if d.src.Float64() >= d.p {
+			v[i] = keep
+		}
+	}
+	if math.IsInf(keep, 0) {
+		return errors.New("graph: dropout probability 1")
+	}
+	return Set(m, v)
+}
