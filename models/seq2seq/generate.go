@@ -244,7 +244,7 @@ func (gen *Generator) buildEncoder(B, T int) (*encoderGraph, error) {
 	if e.masks, err = masks(g, "src_mask", T, B); err != nil {
 		return nil, err
 	}
-	outs, final, err := cells.UnrollMasked(m.enc, xs, nil, e.masks)
+	outs, final, err := m.encode(xs, e.masks)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rnnkit/rnnkit/cells"
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/models/birnn"
 	"github.com/rnnkit/rnnkit/models/embed"
 )
 
@@ -47,6 +48,18 @@ type Config struct {
 	Layers  int         `json:"layers"`            // encoder and decoder depth; 0 means 1
 	Decoder DecoderKind `json:"decoder,omitempty"` // "" means Plain
 	Score   Score       `json:"score,omitempty"`   // for Attention; "" means Dot
+	// Bidirectional makes the encoder a bidirectional stack (models/birnn,
+	// the layers joined by concatenation as in PyTorch). Its 2H-wide states
+	// and outputs reach the H-wide decoder through a linear bridge: each
+	// decoder layer k's initial state tensor s (h, and c for LSTMs) is
+	// bridge.weight_l{k}_{s} · [forward; backward] + bridge.bias_l{k}_{s},
+	// and an attention decoder's memory is memory.weight · [forward; backward].
+	Bidirectional bool `json:"bidirectional,omitempty"`
+}
+
+// numStates is the number of state tensors per layer.
+func (c Config) numStates() int {
+	return (cells.Config{Kind: c.Cell}).NumStates()
 }
 
 func (c Config) decoder() DecoderKind {
@@ -122,10 +135,21 @@ func (c Config) Init(ps *graph.Params, src graph.Source) error {
 	if err := c.embedConfig().Init(ps, src); err != nil {
 		return err
 	}
-	for _, prefix := range []string{"encoder.", "decoder."} {
-		for _, cc := range c.cellConfigs(prefix) {
-			if err := cc.Init(ps, src); err != nil {
-				return errors.Wrap(err, "seq2seq")
+	enc := c.cellConfigs("encoder.")
+	if c.Bidirectional {
+		enc = birnn.StackConfigs(c.Cell, c.Embed, c.Hidden, c.layers(), "encoder.")
+	}
+	for _, cc := range append(enc, c.cellConfigs("decoder.")...) {
+		if err := cc.Init(ps, src); err != nil {
+			return errors.Wrap(err, "seq2seq")
+		}
+	}
+	if c.Bidirectional {
+		root := graph.NewScope(ps)
+		init := graph.PyTorchDefault(2 * c.Hidden)
+		for _, p := range c.bridgeParams() {
+			if _, err := root.New(p.Name, init, src, p.Shape...); err != nil {
+				return err
 			}
 		}
 	}
@@ -163,6 +187,23 @@ func (c Config) Init(ps *graph.Params, src graph.Source) error {
 	return nil
 }
 
+// bridgeParams lists the bridge's parameters (bidirectional encoders).
+func (c Config) bridgeParams() []cells.ParamSpec {
+	var out []cells.ParamSpec
+	names := []string{"h", "c"}
+	for k := 0; k < c.layers(); k++ {
+		for s := 0; s < c.numStates(); s++ {
+			out = append(out,
+				cells.ParamSpec{Name: fmt.Sprintf("bridge.weight_l%d_%s", k, names[s]), Shape: []int{c.Hidden, 2 * c.Hidden}},
+				cells.ParamSpec{Name: fmt.Sprintf("bridge.bias_l%d_%s", k, names[s]), Shape: []int{c.Hidden}})
+		}
+	}
+	if c.decoder() == Attention {
+		out = append(out, cells.ParamSpec{Name: "memory.weight", Shape: []int{c.Hidden, 2 * c.Hidden}})
+	}
+	return out
+}
+
 // bound is the model's parts bound into one graph.
 type bound struct {
 	g        *graph.Graph
@@ -171,6 +212,8 @@ type bound struct {
 	enc, dec cells.Cell
 	fcW, fcB *gorgonia.Node
 	attn     []*gorgonia.Node // General: {W}; Additive: {W_enc, W_dec, v}
+	bienc    *birnn.Stacked   // Bidirectional
+	bridge   []*gorgonia.Node // Bidirectional: weight, bias per (layer, state tensor), then memory.weight
 }
 
 func bind(g *graph.Graph, c Config) (*bound, error) {
@@ -196,7 +239,18 @@ func bind(g *graph.Graph, c Config) (*bound, error) {
 		}
 		return cells.NewStack(cs...)
 	}
-	if b.enc, err = stack("encoder."); err != nil {
+	if c.Bidirectional {
+		if b.bienc, err = birnn.NewStack(g, c.Cell, c.Embed, c.Hidden, c.layers(), "encoder."); err != nil {
+			return nil, errors.Wrap(err, "seq2seq: encoder")
+		}
+		for _, p := range c.bridgeParams() {
+			n, err := g.Param(p.Name, p.Shape...)
+			if err != nil {
+				return nil, err
+			}
+			b.bridge = append(b.bridge, n)
+		}
+	} else if b.enc, err = stack("encoder."); err != nil {
 		return nil, errors.Wrap(err, "seq2seq: encoder")
 	}
 	if b.dec, err = stack("decoder."); err != nil {
@@ -229,6 +283,58 @@ func bind(g *graph.Graph, c Config) (*bound, error) {
 		}
 	}
 	return b, nil
+}
+
+// encode runs the encoder over xs with masks and returns the memory the
+// decoder attends to (one [B, H] node per source step) and the decoder's
+// initial state.
+func (b *bound) encode(xs, masks []*gorgonia.Node) ([]*gorgonia.Node, cells.State, error) {
+	if !b.cfg.Bidirectional {
+		outs, final, err := cells.UnrollMasked(b.enc, xs, nil, masks)
+		return outs, final, err
+	}
+	outs, finals, err := b.bienc.Encode(xs, masks, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The bridge: per decoder layer and state tensor, W·[fwd; bwd] + b.
+	L, S := b.cfg.layers(), b.cfg.numStates()
+	layers := make([]cells.State, L)
+	for k := 0; k < L; k++ {
+		for s := 0; s < S; s++ {
+			cat, err := graph.ConcatCols(finals[2*k][s], finals[2*k+1][s])
+			if err != nil {
+				return nil, nil, err
+			}
+			w, bias := b.bridge[2*(k*S+s)], b.bridge[2*(k*S+s)+1]
+			z, err := graph.MatMul(cat, w, false, true)
+			if err != nil {
+				return nil, nil, err
+			}
+			if z, err = graph.AddRow(z, bias); err != nil {
+				return nil, nil, err
+			}
+			layers[k] = append(layers[k], z)
+		}
+	}
+	var init cells.State
+	if st, ok := b.dec.(*cells.Stack); ok {
+		if init, err = st.Join(layers); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		init = layers[0]
+	}
+	if b.cfg.decoder() != Attention {
+		return outs, init, nil
+	}
+	mem := make([]*gorgonia.Node, len(outs))
+	for j, o := range outs {
+		if mem[j], err = graph.MatMul(o, b.bridge[len(b.bridge)-1], false, true); err != nil {
+			return nil, nil, err
+		}
+	}
+	return mem, init, nil
 }
 
 // memory is what the decoder reads of the encoder at every step.
@@ -358,9 +464,9 @@ type TrainGraph struct {
 	Loss       *gorgonia.Node   // mean cross-entropy over real target positions
 	Logits     []*gorgonia.Node // [B, V] per target step
 	Attention  []*gorgonia.Node // [B, Ts] attention weights per target step (Attention decoders)
-	EncOut     []*gorgonia.Node // [B, H] per source step (top layer)
+	EncOut     []*gorgonia.Node // per source step: the top layer's outputs, [B, H] ([B, 2H] if Bidirectional; through memory.weight to [B, H] for Attention)
 	DecOut     []*gorgonia.Node // [B, H] per target step (top layer)
-	EncFinal   cells.State      // the state handed to the decoder
+	EncFinal   cells.State      // the state handed to the decoder (through the bridge if Bidirectional)
 	DecFinal   cells.State
 	src, tgt   *embed.Tokens
 	srcMask    []*gorgonia.Node
@@ -368,7 +474,6 @@ type TrainGraph struct {
 	tgtMask    []*gorgonia.Node
 	targets    []*graph.Targets
 	cfg        Config
-	initStates cells.State
 }
 
 // NewTrainGraph builds the training graph for batch size B, source length
@@ -399,10 +504,7 @@ func NewTrainGraph(ps *graph.Params, c Config, B, Ts, Tt int) (*TrainGraph, erro
 	if t.tgtMask, err = masks(g, "tgt_mask", Tt, B); err != nil {
 		return nil, err
 	}
-	if t.initStates, err = m.enc.ZeroState(B); err != nil {
-		return nil, err
-	}
-	if t.EncOut, t.EncFinal, err = cells.UnrollMasked(m.enc, xs, t.initStates, t.srcMask); err != nil {
+	if t.EncOut, t.EncFinal, err = m.encode(xs, t.srcMask); err != nil {
 		return nil, errors.Wrap(err, "seq2seq: encoder")
 	}
 	if t.srcMaskMat, err = g.Input("src_mask_matrix", B, Ts); err != nil {
@@ -466,10 +568,6 @@ func masks(g *graph.Graph, name string, T, B int) ([]*gorgonia.Node, error) {
 	}
 	return out, nil
 }
-
-// InitialState returns the encoder's initial-state input nodes (zeros
-// unless set).
-func (t *TrainGraph) InitialState() cells.State { return t.initStates }
 
 // Set loads a batch: token ids, masks, and targets weighted 1/N over the N
 // real target positions, so Loss is their mean cross-entropy.

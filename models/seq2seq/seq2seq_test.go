@@ -75,7 +75,7 @@ func lossOf(t *testing.T, ps *graph.Params, c Config, b Batch, Ts, Tt int) (floa
 func TestPaddedBatchEqualsSequencesAlone(t *testing.T) {
 	for i, v := range variants() {
 		kind := []cells.Kind{cells.LSTMKind, cells.GRUKind}[i%2]
-		c := Config{Vocab: 7, Embed: 3, Hidden: 4, Cell: kind, Layers: 2, Decoder: v.Decoder, Score: v.Score}
+		c := Config{Vocab: 7, Embed: 3, Hidden: 4, Cell: kind, Layers: 2, Decoder: v.Decoder, Score: v.Score, Bidirectional: v.Bidirectional}
 		ps := newParams(t, c, tensor.Float64, 1)
 		src := graph.NewSource(2)
 		srcLen, tgtLen := []int{4, 2, 1}, []int{1, 3, 2}
@@ -158,15 +158,23 @@ func TestGeneratorMatchesTeacherForcing(t *testing.T) {
 func variants() []Config {
 	var out []Config
 	for _, v := range []struct {
-		d DecoderKind
-		s Score
-	}{{Plain, ""}, {Peeky, ""}, {Attention, Dot}, {Attention, General}, {Attention, Additive}} {
-		out = append(out, Config{Vocab: 9, Embed: 4, Hidden: 5, Cell: cells.LSTMKind, Layers: 2, Decoder: v.d, Score: v.s})
+		d  DecoderKind
+		s  Score
+		bi bool
+	}{{Plain, "", false}, {Peeky, "", false}, {Attention, Dot, false}, {Attention, General, false}, {Attention, Additive, false},
+		{Plain, "", true}, {Peeky, "", true}, {Attention, General, true}} {
+		out = append(out, Config{Vocab: 9, Embed: 4, Hidden: 5, Cell: cells.LSTMKind, Layers: 2, Decoder: v.d, Score: v.s, Bidirectional: v.bi})
 	}
 	return out
 }
 
-func name(c Config) string { return string(c.decoder()) + "/" + string(c.Score) }
+func name(c Config) string {
+	n := string(c.decoder()) + "/" + string(c.Score)
+	if c.Bidirectional {
+		n = "bi/" + n
+	}
+	return n
+}
 
 func generatorMatches(t *testing.T, c Config) {
 	ps := newParams(t, c, tensor.Float64, 4)
