@@ -20,6 +20,11 @@ type Config struct {
 	Cell   cells.Kind `json:"cell"`
 	Layers int        `json:"layers"` // 0 means 1
 	Tied   bool       `json:"tied,omitempty"`
+	// Dropout is the probability of dropping each output of every layer
+	// but the top one before the next layer reads it, in training graphs
+	// only; Seed seeds its masks.
+	Dropout float64 `json:"dropout,omitempty"`
+	Seed    uint64  `json:"seed,omitempty"`
 }
 
 func (c Config) layers() int { return max(1, c.Layers) }
@@ -28,6 +33,9 @@ func (c Config) layers() int { return max(1, c.Layers) }
 func (c Config) Validate() error {
 	if c.Vocab <= 0 || c.Embed <= 0 || c.Hidden <= 0 {
 		return errors.Errorf("lm: vocab %d, embed %d and hidden %d must be greater than zero", c.Vocab, c.Embed, c.Hidden)
+	}
+	if !(c.Dropout >= 0 && c.Dropout < 1) {
+		return errors.Errorf("lm: dropout %v must be in [0, 1)", c.Dropout)
 	}
 	if c.Tied && c.Embed != c.Hidden {
 		return errors.Errorf("lm: tied weights need embed = hidden, got %d and %d", c.Embed, c.Hidden)
@@ -82,7 +90,7 @@ type bound struct {
 	fcW, fcB *gorgonia.Node
 }
 
-func bind(g *graph.Graph, c Config) (*bound, error) {
+func bind(g *graph.Graph, c Config, d *graph.Dropout) (*bound, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -101,8 +109,17 @@ func bind(g *graph.Graph, c Config) (*bound, error) {
 	}
 	if len(cs) == 1 {
 		b.rnn = cs[0]
-	} else if b.rnn, err = cells.NewStack(cs...); err != nil {
-		return nil, err
+	} else {
+		st, err := cells.NewStack(cs...)
+		if err != nil {
+			return nil, err
+		}
+		if d != nil {
+			if st, err = st.WithDropout(g, d); err != nil {
+				return nil, err
+			}
+		}
+		b.rnn = st
 	}
 	if c.Tied {
 		b.fcW = b.emb.Weight()
@@ -132,9 +149,12 @@ type TrainGraph struct {
 	Logits []*gorgonia.Node // [B, V] per step
 	Init   cells.State      // initial state inputs (zeros unless set)
 	Final  cells.State      // the state after each sequence's last real token
-	tokens *embed.Tokens
-	masks  []*gorgonia.Node
-	tgts   []*graph.Targets
+	// Dropout is the training graph's dropout (nil without); Set draws new
+	// masks, SetTraining(false) turns it off for evaluation.
+	Dropout *graph.Dropout
+	tokens  *embed.Tokens
+	masks   []*gorgonia.Node
+	tgts    []*graph.Targets
 }
 
 // NewTrainGraph builds the training graph for batch B and T steps.
@@ -146,11 +166,17 @@ func NewTrainGraph(ps *graph.Params, c Config, B, T int) (*TrainGraph, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := bind(g, c)
+	var d *graph.Dropout
+	if c.Dropout > 0 {
+		if d, err = graph.NewDropout(c.Dropout, graph.NewSource(c.Seed)); err != nil {
+			return nil, err
+		}
+	}
+	m, err := bind(g, c, d)
 	if err != nil {
 		return nil, err
 	}
-	t := &TrainGraph{G: g, B: B, T: T}
+	t := &TrainGraph{G: g, B: B, T: T, Dropout: d}
 	var xs []*gorgonia.Node
 	if t.tokens, xs, err = m.emb.Sequence(T, B); err != nil {
 		return nil, err
@@ -218,6 +244,11 @@ func (t *TrainGraph) Set(seqs [][]int, lengths []int) error {
 	}
 	if err := t.tokens.SetBatchMajor(in); err != nil {
 		return errors.Wrap(err, "lm")
+	}
+	if t.Dropout != nil {
+		if err := t.Dropout.Resample(); err != nil {
+			return err
+		}
 	}
 	for s := 0; s < t.T; s++ {
 		m, ids, w := make([]float64, t.B), make([]int, t.B), make([]float64, t.B)
@@ -358,7 +389,7 @@ func (gen *Generator) build(rows int) (*stepGraph, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := bind(g, gen.cfg)
+	m, err := bind(g, gen.cfg, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -232,7 +232,7 @@ func (gen *Generator) buildEncoder(B, T int) (*encoderGraph, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := bind(g, gen.cfg)
+	m, err := bind(g, gen.cfg, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +261,7 @@ func (gen *Generator) buildStep(rows, srcLen int) (*stepGraph, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := bind(g, gen.cfg)
+	m, err := bind(g, gen.cfg, nil)
 	if err != nil {
 		return nil, err
 	}

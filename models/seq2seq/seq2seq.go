@@ -55,6 +55,12 @@ type Config struct {
 	// bridge.weight_l{k}_{s} · [forward; backward] + bridge.bias_l{k}_{s},
 	// and an attention decoder's memory is memory.weight · [forward; backward].
 	Bidirectional bool `json:"bidirectional,omitempty"`
+	// Dropout is the probability of dropping each output of every layer
+	// but the top one of the (unidirectional) encoder and of the decoder
+	// before the next layer reads it, in training graphs only; Seed seeds
+	// its masks.
+	Dropout float64 `json:"dropout,omitempty"`
+	Seed    uint64  `json:"seed,omitempty"`
 }
 
 // numStates is the number of state tensors per layer.
@@ -105,6 +111,12 @@ func (c Config) Validate() error {
 	case Dot, General, Additive:
 	default:
 		return errors.Errorf("seq2seq: unknown attention score %q (dot, general, additive)", c.Score)
+	}
+	if !(c.Dropout >= 0 && c.Dropout < 1) {
+		return errors.Errorf("seq2seq: dropout %v must be in [0, 1)", c.Dropout)
+	}
+	if c.Dropout > 0 && c.Bidirectional {
+		return errors.New("seq2seq: dropout between bidirectional layers is not supported yet")
 	}
 	return (cells.Config{Kind: c.Cell, InputSize: 1, HiddenSize: 1}).Validate()
 }
@@ -216,7 +228,8 @@ type bound struct {
 	bridge   []*gorgonia.Node // Bidirectional: weight, bias per (layer, state tensor), then memory.weight
 }
 
-func bind(g *graph.Graph, c Config) (*bound, error) {
+// bind binds the model into g; d (nil for none) drops out between stacked layers.
+func bind(g *graph.Graph, c Config, d *graph.Dropout) (*bound, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -237,7 +250,11 @@ func bind(g *graph.Graph, c Config) (*bound, error) {
 		if len(cs) == 1 {
 			return cs[0], nil
 		}
-		return cells.NewStack(cs...)
+		st, err := cells.NewStack(cs...)
+		if err != nil || d == nil {
+			return st, err
+		}
+		return st.WithDropout(g, d)
 	}
 	if c.Bidirectional {
 		if b.bienc, err = birnn.NewStack(g, c.Cell, c.Embed, c.Hidden, c.layers(), "encoder."); err != nil {
@@ -318,7 +335,9 @@ func (b *bound) encode(xs, masks []*gorgonia.Node) ([]*gorgonia.Node, cells.Stat
 		}
 	}
 	var init cells.State
-	if st, ok := b.dec.(*cells.Stack); ok {
+	if st, ok := b.dec.(interface {
+		Join([]cells.State) (cells.State, error)
+	}); ok {
 		if init, err = st.Join(layers); err != nil {
 			return nil, nil, err
 		}
@@ -474,6 +493,9 @@ type TrainGraph struct {
 	tgtMask    []*gorgonia.Node
 	targets    []*graph.Targets
 	cfg        Config
+	// Dropout is the training graph's dropout (nil without); Set draws new
+	// masks, SetTraining(false) turns it off for evaluation.
+	Dropout *graph.Dropout
 }
 
 // NewTrainGraph builds the training graph for batch size B, source length
@@ -486,11 +508,17 @@ func NewTrainGraph(ps *graph.Params, c Config, B, Ts, Tt int) (*TrainGraph, erro
 	if err != nil {
 		return nil, err
 	}
-	m, err := bind(g, c)
+	var d *graph.Dropout
+	if c.Dropout > 0 {
+		if d, err = graph.NewDropout(c.Dropout, graph.NewSource(c.Seed)); err != nil {
+			return nil, err
+		}
+	}
+	m, err := bind(g, c, d)
 	if err != nil {
 		return nil, err
 	}
-	t := &TrainGraph{G: g, B: B, Ts: Ts, Tt: Tt, cfg: c}
+	t := &TrainGraph{G: g, B: B, Ts: Ts, Tt: Tt, cfg: c, Dropout: d}
 	var xs, ys []*gorgonia.Node
 	if t.src, xs, err = m.emb.Sequence(Ts, B); err != nil {
 		return nil, err
@@ -578,6 +606,11 @@ func (t *TrainGraph) Set(b Batch) error {
 	}
 	if err := t.src.SetBatchMajor(b.Src); err != nil {
 		return errors.Wrap(err, "seq2seq: source")
+	}
+	if t.Dropout != nil {
+		if err := t.Dropout.Resample(); err != nil {
+			return err
+		}
 	}
 	if err := t.tgt.SetBatchMajor(b.TgtIn); err != nil {
 		return errors.Wrap(err, "seq2seq: decoder input")

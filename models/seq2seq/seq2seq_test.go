@@ -400,3 +400,57 @@ func TestBadInput(t *testing.T) {
 		t.Error("nil state accepted")
 	}
 }
+
+// Dropout between stacked layers: gradients are right through fixed masks,
+// and evaluation mode gives the loss without dropout.
+func TestDropout(t *testing.T) {
+	c := Config{Vocab: 5, Embed: 2, Hidden: 3, Cell: cells.LSTMKind, Layers: 2, Dropout: 0.4, Seed: 9}
+	ps := newParams(t, c, tensor.Float64, 3)
+	b := Batch{Src: [][]int{{1, 2, 3}, {4, 2, 0}}, SrcLen: []int{3, 2},
+		TgtIn: [][]int{{0, 2}, {0, 3}}, TgtOut: [][]int{{2, 4}, {3, 1}}, TgtLen: []int{2, 2}}
+	m, err := NewTrainGraph(ps, c, 2, 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set(b); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := gradcheck.Check(m.G, m.Loss, m.G.Learnables(), 1e-6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.MaxErr > 1e-7 {
+		t.Fatalf("max error %g at %s", rep.MaxErr, rep.Worst)
+	}
+	noDrop := c
+	noDrop.Dropout = 0
+	plain, _ := lossOf(t, ps, noDrop, b, 3, 2)
+	value := func(training bool) float64 {
+		m, err := NewTrainGraph(ps, c, 2, 3, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Dropout.SetTraining(training)
+		if err := m.Set(b); err != nil {
+			t.Fatal(err)
+		}
+		var v gorgonia.Value
+		gorgonia.Read(m.Loss, &v)
+		vm, _ := graph.NewMachine(m.G)
+		defer vm.Close()
+		if err := graph.Run(vm); err != nil {
+			t.Fatal(err)
+		}
+		f, _ := graph.ValueFloat64s(v)
+		return f[0]
+	}
+	if got := value(false); got != plain {
+		t.Errorf("evaluation loss %v, without dropout %v", got, plain)
+	}
+	if got := value(true); got == plain {
+		t.Errorf("training loss %v equals the loss without dropout", got)
+	}
+	if err := (Config{Vocab: 5, Embed: 2, Hidden: 3, Cell: cells.LSTMKind, Dropout: 1}).Validate(); err == nil {
+		t.Error("dropout 1 accepted")
+	}
+}
