@@ -37,6 +37,10 @@ func NewDropout(p float64, src Source) (*Dropout, error) {
 // P returns the drop probability.
 func (d *Dropout) P() float64 { return d.p }
 
+// Reseed replaces the random source by NewSource(seed): a trainer reseeds
+// from the global step so that a resumed run draws the same masks.
+func (d *Dropout) Reseed(seed uint64) { d.src = NewSource(seed) }
+
 // SetTraining switches between training (random masks) and evaluation
 // (all ones). Call Resample after switching.
 func (d *Dropout) SetTraining(on bool) { d.training = on }

@@ -33,6 +33,7 @@ type command struct {
 var commands = map[string]command{
 	"demo":   {"train a small LSTM by backpropagation through time on a generated sequence task", runDemo},
 	"parity": {"check models against PyTorch reference fixtures (outputs, states, gradients)", runParity},
+	"train":  {"train a preset experiment (addition, date formats) with metrics, plots and checkpoints", runTrain},
 }
 
 func usage(w io.Writer) {

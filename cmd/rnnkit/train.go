@@ -1,0 +1,416 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/pkg/errors"
+
+	"github.com/rnnkit/rnnkit/cells"
+	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/models/seq2seq"
+	"github.com/rnnkit/rnnkit/training"
+	"github.com/rnnkit/rnnkit/training/checkpoint"
+	"github.com/rnnkit/rnnkit/training/data"
+	"github.com/rnnkit/rnnkit/training/plot"
+)
+
+// preset is a named experiment: the settings of the book's classic runs.
+type preset struct {
+	about    string
+	task     string // "addition" or "date"
+	cfg      training.Seq2SeqConfig
+	examples int
+}
+
+func presets() map[string]preset {
+	base := func(d seq2seq.DecoderKind, reverse bool, epochs int) training.Seq2SeqConfig {
+		return training.Seq2SeqConfig{
+			Model: seq2seq.Config{Embed: 16, Hidden: 128, Cell: cells.LSTMKind, Decoder: d, Score: seq2seq.Dot},
+			Batch: 128, Epochs: epochs, Optimizer: "adam", LR: 1e-3, Clip: 5, Seed: 1,
+			ReverseSource: reverse, BucketWidth: 4, Dtype: "float32",
+		}
+	}
+	return map[string]preset{
+		"addition":          {"a+b → sum, plain encoder–decoder", "addition", base(seq2seq.Plain, false, 25), 50000},
+		"addition-reversed": {"a+b → sum, the question fed reversed", "addition", base(seq2seq.Plain, true, 25), 50000},
+		"addition-peeky":    {"a+b → sum, reversed question, peeky decoder", "addition", base(seq2seq.Peeky, true, 25), 50000},
+		"date-attention":    {"human-written dates → YYYY-MM-DD, dot attention", "date", base(seq2seq.Attention, false, 5), 50000},
+	}
+}
+
+func presetNames() []string {
+	return []string{"addition", "addition-reversed", "addition-peeky", "date-attention"}
+}
+
+// runConfig is what config.json records.
+type runConfig struct {
+	Preset     string                 `json:"preset"`
+	Data       string                 `json:"data,omitempty"`
+	Examples   int                    `json:"examples,omitempty"`
+	Train      training.Seq2SeqConfig `json:"train"`
+	GoVersion  string                 `json:"go_version"`
+	Revision   string                 `json:"git_revision"`
+	Started    string                 `json:"started"`
+	TrainPairs int                    `json:"train_pairs"`
+	TestPairs  int                    `json:"test_pairs"`
+	Extra      map[string]interface{} `json:"extra,omitempty"`
+}
+
+func gitRevision() string {
+	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain").Output(); err == nil && len(st) > 0 {
+		rev += "-dirty"
+	}
+	return rev
+}
+
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("train", "",
+		"Trains a preset experiment and writes into -out: config.json, metrics.jsonl (one line per\n"+
+			"epoch), checkpoints (ckpt-*.safetensors, best.safetensors), loss.png and, for attention\n"+
+			"models, attention-*.png. Presets: "+strings.Join(presetNames(), ", ")+".\n"+
+			"With -data FILE (lines of question_answer, the book's format), the first 90% of the lines\n"+
+			"train and the last 10% test, unshuffled. Every setting can be overridden by a flag.", stderr)
+	name := fs.String("preset", "", "experiment: "+strings.Join(presetNames(), ", "))
+	dataPath := fs.String("data", "", "question_answer file to use instead of generated data")
+	out := fs.String("out", "", "run directory (default runs/<preset>-<seed>)")
+	resume := fs.Bool("resume", false, "continue from the newest checkpoint in -out")
+	keep := fs.Int("keep", 3, "checkpoints to keep")
+	every := fs.Int("checkpoint-every", 0, "also checkpoint every N steps (0: at the end of each epoch only)")
+	examples := fs.Int("examples", 0, "generated examples (default: the preset's)")
+	logEvery := fs.Int("log-every", 50, "print a progress line every N steps")
+	var o overrides
+	o.register(fs)
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError{fmt.Sprintf("train: unexpected argument %q", fs.Arg(0))}
+	}
+	p, ok := presets()[*name]
+	if !ok {
+		return usageError{fmt.Sprintf("train: unknown preset %q (%s)", *name, strings.Join(presetNames(), ", "))}
+	}
+	cfg := p.cfg
+	if err := o.apply(fs, &cfg); err != nil {
+		return usageError{"train: " + err.Error()}
+	}
+	if *examples > 0 {
+		p.examples = *examples
+	}
+	if *keep < 1 || *every < 0 || *logEvery < 1 {
+		return usageError{"train: -keep and -log-every must be positive, -checkpoint-every not negative"}
+	}
+	if *out == "" {
+		*out = filepath.Join("runs", fmt.Sprintf("%s-%d", *name, cfg.Seed))
+	}
+
+	// Data.
+	var pairs []data.Pair
+	if *dataPath != "" {
+		f, err := os.Open(*dataPath)
+		if err != nil {
+			return errors.Wrap(err, "train")
+		}
+		pairs, err = data.ReadPairs(f)
+		f.Close()
+		if err != nil {
+			return errors.Wrapf(err, "train: %s", *dataPath)
+		}
+	} else if p.task == "addition" {
+		pairs = data.Addition(p.examples, graph.NewSource(cfg.Seed))
+	} else {
+		pairs = data.Dates(p.examples, graph.NewSource(cfg.Seed))
+	}
+	if len(pairs) < 2 {
+		return errors.Errorf("train: %d examples: need at least 2", len(pairs))
+	}
+	trainP, testP := data.Split(pairs, 0.9)
+	texts := make([]string, 0, 2*len(pairs))
+	for _, q := range pairs {
+		texts = append(texts, q.Question, q.Answer)
+	}
+	vocab := data.NewCharVocab(texts)
+
+	tr, err := training.NewSeq2Seq(cfg, vocab, trainP, testP)
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return errors.Wrap(err, "train")
+	}
+	mgr := &checkpoint.Manager{Dir: *out, KeepLast: *keep}
+	var history []training.EpochStats
+	if *resume {
+		c, path, err := mgr.Latest()
+		if err != nil {
+			return errors.Wrap(err, "train: -resume")
+		}
+		if err := tr.Restore(c); err != nil {
+			return errors.Wrapf(err, "train: resuming from %s", path)
+		}
+		history, _ = readMetrics(filepath.Join(*out, "metrics.jsonl"), tr.Epoch)
+		fmt.Fprintf(stdout, "resumed from %s: epoch %d, step %d\n", path, tr.Epoch, tr.Step)
+	} else {
+		rc := runConfig{Preset: *name, Data: *dataPath, Examples: p.examples, Train: tr.Cfg, GoVersion: runtime.Version(),
+			Revision: gitRevision(), Started: time.Now().UTC().Format(time.RFC3339), TrainPairs: len(trainP), TestPairs: len(testP)}
+		if *dataPath != "" {
+			rc.Examples = 0
+		}
+		b, _ := json.MarshalIndent(rc, "", "  ")
+		if err := os.WriteFile(filepath.Join(*out, "config.json"), append(b, '\n'), 0o644); err != nil {
+			return errors.Wrap(err, "train")
+		}
+		os.Remove(filepath.Join(*out, "metrics.jsonl"))
+	}
+	fmt.Fprintf(stdout, "%s: %s; %d train / %d test pairs, vocabulary %d, %d parameters, %s\n",
+		*name, p.about, len(trainP), len(testP), vocab.Len(), countParams(tr.Params), *out)
+
+	save := func() error {
+		c, err := tr.Checkpoint(nil)
+		if err != nil {
+			return err
+		}
+		_, err = mgr.Save(c)
+		return err
+	}
+	for tr.Epoch < cfg.Epochs {
+		start := time.Now()
+		steps0 := tr.Step
+		lossSum, n := 0.0, 0
+		onStep := func(s training.StepStats) {
+			lossSum += s.Loss
+			n++
+			if s.Step%*logEvery == 0 || s.Step == s.Of {
+				fmt.Fprintf(stdout, "epoch %d  step %d/%d  loss %.4f  %.1fs\n", tr.Epoch+1, s.Step, s.Of, lossSum/float64(n), time.Since(start).Seconds())
+			}
+		}
+		stop := func() bool {
+			if *every > 0 && tr.Step%*every == 0 {
+				if err := save(); err != nil {
+					fmt.Fprintln(stderr, "rnnkit train: checkpoint:", err)
+				}
+			}
+			return false
+		}
+		loss, _, err := tr.TrainEpoch(ctx, onStep, stop)
+		if err != nil {
+			return err
+		}
+		st := training.EpochStats{Epoch: tr.Epoch, TrainLoss: loss, Steps: tr.Step - steps0}
+		if st.TestLoss, st.TestExactMatch, st.TestTokenAcc, _, err = tr.Evaluate(tr.TestSet()); err != nil {
+			return err
+		}
+		st.EpochSeconds = time.Since(start).Seconds()
+		history = append(history, st)
+		if err := appendMetrics(filepath.Join(*out, "metrics.jsonl"), st); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "epoch %d: train loss %.4f, test loss %.4f, test exact match %.2f%%, %.1f s\n",
+			st.Epoch, st.TrainLoss, st.TestLoss, 100*st.TestExactMatch, st.EpochSeconds)
+		if err := save(); err != nil {
+			return err
+		}
+		c, err := tr.Checkpoint(nil)
+		if err != nil {
+			return err
+		}
+		if _, err := mgr.SaveBest(c, st.TestExactMatch, true); err != nil {
+			return err
+		}
+		if err := lossPlot(filepath.Join(*out, "loss.png"), history); err != nil {
+			fmt.Fprintln(stderr, "rnnkit train: loss.png:", err)
+		}
+	}
+	if cfg.Model.Decoder == seq2seq.Attention {
+		if err := attentionPlots(tr, *out, 3); err != nil {
+			fmt.Fprintln(stderr, "rnnkit train: attention plots:", err)
+		}
+	}
+	return samples(tr, stdout, 5)
+}
+
+// overrides are the flags that change a preset's settings.
+type overrides struct {
+	epochs, batch, hidden, embed, layers int
+	lr, clip                             float64
+	seed                                 uint64
+	optimizer, cell, decoder, score      string
+	dtype                                string
+	reverse                              bool
+}
+
+func (o *overrides) register(fs *flag.FlagSet) {
+	fs.IntVar(&o.epochs, "epochs", 0, "epochs (default: the preset's)")
+	fs.IntVar(&o.batch, "batch", 0, "batch size")
+	fs.IntVar(&o.hidden, "hidden", 0, "hidden size")
+	fs.IntVar(&o.embed, "embed", 0, "embedding size")
+	fs.IntVar(&o.layers, "layers", 0, "encoder and decoder depth")
+	fs.Float64Var(&o.lr, "lr", 0, "learning rate")
+	fs.Float64Var(&o.clip, "clip", -1, "global-norm gradient clip (0: off)")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed of every random choice (default: the preset's, 1)")
+	fs.StringVar(&o.optimizer, "optimizer", "", "adam, sgd, momentum or rmsprop")
+	fs.StringVar(&o.cell, "cell", "", "rnn_tanh, rnn_relu, lstm, peephole_lstm or gru")
+	fs.StringVar(&o.decoder, "decoder", "", "plain, peeky or attention")
+	fs.StringVar(&o.score, "score", "", "attention score: dot, general or additive")
+	fs.StringVar(&o.dtype, "dtype", "", "float32 or float64")
+	fs.BoolVar(&o.reverse, "reverse", false, "feed the question reversed")
+}
+
+func (o *overrides) apply(fs *flag.FlagSet, c *training.Seq2SeqConfig) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["epochs"] {
+		c.Epochs = o.epochs
+	}
+	if set["batch"] {
+		c.Batch = o.batch
+	}
+	if set["hidden"] {
+		c.Model.Hidden = o.hidden
+	}
+	if set["embed"] {
+		c.Model.Embed = o.embed
+	}
+	if set["layers"] {
+		c.Model.Layers = o.layers
+	}
+	if set["lr"] {
+		c.LR = o.lr
+	}
+	if set["clip"] {
+		c.Clip = o.clip
+	}
+	if set["seed"] {
+		c.Seed = o.seed
+	}
+	if set["optimizer"] {
+		c.Optimizer = o.optimizer
+	}
+	if set["cell"] {
+		c.Model.Cell = cells.Kind(o.cell)
+	}
+	if set["decoder"] {
+		c.Model.Decoder = seq2seq.DecoderKind(o.decoder)
+	}
+	if set["score"] {
+		c.Model.Score = seq2seq.Score(o.score)
+	}
+	if set["dtype"] {
+		c.Dtype = o.dtype
+	}
+	if set["reverse"] {
+		c.ReverseSource = o.reverse
+	}
+	if c.Epochs < 1 {
+		return errors.Errorf("-epochs %d must be at least 1", c.Epochs)
+	}
+	c.Model.Vocab = 1 // set from the data; validated with a placeholder here
+	return c.Validate()
+}
+
+func appendMetrics(path string, st training.EpochStats) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return errors.Wrap(err, "metrics")
+	}
+	b, err := json.Marshal(st)
+	if err == nil {
+		_, err = f.Write(append(b, '\n'))
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return errors.Wrap(err, "metrics")
+}
+
+// readMetrics reads the first n epochs of a metrics.jsonl (on resume).
+func readMetrics(path string, n int) ([]training.EpochStats, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []training.EpochStats
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var st training.EpochStats
+		if json.Unmarshal([]byte(line), &st) == nil && st.Epoch <= n {
+			out = append(out, st)
+		}
+	}
+	// Rewrite the file without epochs after the checkpoint.
+	var buf strings.Builder
+	for _, st := range out {
+		b, _ := json.Marshal(st)
+		buf.Write(append(b, '\n'))
+	}
+	return out, os.WriteFile(path, []byte(buf.String()), 0o644)
+}
+
+func lossPlot(path string, h []training.EpochStats) error {
+	var x, tr, te []float64
+	for _, st := range h {
+		if math.IsNaN(st.TrainLoss) || math.IsNaN(st.TestLoss) {
+			continue
+		}
+		x, tr, te = append(x, float64(st.Epoch)), append(tr, st.TrainLoss), append(te, st.TestLoss)
+	}
+	if len(x) == 0 {
+		return nil
+	}
+	return plot.Lines(path, "loss", "epoch", "mean cross-entropy", []plot.Series{{Name: "train", X: x, Y: tr}, {Name: "test", X: x, Y: te}}, false)
+}
+
+// attentionPlots draws the attention of the first n test examples.
+func attentionPlots(tr *training.Seq2Seq, dir string, n int) error {
+	test := tr.TestPairs()
+	for i := 0; i < n && i < len(test); i++ {
+		weights, src, out, err := tr.Attention(test[i])
+		if err != nil {
+			return err
+		}
+		if len(weights) == 0 {
+			continue
+		}
+		if err := plot.Heatmap(filepath.Join(dir, fmt.Sprintf("attention-%d.png", i+1)),
+			fmt.Sprintf("%q → %q", test[i].Question, strings.Join(out, "")), weights, out, src); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func samples(tr *training.Seq2Seq, w io.Writer, n int) error {
+	test := tr.TestPairs()
+	if len(test) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nsample translations from the test split:")
+	for i := 0; i < n && i < len(test); i++ {
+		got, err := tr.Translate(test[i].Question)
+		if err != nil {
+			return err
+		}
+		mark := "✗"
+		if got == test[i].Answer {
+			mark = "✓"
+		}
+		fmt.Fprintf(w, "  %s %-32q → %q (want %q)\n", mark, test[i].Question, got, test[i].Answer)
+	}
+	return nil
+}

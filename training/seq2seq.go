@@ -1,0 +1,607 @@
+package training
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/models/decode"
+	"github.com/rnnkit/rnnkit/models/seq2seq"
+	"github.com/rnnkit/rnnkit/training/checkpoint"
+	"github.com/rnnkit/rnnkit/training/data"
+	"github.com/rnnkit/rnnkit/training/metrics"
+	"github.com/rnnkit/rnnkit/training/optim"
+)
+
+// Seq2SeqConfig is everything that defines a Seq2Seq training run.
+type Seq2SeqConfig struct {
+	Model         seq2seq.Config `json:"model"`
+	Batch         int            `json:"batch"`
+	Epochs        int            `json:"epochs"`
+	Optimizer     string         `json:"optimizer"` // adam, sgd, momentum, rmsprop
+	LR            float64        `json:"lr"`
+	Clip          float64        `json:"clip"` // global-norm clip; 0: off
+	Seed          uint64         `json:"seed"`
+	ReverseSource bool           `json:"reverse_source"` // feed the question reversed (the book's trick)
+	BucketWidth   int            `json:"bucket_width"`   // pad lengths up to a multiple of this (bounds the graph cache)
+	Dtype         string         `json:"dtype"`          // float32 or float64
+	EvalBatch     int            `json:"eval_batch"`     // sequences per decoding batch; 0: Batch
+}
+
+// Validate checks the config.
+func (c Seq2SeqConfig) Validate() error {
+	if err := c.Model.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case c.Batch < 1 || c.Epochs < 0 || c.BucketWidth < 1:
+		return errors.Errorf("training: batch %d, epochs %d and bucket width %d must be positive", c.Batch, c.Epochs, c.BucketWidth)
+	case !(c.LR > 0) || math.IsInf(c.LR, 0):
+		return errors.Errorf("training: learning rate %v must be positive", c.LR)
+	case c.Clip < 0 || math.IsNaN(c.Clip):
+		return errors.Errorf("training: clip %v must not be negative", c.Clip)
+	}
+	if _, err := c.dtype(); err != nil {
+		return err
+	}
+	_, err := newOptimizer(c.Optimizer, c.LR)
+	return err
+}
+
+func (c Seq2SeqConfig) dtype() (tensor.Dtype, error) {
+	switch c.Dtype {
+	case "", "float32":
+		return tensor.Float32, nil
+	case "float64":
+		return tensor.Float64, nil
+	}
+	return tensor.Dtype{}, errors.Errorf("training: dtype %q (float32 or float64)", c.Dtype)
+}
+
+func newOptimizer(name string, lr float64) (optim.Optimizer, error) {
+	switch name {
+	case "", "adam":
+		return optim.NewAdam(lr, 0.9, 0.999, 1e-8)
+	case "sgd":
+		return optim.NewSGD(lr)
+	case "momentum":
+		return optim.NewMomentum(lr, 0.9, false)
+	case "rmsprop":
+		return optim.NewRMSProp(lr, 0.99, 1e-8)
+	}
+	return nil, errors.Errorf("training: unknown optimizer %q (adam, sgd, momentum, rmsprop)", name)
+}
+
+// seed mixes the run's seed with a purpose and a counter (SplitMix64).
+func seed(base uint64, purpose, n uint64) uint64 {
+	z := base + 0x9e3779b97f4a7c15*(purpose*1_000_003+n+1)
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// Seq2Seq trains a seq2seq.Config model on question–answer pairs.
+type Seq2Seq struct {
+	Cfg    Seq2SeqConfig
+	Params *graph.Params
+	Vocab  *data.Vocab
+	Opt    optim.Optimizer
+	// Epoch is the number of completed epochs; Step the number of
+	// optimiser steps taken; StepInEpoch how many batches of the current
+	// epoch are done.
+	Epoch, Step, StepInEpoch int
+
+	train, test data.Encoded
+	trainQ      []data.Pair
+	testPairs   []data.Pair
+	graphs      *graph.Cache[[3]int, *s2sGraph]
+	evals       *graph.Cache[[3]int, *s2sGraph]
+}
+
+// s2sGraph is one compiled training or evaluation graph.
+type s2sGraph struct {
+	m      *seq2seq.TrainGraph
+	vm     gorgonia.VM
+	params gorgonia.Nodes
+	lossV  gorgonia.Value
+	attnV  []gorgonia.Value
+}
+
+func (s *s2sGraph) Close() error { return s.vm.Close() }
+
+// NewSeq2Seq prepares a run: it encodes the pairs with vocab, creates the
+// parameters from the seed (the model's Vocab is set from vocab) and the
+// optimiser.
+func NewSeq2Seq(cfg Seq2SeqConfig, vocab *data.Vocab, train, test []data.Pair) (*Seq2Seq, error) {
+	if vocab == nil {
+		return nil, errors.New("training: nil vocabulary")
+	}
+	cfg.Model.Vocab = vocab.Len()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(train) == 0 {
+		return nil, errors.New("training: no training pairs")
+	}
+	dt, _ := cfg.dtype()
+	ps, err := graph.NewParams(dt)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Model.Init(ps, graph.NewSource(seed(cfg.Seed, 1, 0))); err != nil {
+		return nil, err
+	}
+	t := &Seq2Seq{Cfg: cfg, Params: ps, Vocab: vocab, trainQ: train, testPairs: test}
+	if t.Opt, err = newOptimizer(cfg.Optimizer, cfg.LR); err != nil {
+		return nil, err
+	}
+	if t.train, err = data.EncodePairs(train, vocab, cfg.ReverseSource); err != nil {
+		return nil, errors.Wrap(err, "training: encoding the training pairs")
+	}
+	if len(test) > 0 {
+		if t.test, err = data.EncodePairs(test, vocab, cfg.ReverseSource); err != nil {
+			return nil, errors.Wrap(err, "training: encoding the test pairs")
+		}
+	}
+	if t.graphs, err = graph.NewCache[[3]int, *s2sGraph](8); err != nil {
+		return nil, err
+	}
+	if t.evals, err = graph.NewCache[[3]int, *s2sGraph](8); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Close releases the compiled machines.
+func (t *Seq2Seq) Close() error {
+	err := t.graphs.Close()
+	if e := t.evals.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+
+func (t *Seq2Seq) roundUp(n int) int {
+	w := t.Cfg.BucketWidth
+	return (n + w - 1) / w * w
+}
+
+func (t *Seq2Seq) getGraph(train bool, B, Ts, Tt int) (*s2sGraph, error) {
+	cache := t.evals
+	if train {
+		cache = t.graphs
+	}
+	return cache.Get([3]int{B, Ts, Tt}, func() (*s2sGraph, error) {
+		m, err := seq2seq.NewTrainGraph(t.Params, t.Cfg.Model, B, Ts, Tt)
+		if err != nil {
+			return nil, err
+		}
+		s := &s2sGraph{m: m, params: m.G.Learnables()}
+		var opts []gorgonia.VMOpt
+		if train {
+			if _, err := gorgonia.Grad(m.Loss, s.params...); err != nil {
+				return nil, errors.Wrap(err, "training: gradient")
+			}
+			opts = append(opts, gorgonia.BindDualValues(s.params...))
+		} else if m.Dropout != nil {
+			m.Dropout.SetTraining(false)
+		}
+		gorgonia.Read(m.Loss, &s.lossV)
+		if s.vm, err = graph.NewMachine(m.G, opts...); err != nil {
+			return nil, err
+		}
+		return s, nil
+	})
+}
+
+// batchOrder returns the epoch's batches (indices into the training set).
+func (t *Seq2Seq) batchOrder(epoch int) [][]int {
+	lengths := make([]int, len(t.train.SrcLen))
+	for i := range lengths {
+		lengths[i] = max(t.train.SrcLen[i], t.train.TgtLen[i])
+	}
+	return data.Buckets(lengths, t.Cfg.Batch, t.Cfg.BucketWidth, graph.NewSource(seed(t.Cfg.Seed, 2, uint64(epoch))))
+}
+
+func (t *Seq2Seq) padded(e data.Encoded, idx []int) (data.Encoded, int, int, error) {
+	Ts, Tt := 0, 0
+	for _, i := range idx {
+		Ts, Tt = max(Ts, e.SrcLen[i]), max(Tt, e.TgtLen[i])
+	}
+	Ts, Tt = t.roundUp(Ts), t.roundUp(Tt)
+	b, err := data.PadBatch(e, idx, Ts, Tt)
+	return b, Ts, Tt, err
+}
+
+// StepStats reports one optimiser step.
+type StepStats struct {
+	Step, Of int
+	Loss     float64
+	GradNorm float64
+}
+
+// EpochStats reports one epoch.
+type EpochStats struct {
+	Epoch          int     `json:"epoch"`
+	TrainLoss      float64 `json:"train_loss"`
+	TestLoss       float64 `json:"test_loss"`
+	TestExactMatch float64 `json:"test_exact_match"`
+	TestTokenAcc   float64 `json:"test_token_accuracy"`
+	EpochSeconds   float64 `json:"epoch_seconds"`
+	Steps          int     `json:"steps"`
+}
+
+// ErrNonFinite is returned when a loss or gradient is NaN or infinite: the
+// batch's update is not applied and training stops.
+var ErrNonFinite = errors.New("training: non-finite loss or gradient")
+
+// TrainEpoch runs the rest of the current epoch (all of it, unless resumed
+// mid-epoch), calling onStep after every step, and after every step also
+// stop (if not nil): when it returns true the epoch ends early and
+// TrainEpoch returns with done = false (StepInEpoch says where). The
+// returned loss is the mean training loss of the steps run.
+func (t *Seq2Seq) TrainEpoch(ctx context.Context, onStep func(StepStats), stop func() bool) (loss float64, done bool, err error) {
+	order := t.batchOrder(t.Epoch)
+	var sum float64
+	n := 0
+	for t.StepInEpoch < len(order) {
+		if err := ctx.Err(); err != nil {
+			return 0, false, err
+		}
+		idx := order[t.StepInEpoch]
+		b, Ts, Tt, err := t.padded(t.train, idx)
+		if err != nil {
+			return 0, false, err
+		}
+		g, err := t.getGraph(true, len(idx), Ts, Tt)
+		if err != nil {
+			return 0, false, err
+		}
+		if g.m.Dropout != nil {
+			g.m.Dropout.Reseed(seed(t.Cfg.Seed, 3, uint64(t.Step)))
+		}
+		if err := g.m.Set(seq2seq.Batch(b)); err != nil {
+			return 0, false, err
+		}
+		l, norm, err := t.update(g)
+		if err != nil {
+			return 0, false, errors.Wrapf(err, "epoch %d, step %d", t.Epoch+1, t.StepInEpoch+1)
+		}
+		t.Step++
+		t.StepInEpoch++
+		sum += l
+		n++
+		if onStep != nil {
+			onStep(StepStats{Step: t.StepInEpoch, Of: len(order), Loss: l, GradNorm: norm})
+		}
+		if stop != nil && stop() && t.StepInEpoch < len(order) {
+			return sum / float64(n), false, nil
+		}
+	}
+	t.Epoch++
+	t.StepInEpoch = 0
+	if n == 0 {
+		return math.NaN(), true, nil
+	}
+	return sum / float64(n), true, nil
+}
+
+// update runs one forward/backward pass and applies the optimiser.
+func (t *Seq2Seq) update(g *s2sGraph) (loss, norm float64, err error) {
+	defer g.vm.Reset()
+	if err := graph.Run(g.vm); err != nil {
+		return 0, 0, err
+	}
+	lv, err := graph.ValueFloat64s(g.lossV)
+	if err != nil {
+		return 0, 0, err
+	}
+	if math.IsNaN(lv[0]) || math.IsInf(lv[0], 0) {
+		_ = optim.ZeroGrads(g.params)
+		return 0, 0, errors.Wrapf(ErrNonFinite, "loss %v", lv[0])
+	}
+	grads, err := optim.GradsFrom(g.params)
+	if err != nil {
+		return 0, 0, err
+	}
+	norm = math.NaN()
+	if t.Cfg.Clip > 0 {
+		if norm, err = optim.ClipGlobalNorm(grads, t.Cfg.Clip); err != nil {
+			_ = optim.ZeroGrads(g.params)
+			return 0, 0, errors.Wrap(ErrNonFinite, err.Error())
+		}
+	}
+	if err := t.Opt.Step(t.Params, grads); err != nil {
+		_ = optim.ZeroGrads(g.params)
+		if errors.Is(err, optim.ErrNonFinite) {
+			return 0, 0, errors.Wrap(ErrNonFinite, err.Error())
+		}
+		return 0, 0, err
+	}
+	return lv[0], norm, optim.ZeroGrads(g.params)
+}
+
+// Evaluate returns the mean test loss over the given encoded pairs (on
+// forward-only machines) and the exact match and token accuracy of greedy
+// decoding.
+func (t *Seq2Seq) Evaluate(e data.Encoded) (loss, exact, tokenAcc float64, preds [][]int, err error) {
+	n := len(e.Src)
+	if n == 0 {
+		return math.NaN(), math.NaN(), math.NaN(), nil, nil
+	}
+	B := t.Cfg.EvalBatch
+	if B <= 0 {
+		B = t.Cfg.Batch
+	}
+	total, weight := 0.0, 0
+	gen, err := seq2seq.NewGenerator(t.Params, t.Cfg.Model)
+	if err != nil {
+		return 0, 0, 0, nil, err
+	}
+	defer gen.Close()
+	maxLen := 0
+	for _, l := range e.TgtLen {
+		maxLen = max(maxLen, l)
+	}
+	var refs [][]int
+	for start := 0; start < n; start += B {
+		idx := make([]int, 0, B)
+		for i := start; i < min(n, start+B); i++ {
+			idx = append(idx, i)
+		}
+		b, Ts, Tt, err := t.padded(e, idx)
+		if err != nil {
+			return 0, 0, 0, nil, err
+		}
+		g, err := t.getGraph(false, len(idx), Ts, Tt)
+		if err != nil {
+			return 0, 0, 0, nil, err
+		}
+		if err := g.m.Set(seq2seq.Batch(b)); err != nil {
+			return 0, 0, 0, nil, err
+		}
+		if err := graph.Run(g.vm); err != nil {
+			return 0, 0, 0, nil, err
+		}
+		g.vm.Reset()
+		lv, err := graph.ValueFloat64s(g.lossV)
+		if err != nil {
+			return 0, 0, 0, nil, err
+		}
+		w := 0
+		for _, l := range b.TgtLen {
+			w += l
+		}
+		total += lv[0] * float64(w)
+		weight += w
+		srcs := make([][]int, len(idx))
+		for k, i := range idx {
+			srcs[k] = e.Src[i][:e.SrcLen[i]]
+			refs = append(refs, e.TgtOut[i][:e.TgtLen[i]-1]) // without EOS
+		}
+		s0, err := gen.Encode(srcs)
+		if err != nil {
+			return 0, 0, 0, nil, err
+		}
+		out, err := decode.Greedy(gen, s0, decode.Options{BOS: data.BOS, EOS: data.EOS, MaxLen: maxLen})
+		if err != nil {
+			return 0, 0, 0, nil, err
+		}
+		preds = append(preds, out...)
+	}
+	if exact, err = metrics.ExactMatch(preds, refs); err != nil {
+		return 0, 0, 0, nil, err
+	}
+	if tokenAcc, err = metrics.TokenAccuracy(preds, refs); err != nil {
+		return 0, 0, 0, nil, err
+	}
+	return total / float64(weight), exact, tokenAcc, preds, nil
+}
+
+// TestSet returns the encoded test pairs.
+func (t *Seq2Seq) TestSet() data.Encoded { return t.test }
+
+// TestPairs returns the test pairs.
+func (t *Seq2Seq) TestPairs() []data.Pair { return t.testPairs }
+
+// RunEpoch trains one whole epoch (or its rest) and evaluates on the test
+// set.
+func (t *Seq2Seq) RunEpoch(ctx context.Context, onStep func(StepStats)) (EpochStats, error) {
+	start := time.Now()
+	steps := t.Step
+	loss, _, err := t.TrainEpoch(ctx, onStep, nil)
+	if err != nil {
+		return EpochStats{}, err
+	}
+	st := EpochStats{Epoch: t.Epoch, TrainLoss: loss, EpochSeconds: time.Since(start).Seconds(), Steps: t.Step - steps}
+	if len(t.test.Src) > 0 {
+		if st.TestLoss, st.TestExactMatch, st.TestTokenAcc, _, err = t.Evaluate(t.test); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// Checkpoint returns the run's state for checkpoint.Save.
+func (t *Seq2Seq) Checkpoint(extra map[string]string) (*checkpoint.Checkpoint, error) {
+	model, err := json.Marshal(t.Cfg)
+	if err != nil {
+		return nil, err
+	}
+	vocab, err := json.Marshal(t.Vocab)
+	if err != nil {
+		return nil, err
+	}
+	x := map[string]string{"step_in_epoch": fmt.Sprint(t.StepInEpoch), "kind": "seq2seq"}
+	for k, v := range extra {
+		x[k] = v
+	}
+	return &checkpoint.Checkpoint{
+		Meta:   checkpoint.Meta{Model: model, Vocab: vocab, Step: t.Step, Epoch: t.Epoch, Seed: t.Cfg.Seed, Extra: x},
+		Params: t.Params,
+		State:  t.Opt.State(),
+	}, nil
+}
+
+// Restore loads a checkpoint written by Checkpoint into t: parameters (by
+// name, same shapes), optimiser state and position. The run's config must
+// equal the checkpoint's.
+func (t *Seq2Seq) Restore(c *checkpoint.Checkpoint) error {
+	var cfg Seq2SeqConfig
+	if err := json.Unmarshal(c.Meta.Model, &cfg); err != nil {
+		return errors.Wrap(err, "training: checkpoint config")
+	}
+	if cfg != t.Cfg {
+		return errors.Errorf("training: the checkpoint was written by another config:\n  checkpoint %+v\n  this run   %+v", cfg, t.Cfg)
+	}
+	if c.Params.Dtype() != t.Params.Dtype() {
+		return errors.Errorf("training: checkpoint params are %v, the run's %v", c.Params.Dtype(), t.Params.Dtype())
+	}
+	names := t.Params.Names()
+	if len(names) != c.Params.Len() {
+		return errors.Errorf("training: checkpoint has %d parameters, the model %d", c.Params.Len(), len(names))
+	}
+	for _, n := range names {
+		dst, _ := t.Params.Get(n)
+		src, err := c.Params.Lookup(n, dst.Shape()...)
+		if err != nil {
+			return errors.Wrap(err, "training: checkpoint")
+		}
+		if err := graph.SetFloat64s(dst, mustFloat64s(src)); err != nil {
+			return err
+		}
+	}
+	if err := t.Opt.LoadState(c.State); err != nil {
+		return err
+	}
+	var sie int
+	if _, err := fmt.Sscan(c.Meta.Extra["step_in_epoch"], &sie); err != nil {
+		return errors.Wrap(err, "training: checkpoint step_in_epoch")
+	}
+	t.Step, t.Epoch, t.StepInEpoch = c.Meta.Step, c.Meta.Epoch, sie
+	return nil
+}
+
+func mustFloat64s(t *tensor.Dense) []float64 {
+	v, _ := graph.Float64s(t)
+	return v
+}
+
+// encodeQuestion returns the model's source ids for a question.
+func (t *Seq2Seq) encodeQuestion(q string) ([]int, error) {
+	e, err := data.EncodePairs([]data.Pair{{Question: q, Answer: "x"}}, t.Vocab, t.Cfg.ReverseSource)
+	if err != nil {
+		return nil, err
+	}
+	return e.Src[0][:e.SrcLen[0]], nil
+}
+
+// Translate answers one question by greedy decoding.
+func (t *Seq2Seq) Translate(q string) (string, error) {
+	out, err := t.TranslateWith(q, decode.Options{}, nil, 0)
+	if err != nil {
+		return "", err
+	}
+	return out[0], nil
+}
+
+// TranslateWith answers a question by greedy decoding (so == nil and
+// beam == 0), by sampling (so != nil) or by beam search (beam > 0, the
+// best hypothesis). opt.MaxLen 0 means 4 × the question's length + 8; BOS
+// and EOS are the vocabulary's.
+func (t *Seq2Seq) TranslateWith(q string, opt decode.Options, so *decode.SampleOptions, beam int) ([]string, error) {
+	src, err := t.encodeQuestion(q)
+	if err != nil {
+		return nil, err
+	}
+	gen, err := seq2seq.NewGenerator(t.Params, t.Cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	defer gen.Close()
+	s0, err := gen.Encode([][]int{src})
+	if err != nil {
+		return nil, err
+	}
+	opt.BOS, opt.EOS = data.BOS, data.EOS
+	if opt.MaxLen == 0 {
+		opt.MaxLen = 4*len(src) + 8
+	}
+	var ids []int
+	switch {
+	case beam > 0:
+		hs, err := decode.Beam(gen, s0, opt, decode.BeamOptions{Width: beam})
+		if err != nil {
+			return nil, err
+		}
+		ids = hs[0][0].Tokens
+	case so != nil:
+		out, err := decode.Sample(gen, s0, opt, *so)
+		if err != nil {
+			return nil, err
+		}
+		ids = out[0]
+	default:
+		out, err := decode.Greedy(gen, s0, opt)
+		if err != nil {
+			return nil, err
+		}
+		ids = out[0]
+	}
+	return []string{t.Vocab.Decode(ids, "")}, nil
+}
+
+// Attention decodes a pair's question greedily and returns the attention
+// weights of each output token over the source tokens, with the source and
+// output tokens as labels (nil weights unless the decoder attends).
+func (t *Seq2Seq) Attention(p data.Pair) (weights [][]float64, src, out []string, err error) {
+	if t.Cfg.Model.Decoder != seq2seq.Attention {
+		return nil, nil, nil, nil
+	}
+	ids, err := t.encodeQuestion(p.Question)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	gen, err := seq2seq.NewGenerator(t.Params, t.Cfg.Model)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer gen.Close()
+	s0, err := gen.Encode([][]int{ids})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var st decode.State = s0
+	tok := data.BOS
+	for step := 0; step < 4*len(ids)+8; step++ {
+		logits, next, err := gen.Step(st, []int{tok})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		best := 0
+		for k, v := range logits[0] {
+			if v > logits[0][best] {
+				best = k
+			}
+		}
+		if best == data.EOS {
+			break
+		}
+		s, _ := t.Vocab.Token(best)
+		out = append(out, s)
+		weights = append(weights, append([]float64(nil), next.(*seq2seq.State).Attention[0]...))
+		st, tok = next, best
+	}
+	for _, id := range ids {
+		s, _ := t.Vocab.Token(id)
+		src = append(src, s)
+	}
+	return weights, src, out, nil
+}
