@@ -458,6 +458,8 @@ func (t *Seq2Seq) Restore(c *checkpoint.Checkpoint) error {
 	if err := json.Unmarshal(c.Meta.Model, &cfg); err != nil {
 		return errors.Wrap(err, "training: checkpoint config")
 	}
+	// The number of epochs may grow on resume; everything else must match.
+	cfg.Epochs = t.Cfg.Epochs
 	if cfg != t.Cfg {
 		return errors.Errorf("training: the checkpoint was written by another config:\n  checkpoint %+v\n  this run   %+v", cfg, t.Cfg)
 	}
@@ -604,4 +606,64 @@ func (t *Seq2Seq) Attention(p data.Pair) (weights [][]float64, src, out []string
 		src = append(src, s)
 	}
 	return weights, src, out, nil
+}
+
+// FromCheckpoint rebuilds a trained model for evaluation and translation
+// from a checkpoint written by Seq2Seq.Checkpoint; it has no training data
+// (use Evaluate on data encoded with its Vocab).
+func FromCheckpoint(c *checkpoint.Checkpoint) (*Seq2Seq, error) {
+	if c == nil || c.Params == nil {
+		return nil, errors.New("training: empty checkpoint")
+	}
+	if kind := c.Meta.Extra["kind"]; kind != "seq2seq" {
+		return nil, errors.Errorf("training: checkpoint of kind %q, want seq2seq", kind)
+	}
+	var cfg Seq2SeqConfig
+	if err := json.Unmarshal(c.Meta.Model, &cfg); err != nil {
+		return nil, errors.Wrap(err, "training: checkpoint config")
+	}
+	v := &data.Vocab{}
+	if err := json.Unmarshal(c.Meta.Vocab, v); err != nil {
+		return nil, errors.Wrap(err, "training: checkpoint vocabulary")
+	}
+	if v.Len() != cfg.Model.Vocab {
+		return nil, errors.Errorf("training: checkpoint vocabulary of %d tokens for a model of %d", v.Len(), cfg.Model.Vocab)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// The checkpoint's parameters must be exactly the model's.
+	dt, _ := cfg.dtype()
+	want, err := graph.NewParams(dt)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Model.Init(want, graph.NewSource(0)); err != nil {
+		return nil, err
+	}
+	if want.Len() != c.Params.Len() || c.Params.Dtype() != dt {
+		return nil, errors.Errorf("training: checkpoint holds %d %v parameters, the model %d %v", c.Params.Len(), c.Params.Dtype(), want.Len(), dt)
+	}
+	for _, n := range want.Names() {
+		w, _ := want.Get(n)
+		if _, err := c.Params.Lookup(n, w.Shape()...); err != nil {
+			return nil, errors.Wrap(err, "training: checkpoint")
+		}
+	}
+	t := &Seq2Seq{Cfg: cfg, Params: c.Params, Vocab: v, Epoch: c.Meta.Epoch, Step: c.Meta.Step}
+	if t.Opt, err = newOptimizer(cfg.Optimizer, cfg.LR); err != nil {
+		return nil, err
+	}
+	if t.graphs, err = graph.NewCache[[3]int, *s2sGraph](8); err != nil {
+		return nil, err
+	}
+	if t.evals, err = graph.NewCache[[3]int, *s2sGraph](8); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Encode encodes pairs with the run's vocabulary and source direction.
+func (t *Seq2Seq) Encode(pairs []data.Pair) (data.Encoded, error) {
+	return data.EncodePairs(pairs, t.Vocab, t.Cfg.ReverseSource)
 }

@@ -31,9 +31,11 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"demo":   {"train a small LSTM by backpropagation through time on a generated sequence task", runDemo},
-	"parity": {"check models against PyTorch reference fixtures (outputs, states, gradients)", runParity},
-	"train":  {"train a preset experiment (addition, date formats) with metrics, plots and checkpoints", runTrain},
+	"demo":      {"train a small LSTM by backpropagation through time on a generated sequence task", runDemo},
+	"parity":    {"check models against PyTorch reference fixtures (outputs, states, gradients)", runParity},
+	"train":     {"train a preset experiment (addition, date formats) with metrics, plots and checkpoints", runTrain},
+	"eval":      {"evaluate a trained Seq2Seq checkpoint on a question_answer file", runEval},
+	"translate": {"answer questions from standard input with a trained Seq2Seq checkpoint", runTranslate},
 }
 
 func usage(w io.Writer) {

@@ -23,6 +23,9 @@ func runCmd(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), args, &stdout, &stderr)
+	if err != nil && err.Error() != "" {
+		stderr.WriteString("rnnkit: " + err.Error() + "\n")
+	}
 	return stdout.String(), stderr.String(), exitCode(err)
 }
 

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/training/data"
+)
+
+// A tiny training run writes everything a run must, resumes, and its
+// checkpoint evaluates and translates.
+func TestTrainEvalTranslate(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	args := []string{"train", "-preset", "date-attention", "-examples", "300", "-epochs", "1", "-hidden", "16",
+		"-embed", "8", "-batch", "32", "-out", out, "-log-every", "1000"}
+	so, se, code := runCmd(t, args...)
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s%s", code, so, se)
+	}
+	for _, f := range []string{"config.json", "metrics.jsonl", "loss.png", "best.safetensors", "attention-1.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(out, "ckpt-*.safetensors")); len(m) != 1 {
+		t.Errorf("step checkpoints %v, want one", m)
+	}
+	var cfg map[string]any
+	b, _ := os.ReadFile(filepath.Join(out, "config.json"))
+	if err := json.Unmarshal(b, &cfg); err != nil || cfg["git_revision"] == nil || cfg["go_version"] == nil {
+		t.Errorf("config.json: %v %v", err, cfg)
+	}
+	m, _ := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+	var st map[string]float64
+	if err := json.Unmarshal([]byte(strings.TrimSpace(string(m))), &st); err != nil {
+		t.Fatalf("metrics.jsonl %q: %v", m, err)
+	}
+	for _, k := range []string{"epoch", "train_loss", "test_loss", "test_exact_match", "epoch_seconds"} {
+		if _, ok := st[k]; !ok {
+			t.Errorf("metrics.jsonl lacks %s", k)
+		}
+	}
+	// Resume for a second epoch.
+	args[6] = "2"
+	so, se, code = runCmd(t, append(args, "-resume")...)
+	if code != 0 || !strings.Contains(so, "resumed from") {
+		t.Fatalf("resume: exit %d\n%s%s", code, so, se)
+	}
+	m, _ = os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+	if n := len(strings.Split(strings.TrimSpace(string(m)), "\n")); n != 2 {
+		t.Errorf("%d epochs in metrics.jsonl after resuming, want 2", n)
+	}
+
+	// eval on a file in the book's format.
+	pairs := data.Dates(20, graph.NewSource(99))
+	pf := filepath.Join(dir, "dates.txt")
+	f, _ := os.Create(pf)
+	w := bufio.NewWriter(f)
+	if err := data.WritePairs(w, pairs, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	f.Close()
+	ck := filepath.Join(out, "best.safetensors")
+	so, se, code = runCmd(t, "eval", "-checkpoint", ck, "-data", pf)
+	if code != 0 || !strings.Contains(so, "20 pairs") {
+		t.Fatalf("eval: exit %d\n%s%s", code, so, se)
+	}
+	// translate from standard input, greedy and beam.
+	for _, extra := range [][]string{nil, {"-beam", "3"}, {"-temperature", "0.5", "-topk", "5"}} {
+		stdin = strings.NewReader("september 27, 1994\n27 Sep 94\n")
+		so, se, code = runCmd(t, append([]string{"translate", "-checkpoint", ck}, extra...)...)
+		if code != 0 || strings.Count(so, "\n") != 2 {
+			t.Fatalf("translate %v: exit %d\n%q%s", extra, code, so, se)
+		}
+	}
+	stdin = os.Stdin
+}
+
+func TestTrainUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"train"},
+		{"train", "-preset", "nope"},
+		{"train", "-preset", "addition", "-epochs", "0"},
+		{"train", "-preset", "addition", "-cell", "cnn"},
+		{"train", "-preset", "addition", "-lr", "-1"},
+		{"train", "-preset", "addition", "extra"},
+		{"eval", "-checkpoint", "x"},
+		{"translate", "-beam", "-1"},
+	} {
+		if _, _, code := runCmd(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.txt")
+	os.WriteFile(bad, []byte("no separator here\n"), 0o644)
+	if _, se, code := runCmd(t, "train", "-preset", "addition", "-data", bad, "-out", filepath.Join(dir, "r")); code != 1 || !strings.Contains(se+"", "") {
+		t.Errorf("bad data file: exit %d (%s)", code, se)
+	}
+	if _, _, code := runCmd(t, "translate", "-checkpoint", filepath.Join(dir, "missing.safetensors")); code != 1 {
+		t.Errorf("missing checkpoint: exit %d, want 1", code)
+	}
+}
