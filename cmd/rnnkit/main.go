@@ -36,6 +36,7 @@ var commands = map[string]command{
 	"train":     {"train a preset experiment (addition, date formats) with metrics, plots and checkpoints", runTrain},
 	"eval":      {"evaluate a trained Seq2Seq checkpoint on a question_answer file", runEval},
 	"translate": {"answer questions from standard input with a trained Seq2Seq checkpoint", runTranslate},
+	"gradflow":  {"how far back in time each cell's gradient reaches, as a table and a PNG", runGradflow},
 }
 
 func usage(w io.Writer) {

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"math"
 	"sort"
+	"strconv"
 
 	"github.com/pkg/errors"
 	"gonum.org/v1/plot"
@@ -32,7 +33,7 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logY bool) error
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, xLabel, yLabel
 	if logY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = shortLogTicks{}
 	}
 	p.Add(plotter.NewGrid())
 	for i, s := range series {
@@ -60,6 +61,19 @@ func Lines(path, title, xLabel, yLabel string, series []Series, logY bool) error
 	}
 	p.Legend.Top = true
 	return errors.Wrap(p.Save(6*vg.Inch, 4*vg.Inch, path), "plot: saving")
+}
+
+// shortLogTicks labels powers of ten as 1e-05 rather than 9.999999e-06.
+type shortLogTicks struct{}
+
+func (shortLogTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.LogTicks{Prec: -1}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', 2, 64)
+		}
+	}
+	return ts
 }
 
 func plotColor(i int) color.Color {
