@@ -37,6 +37,7 @@ var commands = map[string]command{
 	"eval":      {"evaluate a trained Seq2Seq checkpoint on a question_answer file", runEval},
 	"translate": {"answer questions from standard input with a trained Seq2Seq checkpoint", runTranslate},
 	"gradflow":  {"how far back in time each cell's gradient reaches, as a table and a PNG", runGradflow},
+	"sample":    {"generate text from a trained language model checkpoint", runSample},
 }
 
 func usage(w io.Writer) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rnnkit/rnnkit/cells"
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/models/lm"
 	"github.com/rnnkit/rnnkit/models/seq2seq"
 	"github.com/rnnkit/rnnkit/training"
 	"github.com/rnnkit/rnnkit/training/checkpoint"
@@ -50,7 +51,15 @@ func presets() map[string]preset {
 }
 
 func presetNames() []string {
-	return []string{"addition", "addition-reversed", "addition-peeky", "date-attention"}
+	return []string{"addition", "addition-reversed", "addition-peeky", "date-attention", "charlm"}
+}
+
+// charlmPreset is the character language model's default run.
+func charlmPreset() training.LMConfig {
+	return training.LMConfig{
+		Model: lm.Config{Embed: 32, Hidden: 128, Cell: cells.LSTMKind, Layers: 1},
+		Batch: 32, Steps: 35, Epochs: 5, Optimizer: "adam", LR: 2e-3, Clip: 5, Seed: 1, Dtype: "float32",
+	}
 }
 
 // runConfig is what config.json records.
@@ -101,6 +110,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if fs.NArg() != 0 {
 		return usageError{fmt.Sprintf("train: unexpected argument %q", fs.Arg(0))}
+	}
+	if *name == "charlm" {
+		return runTrainLM(ctx, fs, &o, *dataPath, *out, *resume, *keep, *every, *logEvery, stdout, stderr)
 	}
 	p, ok := presets()[*name]
 	if !ok {

@@ -108,3 +108,29 @@ func TestTrainUsageErrors(t *testing.T) {
 		t.Errorf("missing checkpoint: exit %d, want 1", code)
 	}
 }
+
+func TestTrainCharLMAndSample(t *testing.T) {
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "corpus.txt")
+	os.WriteFile(corpus, []byte(strings.Repeat("to be or not to be, that is the question. ", 40)), 0o644)
+	out := filepath.Join(dir, "lm")
+	so, se, code := runCmd(t, "train", "-preset", "charlm", "-data", corpus, "-epochs", "1", "-hidden", "16", "-embed", "8",
+		"-batch", "4", "-out", out, "-log-every", "1000")
+	if code != 0 || !strings.Contains(so, "bits/char") {
+		t.Fatalf("train charlm: exit %d\n%s%s", code, so, se)
+	}
+	m, _ := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+	if !strings.Contains(string(m), "test_perplexity") {
+		t.Errorf("metrics.jsonl: %s", m)
+	}
+	so, se, code = runCmd(t, "sample", "-checkpoint", filepath.Join(out, "best.safetensors"), "-prime", "to ", "-length", "30")
+	if code != 0 || len([]rune(strings.TrimSpace(so))) < 4 {
+		t.Fatalf("sample: exit %d\n%q%s", code, so, se)
+	}
+	if _, _, code := runCmd(t, "train", "-preset", "charlm"); code != 2 {
+		t.Errorf("charlm without -data: exit %d, want 2", code)
+	}
+	if _, _, code := runCmd(t, "sample", "-checkpoint", filepath.Join(out, "best.safetensors"), "-length", "0"); code != 2 {
+		t.Errorf("-length 0: exit %d, want 2", code)
+	}
+}
