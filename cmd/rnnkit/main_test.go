@@ -147,3 +147,15 @@ func TestDemoLearns(t *testing.T) {
 		t.Fatalf("same seed, different loss: %v vs %v", res.LastLoss, res2.LastLoss)
 	}
 }
+
+func TestProgressPlainLines(t *testing.T) {
+	var b bytes.Buffer
+	p := newProgress(&b, 2)
+	for s := 1; s <= 5; s++ {
+		p.step(1, s, 5, 0.5)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 3 || strings.Contains(b.String(), "\r") {
+		t.Fatalf("plain output %q: want 3 lines (steps 2, 4, 5) and no carriage return", b.String())
+	}
+}

@@ -206,12 +206,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		start := time.Now()
 		steps0 := tr.Step
 		lossSum, n := 0.0, 0
+		bar := newProgress(stdout, *logEvery)
 		onStep := func(s training.StepStats) {
 			lossSum += s.Loss
 			n++
-			if s.Step%*logEvery == 0 || s.Step == s.Of {
-				fmt.Fprintf(stdout, "epoch %d  step %d/%d  loss %.4f  %.1fs\n", tr.Epoch+1, s.Step, s.Of, lossSum/float64(n), time.Since(start).Seconds())
-			}
+			bar.step(tr.Epoch+1, s.Step, s.Of, lossSum/float64(n))
 		}
 		stop := func() bool {
 			if *every > 0 && tr.Step%*every == 0 {

@@ -144,12 +144,11 @@ func runTrainLM(ctx context.Context, fs *flag.FlagSet, o *overrides, dataPath, o
 		start := time.Now()
 		steps0 := tr.Step
 		sum, n := 0.0, 0
+		bar := newProgress(stdout, logEvery)
 		onStep := func(s training.StepStats) {
 			sum += s.Loss
 			n++
-			if s.Step%logEvery == 0 || s.Step == s.Of {
-				fmt.Fprintf(stdout, "epoch %d  step %d/%d  loss %.4f  %.1fs\n", tr.Epoch+1, s.Step, s.Of, sum/float64(n), time.Since(start).Seconds())
-			}
+			bar.step(tr.Epoch+1, s.Step, s.Of, sum/float64(n))
 		}
 		stop := func() bool {
 			if every > 0 && tr.Step%every == 0 {
