@@ -23,8 +23,59 @@ import (
 	"github.com/rnnkit/rnnkit/training"
 	"github.com/rnnkit/rnnkit/training/checkpoint"
 	"github.com/rnnkit/rnnkit/training/data"
+	"github.com/rnnkit/rnnkit/training/optim"
 	"github.com/rnnkit/rnnkit/training/plot"
 )
+
+// schedule is the learning-rate schedule and early stopping of a run; its
+// state is saved in every checkpoint so a resumed run continues exactly.
+type schedule struct {
+	Step    *optim.StepLR          `json:"step,omitempty"`
+	Plateau *optim.ReduceOnPlateau `json:"plateau,omitempty"`
+	Early   *optim.EarlyStopping   `json:"early,omitempty"`
+}
+
+func (s *schedule) extra() map[string]string {
+	if s.Step == nil && s.Plateau == nil && s.Early == nil {
+		return nil
+	}
+	b, _ := json.Marshal(s)
+	return map[string]string{"schedule": string(b)}
+}
+
+// after applies the schedules at the end of an epoch and reports whether
+// early stopping ends the run.
+func (s *schedule) after(tr *training.Seq2Seq, base, testLoss float64, w io.Writer) (bool, error) {
+	if s.Step != nil {
+		lr, err := s.Step.LR(base, tr.Epoch)
+		if err != nil {
+			return false, err
+		}
+		tr.Opt.SetLR(lr)
+	}
+	if s.Plateau != nil && !math.IsNaN(testLoss) {
+		old := tr.Opt.LR()
+		lr, err := s.Plateau.Observe(testLoss, old)
+		if err != nil {
+			return false, err
+		}
+		if lr != old {
+			fmt.Fprintf(w, "test loss on a plateau: learning rate %g → %g\n", old, lr)
+		}
+		tr.Opt.SetLR(lr)
+	}
+	if s.Early != nil && !math.IsNaN(testLoss) {
+		stop, err := s.Early.Observe(testLoss)
+		if err != nil {
+			return false, err
+		}
+		if stop {
+			fmt.Fprintf(w, "no better test loss for %d epochs: stopping early\n", s.Early.Patience+1)
+			return true, nil
+		}
+	}
+	return false, nil
+}
 
 // preset is a named experiment: the settings of the book's classic runs.
 type preset struct {
@@ -103,6 +154,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	every := fs.Int("checkpoint-every", 0, "also checkpoint every N steps (0: at the end of each epoch only)")
 	examples := fs.Int("examples", 0, "generated examples (default: the preset's)")
 	logEvery := fs.Int("log-every", 50, "print a progress line every N steps")
+	lrStep := fs.Int("lr-step", 0, "multiply the learning rate by -lr-gamma every N epochs (0: off)")
+	lrGamma := fs.Float64("lr-gamma", 0.5, "factor of -lr-step")
+	plateau := fs.Int("plateau", 0, "multiply the learning rate by -plateau-factor after N epochs without a better test loss (0: off)")
+	plateauFactor := fs.Float64("plateau-factor", 0.5, "factor of -plateau")
+	earlyStop := fs.Int("early-stop", 0, "stop after N epochs without a better test loss (0: off)")
 	var o overrides
 	o.register(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
@@ -130,6 +186,25 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *out == "" {
 		*out = filepath.Join("runs", fmt.Sprintf("%s-%d", *name, cfg.Seed))
+	}
+	var sched schedule
+	if *lrStep > 0 {
+		sched.Step = &optim.StepLR{StepSize: *lrStep, Gamma: *lrGamma}
+		if err := sched.Step.Validate(); err != nil {
+			return usageError{"train: " + err.Error()}
+		}
+	}
+	if *plateau > 0 {
+		sched.Plateau = &optim.ReduceOnPlateau{Factor: *plateauFactor, Patience: *plateau - 1, Mode: "min", Threshold: 1e-4}
+		if err := sched.Plateau.Validate(); err != nil {
+			return usageError{"train: " + err.Error()}
+		}
+	}
+	if *earlyStop > 0 {
+		sched.Early = &optim.EarlyStopping{Patience: *earlyStop - 1, Mode: "min"}
+	}
+	if *lrStep < 0 || *plateau < 0 || *earlyStop < 0 {
+		return usageError{"train: -lr-step, -plateau and -early-stop must not be negative"}
 	}
 
 	// Data.
@@ -177,6 +252,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := tr.Restore(c); err != nil {
 			return errors.Wrapf(err, "train: resuming from %s", path)
 		}
+		if js := c.Meta.Extra["schedule"]; js != "" {
+			if err := json.Unmarshal([]byte(js), &sched); err != nil {
+				return errors.Wrapf(err, "train: schedule state in %s", path)
+			}
+		}
 		history, _ = readMetrics(filepath.Join(*out, "metrics.jsonl"), tr.Epoch)
 		fmt.Fprintf(stdout, "resumed from %s: epoch %d, step %d\n", path, tr.Epoch, tr.Step)
 	} else {
@@ -195,14 +275,15 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*name, p.about, len(trainP), len(testP), vocab.Len(), countParams(tr.Params), *out)
 
 	save := func() error {
-		c, err := tr.Checkpoint(nil)
+		c, err := tr.Checkpoint(sched.extra())
 		if err != nil {
 			return err
 		}
 		_, err = mgr.Save(c)
 		return err
 	}
-	for tr.Epoch < cfg.Epochs {
+	stopped := false
+	for tr.Epoch < cfg.Epochs && !stopped {
 		start := time.Now()
 		steps0 := tr.Step
 		lossSum, n := 0.0, 0
@@ -235,10 +316,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintf(stdout, "epoch %d: train loss %.4f, test loss %.4f, test exact match %.2f%%, %.1f s\n",
 			st.Epoch, st.TrainLoss, st.TestLoss, 100*st.TestExactMatch, st.EpochSeconds)
+		if stopped, err = sched.after(tr, cfg.LR, st.TestLoss, stdout); err != nil {
+			return err
+		}
 		if err := save(); err != nil {
 			return err
 		}
-		c, err := tr.Checkpoint(nil)
+		c, err := tr.Checkpoint(sched.extra())
 		if err != nil {
 			return err
 		}

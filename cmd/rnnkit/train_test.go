@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/training/checkpoint"
 	"github.com/rnnkit/rnnkit/training/data"
 )
 
@@ -132,5 +133,32 @@ func TestTrainCharLMAndSample(t *testing.T) {
 	}
 	if _, _, code := runCmd(t, "sample", "-checkpoint", filepath.Join(out, "best.safetensors"), "-length", "0"); code != 2 {
 		t.Errorf("-length 0: exit %d, want 2", code)
+	}
+}
+
+func TestTrainSchedules(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	so, se, code := runCmd(t, "train", "-preset", "addition", "-examples", "200", "-epochs", "3", "-hidden", "8", "-embed", "4",
+		"-batch", "32", "-out", out, "-lr-step", "1", "-lr-gamma", "0.5", "-plateau", "1", "-early-stop", "5", "-log-every", "1000")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, so, se)
+	}
+	c, _, err := (&checkpoint.Manager{Dir: out, KeepLast: 10}).Latest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.Meta.Extra["schedule"], `"step"`) {
+		t.Fatalf("no schedule state in the checkpoint: %v", c.Meta.Extra)
+	}
+	lr := c.State["adam.lr"]
+	if lr == nil {
+		t.Fatalf("no learning rate in the optimiser state: %v", c.State)
+	}
+	v, _ := graph.Float64s(lr)
+	if v[0] > 1e-3/8+1e-12 {
+		t.Errorf("after 3 epochs of halving the learning rate is %g, want ≤ %g", v[0], 1e-3/8)
+	}
+	if _, _, code := runCmd(t, "train", "-preset", "addition", "-lr-step", "1", "-lr-gamma", "0"); code != 2 {
+		t.Errorf("-lr-gamma 0: exit %d, want 2", code)
 	}
 }
