@@ -25,48 +25,27 @@ func UnrollReverseMasked(c Cell, xs []*gorgonia.Node, s0 State, masks []*gorgoni
 }
 
 func unrollMasked(c Cell, xs []*gorgonia.Node, s0 State, masks []*gorgonia.Node, reverse bool) ([]*gorgonia.Node, State, error) {
-	if len(masks) != len(xs) {
-		return nil, nil, errors.Wrapf(ErrState, "unroll: %d masks for %d steps", len(masks), len(xs))
+	if masks == nil {
+		return nil, nil, errors.Wrap(ErrState, "unroll: nil masks")
 	}
-	if c == nil {
-		return nil, nil, errors.Wrap(ErrConfig, "unroll: nil cell")
+	return unroll(c, xs, s0, masks, reverse)
+}
+
+// Keep applies one step's mask ([B] of 0/1) to a step's result: rows whose
+// mask is 0 keep the previous state and output zeros. It returns the output
+// and the kept state. UnrollMasked applies it at every step; a caller that
+// writes its own loop (a decoder with attention) uses it directly.
+func Keep(mask *gorgonia.Node, prev, next State) (*gorgonia.Node, State, error) {
+	if mask == nil {
+		return nil, nil, errors.Wrap(ErrState, "nil mask")
 	}
-	if len(xs) == 0 {
-		return nil, nil, errors.Wrap(ErrEmpty, "unroll: no time steps")
-	}
-	if xs[0] == nil || xs[0].Shape().Dims() != 2 {
-		return nil, nil, errors.Wrap(ErrState, "unroll: each step's input must be a [batch, input] matrix")
-	}
-	s := s0
-	if s == nil {
+	kept := make(State, len(next))
+	for k := range next {
 		var err error
-		if s, err = c.ZeroState(xs[0].Shape()[0]); err != nil {
-			return nil, nil, errors.Wrap(err, "unroll")
+		if kept[k], err = graph.Blend(next[k], prev[k], mask); err != nil {
+			return nil, nil, errors.Wrapf(err, "state %d", k)
 		}
 	}
-	outs := make([]*gorgonia.Node, len(xs))
-	for i := range xs {
-		t := i
-		if reverse {
-			t = len(xs) - 1 - i
-		}
-		if masks[t] == nil {
-			return nil, nil, errors.Wrapf(ErrState, "unroll: nil mask at step %d", t)
-		}
-		_, next, err := c.Step(xs[t], s)
-		if err != nil {
-			return nil, nil, errors.Wrapf(err, "unroll: step %d", t)
-		}
-		kept := make(State, len(next))
-		for k := range next {
-			if kept[k], err = graph.Blend(next[k], s[k], masks[t]); err != nil {
-				return nil, nil, errors.Wrapf(err, "unroll: step %d, state %d", t, k)
-			}
-		}
-		if outs[t], err = graph.MaskRows(kept[0], masks[t], false); err != nil {
-			return nil, nil, errors.Wrapf(err, "unroll: step %d", t)
-		}
-		s = kept
-	}
-	return outs, s, nil
+	out, err := graph.MaskRows(kept[0], mask, false)
+	return out, kept, err
 }

@@ -15,7 +15,7 @@ import (
 //	}
 //	return outs, s, nil
 func Unroll(c Cell, xs []*gorgonia.Node, s0 State) ([]*gorgonia.Node, State, error) {
-	return unroll(c, xs, s0, false)
+	return unroll(c, xs, s0, nil, false)
 }
 
 // UnrollReverse runs c over xs from the last step to the first, as the
@@ -23,10 +23,15 @@ func Unroll(c Cell, xs []*gorgonia.Node, s0 State) ([]*gorgonia.Node, State, err
 // consuming xs[T−1], …, xs[t] (indexed by original time, as PyTorch's
 // output), and the final state is the one after xs[0].
 func UnrollReverse(c Cell, xs []*gorgonia.Node, s0 State) ([]*gorgonia.Node, State, error) {
-	return unroll(c, xs, s0, true)
+	return unroll(c, xs, s0, nil, true)
 }
 
-func unroll(c Cell, xs []*gorgonia.Node, s0 State, reverse bool) ([]*gorgonia.Node, State, error) {
+// unroll runs c over xs, backwards if reverse; with masks (one [B] node per
+// step) a padded step keeps the state and outputs zeros.
+func unroll(c Cell, xs []*gorgonia.Node, s0 State, masks []*gorgonia.Node, reverse bool) ([]*gorgonia.Node, State, error) {
+	if masks != nil && len(masks) != len(xs) {
+		return nil, nil, errors.Wrapf(ErrState, "unroll: %d masks for %d steps", len(masks), len(xs))
+	}
 	if c == nil {
 		return nil, nil, errors.Wrap(ErrConfig, "unroll: nil cell")
 	}
@@ -52,6 +57,11 @@ func unroll(c Cell, xs []*gorgonia.Node, s0 State, reverse bool) ([]*gorgonia.No
 		h, next, err := c.Step(xs[t], s)
 		if err != nil {
 			return nil, nil, errors.Wrapf(err, "unroll: step %d", t)
+		}
+		if masks != nil {
+			if h, next, err = Keep(masks[t], s, next); err != nil {
+				return nil, nil, errors.Wrapf(err, "unroll: step %d", t)
+			}
 		}
 		outs[t], s = h, next
 	}

@@ -549,17 +549,11 @@ func NewTrainGraph(ps *graph.Params, c Config, B, Ts, Tt int) (*TrainGraph, erro
 			return nil, errors.Wrapf(err, "seq2seq: decoder step %d", s)
 		}
 		// A finished target keeps its state and outputs zeros, as in UnrollMasked.
-		kept := make(cells.State, len(next))
-		for k := range next {
-			if kept[k], err = graph.Blend(next[k], st[k], t.tgtMask[s]); err != nil {
-				return nil, err
-			}
-		}
-		st = kept
-		h, err := graph.MaskRows(kept[0], t.tgtMask[s], false)
+		h, kept, err := cells.Keep(t.tgtMask[s], st, next)
 		if err != nil {
 			return nil, err
 		}
+		st = kept
 		t.DecOut = append(t.DecOut, h)
 		t.Attention = append(t.Attention, alpha)
 		t.Logits = append(t.Logits, z)
