@@ -368,49 +368,61 @@ func (o *overrides) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.reverse, "reverse", false, "feed the question reversed")
 }
 
+// fields points at the settings a run's config has in common with the flags.
+type fields struct {
+	epochs, batch, hidden, embed, layers *int
+	lr, clip                             *float64
+	seed                                 *uint64
+	optimizer, dtype                     *string
+	cell                                 *cells.Kind
+}
+
+// set copies every flag given on the command line into f and returns the
+// names of the flags given.
+func (o *overrides) set(fs *flag.FlagSet, f fields) map[string]bool {
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	ints := []struct {
+		name string
+		dst  *int
+		v    int
+	}{{"epochs", f.epochs, o.epochs}, {"batch", f.batch, o.batch}, {"hidden", f.hidden, o.hidden}, {"embed", f.embed, o.embed}, {"layers", f.layers, o.layers}}
+	for _, x := range ints {
+		if given[x.name] {
+			*x.dst = x.v
+		}
+	}
+	if given["lr"] {
+		*f.lr = o.lr
+	}
+	if given["clip"] {
+		*f.clip = o.clip
+	}
+	if given["seed"] {
+		*f.seed = o.seed
+	}
+	if given["optimizer"] {
+		*f.optimizer = o.optimizer
+	}
+	if given["dtype"] {
+		*f.dtype = o.dtype
+	}
+	if given["cell"] {
+		*f.cell = cells.Kind(o.cell)
+	}
+	return given
+}
+
 func (o *overrides) apply(fs *flag.FlagSet, c *training.Seq2SeqConfig) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["epochs"] {
-		c.Epochs = o.epochs
-	}
-	if set["batch"] {
-		c.Batch = o.batch
-	}
-	if set["hidden"] {
-		c.Model.Hidden = o.hidden
-	}
-	if set["embed"] {
-		c.Model.Embed = o.embed
-	}
-	if set["layers"] {
-		c.Model.Layers = o.layers
-	}
-	if set["lr"] {
-		c.LR = o.lr
-	}
-	if set["clip"] {
-		c.Clip = o.clip
-	}
-	if set["seed"] {
-		c.Seed = o.seed
-	}
-	if set["optimizer"] {
-		c.Optimizer = o.optimizer
-	}
-	if set["cell"] {
-		c.Model.Cell = cells.Kind(o.cell)
-	}
-	if set["decoder"] {
+	given := o.set(fs, fields{&c.Epochs, &c.Batch, &c.Model.Hidden, &c.Model.Embed, &c.Model.Layers,
+		&c.LR, &c.Clip, &c.Seed, &c.Optimizer, &c.Dtype, &c.Model.Cell})
+	if given["decoder"] {
 		c.Model.Decoder = seq2seq.DecoderKind(o.decoder)
 	}
-	if set["score"] {
+	if given["score"] {
 		c.Model.Score = seq2seq.Score(o.score)
 	}
-	if set["dtype"] {
-		c.Dtype = o.dtype
-	}
-	if set["reverse"] {
+	if given["reverse"] {
 		c.ReverseSource = o.reverse
 	}
 	if c.Epochs < 1 {

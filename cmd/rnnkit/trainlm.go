@@ -14,7 +14,6 @@ import (
 
 	"github.com/pkg/errors"
 
-	"github.com/rnnkit/rnnkit/cells"
 	"github.com/rnnkit/rnnkit/graph"
 	"github.com/rnnkit/rnnkit/models/decode"
 	"github.com/rnnkit/rnnkit/training"
@@ -40,45 +39,12 @@ func runTrainLM(ctx context.Context, fs *flag.FlagSet, o *overrides, dataPath, o
 		return usageError{"train: the charlm preset needs -data FILE (any UTF-8 text)"}
 	}
 	cfg := charlmPreset()
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	given := o.set(fs, fields{&cfg.Epochs, &cfg.Batch, &cfg.Model.Hidden, &cfg.Model.Embed, &cfg.Model.Layers,
+		&cfg.LR, &cfg.Clip, &cfg.Seed, &cfg.Optimizer, &cfg.Dtype, &cfg.Model.Cell})
 	for _, name := range []string{"decoder", "score", "reverse"} {
-		if set[name] {
+		if given[name] {
 			return usageError{fmt.Sprintf("train: -%s does not apply to the charlm preset", name)}
 		}
-	}
-	if set["epochs"] {
-		cfg.Epochs = o.epochs
-	}
-	if set["batch"] {
-		cfg.Batch = o.batch
-	}
-	if set["hidden"] {
-		cfg.Model.Hidden = o.hidden
-	}
-	if set["embed"] {
-		cfg.Model.Embed = o.embed
-	}
-	if set["layers"] {
-		cfg.Model.Layers = o.layers
-	}
-	if set["lr"] {
-		cfg.LR = o.lr
-	}
-	if set["clip"] {
-		cfg.Clip = o.clip
-	}
-	if set["seed"] {
-		cfg.Seed = o.seed
-	}
-	if set["optimizer"] {
-		cfg.Optimizer = o.optimizer
-	}
-	if set["cell"] {
-		cfg.Model.Cell = cells.Kind(o.cell)
-	}
-	if set["dtype"] {
-		cfg.Dtype = o.dtype
 	}
 	cfg.Model.Vocab = 1
 	if cfg.Epochs < 1 {
