@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/pkg/errors"
@@ -171,7 +172,8 @@ func runTrainLM(ctx context.Context, fs *flag.FlagSet, o *overrides, dataPath, o
 			}
 		}
 	}
-	prime := string([]rune(text)[:min(len([]rune(text)), 16)])
+	body := []rune(strings.TrimSpace(text))
+	prime := string(body[:min(len(body), 16)])
 	s, err := tr.Sample(prime, 200, &decode.SampleOptions{Temperature: 0.8, Source: graph.NewSource(cfg.Seed)})
 	if err != nil {
 		return err
