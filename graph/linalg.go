@@ -29,7 +29,7 @@ func MatMul(a, b *gorgonia.Node, transA, transB bool) (*gorgonia.Node, error) {
 	if len(sa) != 2 || len(sb) != 2 {
 		return nil, errors.Errorf("graph: MatMul needs matrices, got %v and %v", sa, sb)
 	}
-	op := matMulOp{transA: transA, transB: transB, sa: [2]int{sa[0], sa[1]}, sb: [2]int{sb[0], sb[1]}}
+	op := matMulOp{opBase: withBuf(), transA: transA, transB: transB, sa: [2]int{sa[0], sa[1]}, sb: [2]int{sb[0], sb[1]}}
 	if _, err := op.InferShape(sa, sb); err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func rowOp(kind rowKind, x, v *gorgonia.Node) (*gorgonia.Node, error) {
 	if x == nil || v == nil {
 		return nil, errors.Errorf("graph: %v of nil node", kind)
 	}
-	op := rowBroadcastOp{kind: kind}
+	op := rowBroadcastOp{opBase: withBuf(), kind: kind}
 	if _, err := op.InferShape(x.Shape(), v.Shape()); err != nil {
 		return nil, err
 	}
@@ -110,6 +110,10 @@ func (op matMulOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op matMulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.do(op.alloc(), vals...)
+}
+
+func (op matMulOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 2 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
@@ -128,7 +132,7 @@ func (op matMulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if a.Dtype() != b.Dtype() {
 		return nil, errors.Wrapf(ErrDtype, "%v: %v and %v", op, a.Dtype(), b.Dtype())
 	}
-	out := tensor.New(tensor.WithShape(m, n), tensor.Of(a.Dtype()))
+	out := alloc(a.Dtype(), k == 0, m, n)
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if op.transA {
 		ta = blas.Trans
@@ -245,6 +249,10 @@ func (op rowBroadcastOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, erro
 	return sx.Clone(), nil
 }
 func (op rowBroadcastOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.do(op.alloc(), vals...)
+}
+
+func (op rowBroadcastOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 2 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op.kind, len(vals))
 	}
@@ -257,7 +265,7 @@ func (op rowBroadcastOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	n := op.n
-	out := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
+	out := alloc(x.Dtype(), false, x.Shape().Clone()...)
 	switch xd := x.Data().(type) {
 	case []float64:
 		rowApply(op.kind, xd, v.Data().([]float64), out.Data().([]float64), n)

@@ -27,7 +27,7 @@ func Cols(x *gorgonia.Node, start, end int) (*gorgonia.Node, error) {
 	if start < 0 || end > s[1] || start >= end {
 		return nil, errors.Errorf("graph: Cols [%d, %d) out of range for %s of shape %v", start, end, x.Name(), s)
 	}
-	n, err := gorgonia.ApplyOp(colsOp{start: start, end: end, rows: s[0], n: s[1]}, x)
+	n, err := gorgonia.ApplyOp(colsOp{opBase: withBuf(), start: start, end: end, rows: s[0], n: s[1]}, x)
 	return n, errors.Wrap(err, "graph: Cols")
 }
 
@@ -42,7 +42,7 @@ func Sigmoid(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if x.IsScalar() {
 		return nil, errors.Errorf("graph: Sigmoid of scalar %s: want a tensor", x.Name())
 	}
-	n, err := gorgonia.ApplyOp(sigmoidOp{}, x)
+	n, err := gorgonia.ApplyOp(sigmoidOp{withBuf()}, x)
 	return n, errors.Wrap(err, "graph: Sigmoid")
 }
 
@@ -55,8 +55,47 @@ func sigmoid64(x float64) float64 {
 	return e / (1 + e)
 }
 
-// opBase holds what every op here has in common.
-type opBase struct{}
+// opBase holds what every op here has in common: the buffer its result is
+// written into, reused from one run of the machine to the next (nil: a new
+// tensor every run).
+type opBase struct{ buf *outBuf }
+
+// withBuf returns an opBase with a buffer of its own: every node gets one.
+func withBuf() opBase { return opBase{buf: new(outBuf)} }
+
+// alloc returns the op's allocator.
+func (b opBase) alloc() allocator {
+	if b.buf == nil {
+		return fresh
+	}
+	return b.buf.get
+}
+
+// outBuf keeps an op's last result so the next run writes into it instead
+// of allocating (and clearing) a new tensor: Gorgonia's tape machine forgets
+// its registers on Reset. The result of the previous run is overwritten, so
+// read values with gorgonia.Read (which copies) — as rnnkit always does.
+type outBuf struct{ t *tensor.Dense }
+
+func (b *outBuf) get(dt tensor.Dtype, zero bool, shape ...int) *tensor.Dense {
+	t := b.t
+	if t == nil || t.Dtype() != dt || t.IsView() || !sameShape(t.Shape(), shape) {
+		b.t = fresh(dt, zero, shape...)
+		return b.t
+	}
+	if zero {
+		switch d := t.Data().(type) {
+		case []float64:
+			clear(d)
+		case []float32:
+			clear(d)
+		default:
+			b.t = fresh(dt, zero, shape...)
+			return b.t
+		}
+	}
+	return t
+}
 
 func (opBase) ReturnsPtr() bool     { return false }
 func (opBase) CallsExtern() bool    { return false }
@@ -87,6 +126,10 @@ func (op colsOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{s[0], op.end - op.start}, nil
 }
 func (op colsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.do(op.alloc(), vals...)
+}
+
+func (op colsOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 1 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
@@ -95,7 +138,7 @@ func (op colsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	rows, k := op.rows, op.end-op.start
-	out := tensor.New(tensor.WithShape(rows, k), tensor.Of(x.Dtype()))
+	out := alloc(x.Dtype(), false, rows, k)
 	switch src := x.Data().(type) {
 	case []float64:
 		dst := out.Data().([]float64)
@@ -119,7 +162,7 @@ func (op colsOp) Hashcode() uint32          { return hashOf(op) }
 func (op colsOp) String() string            { return fmt.Sprintf("Cols[%d:%d of %d]", op.start, op.end, op.n) }
 func (op colsOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op colsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(colsGradOp{start: op.start, end: op.end, rows: op.rows, n: op.n}, grad)
+	d, err := gorgonia.ApplyOp(colsGradOp{opBase: withBuf(), start: op.start, end: op.end, rows: op.rows, n: op.n}, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +188,10 @@ func (op colsGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{s[0], op.n}, nil
 }
 func (op colsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.do(op.alloc(), vals...)
+}
+
+func (op colsGradOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	k := op.end - op.start
 	if len(vals) != 1 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
@@ -154,7 +201,7 @@ func (op colsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	rows := op.rows
-	out := tensor.New(tensor.WithShape(rows, op.n), tensor.Of(g.Dtype()))
+	out := alloc(g.Dtype(), true, rows, op.n)
 	switch src := g.Data().(type) {
 	case []float64:
 		dst := out.Data().([]float64)
@@ -180,7 +227,7 @@ func (op colsGradOp) String() string {
 }
 func (op colsGradOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op colsGradOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(colsOp{start: op.start, end: op.end, rows: op.rows, n: op.n}, grad)
+	d, err := gorgonia.ApplyOp(colsOp{opBase: withBuf(), start: op.start, end: op.end, rows: op.rows, n: op.n}, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +250,10 @@ func (op sigmoidOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 func (op sigmoidOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.do(op.alloc(), vals...)
+}
+
+func (op sigmoidOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 1 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
@@ -210,7 +261,7 @@ func (op sigmoidOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
+	out := alloc(x.Dtype(), false, x.Shape().Clone()...)
 	switch src := x.Data().(type) {
 	case []float64:
 		dst := out.Data().([]float64)
@@ -232,7 +283,7 @@ func (op sigmoidOp) Hashcode() uint32          { return hashOf(op) }
 func (op sigmoidOp) String() string            { return "σ" }
 func (op sigmoidOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op sigmoidOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(sigmoidGradOp{}, output, grad)
+	d, err := gorgonia.ApplyOp(sigmoidGradOp{withBuf()}, output, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +306,10 @@ func (op sigmoidGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error
 	return s.Clone(), nil
 }
 func (op sigmoidGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.do(op.alloc(), vals...)
+}
+
+func (op sigmoidGradOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 2 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
@@ -263,7 +318,7 @@ func (op sigmoidGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err1 != nil || err2 != nil || !sameShape(y.Shape(), dy.Shape()) {
 		return nil, errors.Errorf("graph: %v: inputs %v and %v", op, vals[0].Shape(), vals[1].Shape())
 	}
-	out := tensor.New(tensor.WithShape(y.Shape().Clone()...), tensor.Of(y.Dtype()))
+	out := alloc(y.Dtype(), false, y.Shape().Clone()...)
 	switch ys := y.Data().(type) {
 	case []float64:
 		ds, dst := dy.Data().([]float64), out.Data().([]float64)
@@ -335,4 +390,13 @@ func dense(op fmt.Stringer, v gorgonia.Value) (*tensor.Dense, error) {
 		return m, nil
 	}
 	return x, nil
+}
+
+// allocator returns the output tensor of an op: zeroed when zero is set,
+// otherwise with unspecified contents that the op overwrites entirely.
+type allocator func(dt tensor.Dtype, zero bool, shape ...int) *tensor.Dense
+
+// fresh allocates a new (zeroed) tensor.
+func fresh(dt tensor.Dtype, _ bool, shape ...int) *tensor.Dense {
+	return tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
 }

@@ -65,7 +65,7 @@ func Gather(table *gorgonia.Node, ids *IDs, skip int) (*gorgonia.Node, error) {
 	if skip < -1 || skip >= ids.vocab {
 		return nil, errors.Errorf("graph: Gather: padding id %d out of range", skip)
 	}
-	n, err := gorgonia.ApplyOp(gatherOp{ids: ids, v: s[0], e: s[1], skip: skip}, table)
+	n, err := gorgonia.ApplyOp(gatherOp{opBase: withBuf(), ids: ids, v: s[0], e: s[1], skip: skip}, table)
 	return n, errors.Wrap(err, "graph: Gather")
 }
 
@@ -85,6 +85,10 @@ func (op gatherOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{len(op.ids.ids), op.e}, nil
 }
 func (op gatherOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.do(op.alloc(), vals...)
+}
+
+func (op gatherOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 1 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
@@ -93,7 +97,7 @@ func (op gatherOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	n := len(op.ids.ids)
-	out := tensor.New(tensor.WithShape(n, op.e), tensor.Of(t.Dtype()))
+	out := alloc(t.Dtype(), false, n, op.e)
 	switch src := t.Data().(type) {
 	case []float64:
 		gatherRows(src, out.Data().([]float64), op.ids.ids, op.e)
@@ -118,6 +122,7 @@ func (op gatherOp) Hashcode() uint32          { return hashOf(op) }
 func (op gatherOp) String() string            { return fmt.Sprintf("Gather[%d of %d]", len(op.ids.ids), op.v) }
 func (op gatherOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op gatherOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	op.opBase = withBuf() // the scatter's own buffer
 	d, err := gorgonia.ApplyOp(scatterOp{gatherOp: op}, grad)
 	if err != nil {
 		return nil, err
@@ -132,6 +137,10 @@ func (op scatterOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.v, op.e}, nil
 }
 func (op scatterOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.do(op.alloc(), vals...)
+}
+
+func (op scatterOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 1 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
@@ -139,7 +148,7 @@ func (op scatterOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.WithShape(op.v, op.e), tensor.Of(g.Dtype()))
+	out := alloc(g.Dtype(), true, op.v, op.e)
 	switch src := g.Data().(type) {
 	case []float64:
 		scatterRows(src, out.Data().([]float64), op.ids.ids, op.e, op.skip)
@@ -185,7 +194,7 @@ func Blend(a, b, mask *gorgonia.Node) (*gorgonia.Node, error) {
 	if len(sa) != 2 || !sameShape(sa, sb) || len(sm) != 1 || sm[0] != sa[0] {
 		return nil, errors.Errorf("graph: Blend needs [B, n], [B, n] and [B], got %v, %v and %v", sa, sb, sm)
 	}
-	n, err := gorgonia.ApplyOp(blendOp{b: sa[0], n: sa[1]}, a, b, mask)
+	n, err := gorgonia.ApplyOp(blendOp{opBase: withBuf(), b: sa[0], n: sa[1]}, a, b, mask)
 	return n, errors.Wrap(err, "graph: Blend")
 }
 
@@ -199,7 +208,7 @@ func MaskRows(x, mask *gorgonia.Node, invert bool) (*gorgonia.Node, error) {
 	if len(sx) != 2 || len(sm) != 1 || sm[0] != sx[0] {
 		return nil, errors.Errorf("graph: MaskRows needs [B, n] and [B], got %v and %v", sx, sm)
 	}
-	n, err := gorgonia.ApplyOp(maskRowsOp{b: sx[0], n: sx[1], invert: invert}, x, mask)
+	n, err := gorgonia.ApplyOp(maskRowsOp{opBase: withBuf(), b: sx[0], n: sx[1], invert: invert}, x, mask)
 	return n, errors.Wrap(err, "graph: MaskRows")
 }
 
@@ -218,6 +227,10 @@ func (op blendOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.b, op.n}, nil
 }
 func (op blendOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.do(op.alloc(), vals...)
+}
+
+func (op blendOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 3 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
@@ -233,7 +246,7 @@ func (op blendOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.WithShape(op.b, op.n), tensor.Of(a.Dtype()))
+	out := alloc(a.Dtype(), false, op.b, op.n)
 	switch ad := a.Data().(type) {
 	case []float64:
 		blendRows(ad, b.Data().([]float64), m.Data().([]float64), out.Data().([]float64), op.n)
@@ -296,6 +309,10 @@ func (op maskRowsOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.b, op.n}, nil
 }
 func (op maskRowsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.do(op.alloc(), vals...)
+}
+
+func (op maskRowsOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 2 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
@@ -307,7 +324,7 @@ func (op maskRowsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.WithShape(op.b, op.n), tensor.Of(x.Dtype()))
+	out := alloc(x.Dtype(), false, op.b, op.n)
 	switch xd := x.Data().(type) {
 	case []float64:
 		maskRows(xd, m.Data().([]float64), out.Data().([]float64), op.n, op.invert)
