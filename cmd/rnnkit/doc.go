@@ -1,6 +1,7 @@
 // Command rnnkit runs rnnkit's experiments and checks.
 //
-//	rnnkit demo      train a small LSTM by BPTT on a generated task
+//	rnnkit demo      a small date-format Seq2Seq run with attention
+//	rnnkit recall    an LSTM learns delayed recall by BPTT
 //	rnnkit parity    check models against PyTorch reference fixtures
 //	rnnkit train     train a preset experiment, with metrics, plots and checkpoints
 //

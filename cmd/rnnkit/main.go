@@ -31,7 +31,8 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"demo":      {"train a small LSTM by backpropagation through time on a generated sequence task", runDemo},
+	"demo":      {"the main job: a small date-format Seq2Seq run with attention (a few minutes)", runDemo},
+	"recall":    {"an LSTM learns delayed recall by backpropagation through time (a minute)", runRecall},
 	"parity":    {"check models against PyTorch reference fixtures (outputs, states, gradients)", runParity},
 	"train":     {"train a preset experiment (addition, date formats) with metrics, plots and checkpoints", runTrain},
 	"eval":      {"evaluate a trained Seq2Seq checkpoint on a question_answer file", runEval},

@@ -104,12 +104,15 @@ func TestUsage(t *testing.T) {
 		{[]string{"parity"}, 2},
 		{[]string{"parity", "-tol", "-1", "x.json"}, 2},
 		{[]string{"parity", "-nosuchflag"}, 2},
-		{[]string{"demo", "-cell", "lstmx"}, 2},
-		{[]string{"demo", "-steps", "3", "-delay", "3"}, 2},
+		{[]string{"recall", "-cell", "lstmx"}, 2},
+		{[]string{"recall", "-steps", "3", "-delay", "3"}, 2},
+		{[]string{"recall", "extra"}, 2},
 		{[]string{"demo", "extra"}, 2},
+		{[]string{"demo", "-epochs", "0"}, 2},
 		{[]string{"help"}, 0},
 		{[]string{"parity", "-h"}, 0},
 		{[]string{"demo", "-h"}, 0},
+		{[]string{"recall", "-h"}, 0},
 	} {
 		_, _, code := runCmd(t, c.args...)
 		if code != c.code {

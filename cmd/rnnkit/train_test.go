@@ -162,3 +162,11 @@ func TestTrainSchedules(t *testing.T) {
 		t.Errorf("-lr-gamma 0: exit %d, want 2", code)
 	}
 }
+
+func TestDemoRuns(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "demo")
+	so, se, code := runCmd(t, "demo", "-examples", "200", "-epochs", "1", "-out", out)
+	if code != 0 || !strings.Contains(so, "test exact match") || !strings.Contains(so, "sample translations") {
+		t.Fatalf("demo: exit %d\n%s%s", code, so, se)
+	}
+}
