@@ -10,6 +10,7 @@ import (
 	"github.com/rnnkit/rnnkit/graph"
 	"github.com/rnnkit/rnnkit/models/decode"
 	"github.com/rnnkit/rnnkit/models/embed"
+	"github.com/rnnkit/rnnkit/models/internal/rows"
 )
 
 // Config describes a language model.
@@ -308,7 +309,7 @@ func (gen *Generator) Close() error { return gen.steps.Close() }
 func (gen *Generator) Vocab() int { return gen.cfg.Vocab }
 
 // State is the recurrent state of a batch of rows; it implements decode.State.
-type State struct{ tensors [][][]float64 }
+type State struct{ tensors []rows.Matrix }
 
 // Rows implements decode.State.
 func (s *State) Rows() int {
@@ -319,32 +320,26 @@ func (s *State) Rows() int {
 }
 
 // Select implements decode.State.
-func (s *State) Select(rows []int) (decode.State, error) {
-	out := &State{tensors: make([][][]float64, len(s.tensors))}
-	for k, t := range s.tensors {
-		out.tensors[k] = make([][]float64, len(rows))
-		for i, r := range rows {
-			if r < 0 || r >= len(t) {
-				return nil, errors.Errorf("lm: select row %d of %d", r, len(t))
-			}
-			out.tensors[k][i] = append([]float64(nil), t[r]...)
-		}
+func (s *State) Select(idx []int) (decode.State, error) {
+	t, err := rows.SelectAll(s.tensors, idx)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return &State{tensors: t}, nil
 }
 
 // Start returns the zero state for a batch of rows.
-func (gen *Generator) Start(rows int) (*State, error) {
-	if rows <= 0 {
-		return nil, errors.Errorf("lm: %d rows", rows)
+func (gen *Generator) Start(n int) (*State, error) {
+	if n <= 0 {
+		return nil, errors.Errorf("lm: %d rows", n)
 	}
-	n := 2 * gen.cfg.layers()
+	k := 2 * gen.cfg.layers()
 	if gen.cfg.Cell != cells.LSTMKind && gen.cfg.Cell != cells.PeepholeKind {
-		n = gen.cfg.layers()
+		k = gen.cfg.layers()
 	}
-	s := &State{tensors: make([][][]float64, n)}
+	s := &State{tensors: make([]rows.Matrix, k)}
 	for k := range s.tensors {
-		s.tensors[k] = make([][]float64, rows)
+		s.tensors[k] = make(rows.Matrix, n)
 		for r := range s.tensors[k] {
 			s.tensors[k][r] = make([]float64, gen.cfg.Hidden)
 		}
@@ -431,11 +426,11 @@ func (gen *Generator) Step(st decode.State, tokens []int) ([][]float64, decode.S
 	if !ok || s == nil {
 		return nil, nil, errors.Errorf("lm: state of type %T, want *lm.State", st)
 	}
-	rows := s.Rows()
-	if rows == 0 || len(tokens) != rows {
-		return nil, nil, errors.Errorf("lm: %d tokens for %d rows", len(tokens), rows)
+	n := s.Rows()
+	if n == 0 || len(tokens) != n {
+		return nil, nil, errors.Errorf("lm: %d tokens for %d rows", len(tokens), n)
 	}
-	sg, err := gen.steps.Get(rows, func() (*stepGraph, error) { return gen.build(rows) })
+	sg, err := gen.steps.Get(n, func() (*stepGraph, error) { return gen.build(n) })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -445,16 +440,8 @@ func (gen *Generator) Step(st decode.State, tokens []int) ([][]float64, decode.S
 	if err := sg.ids.Set(tokens); err != nil {
 		return nil, nil, err
 	}
-	H := gen.cfg.Hidden
 	for k, t := range s.tensors {
-		flat := make([]float64, 0, rows*H)
-		for _, row := range t {
-			if len(row) != H {
-				return nil, nil, errors.Errorf("lm: state row of %d values, want %d", len(row), H)
-			}
-			flat = append(flat, row...)
-		}
-		if err := graph.Set(sg.state[k], flat); err != nil {
+		if err := rows.Set(sg.state[k], t); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -467,20 +454,13 @@ func (gen *Generator) Step(st decode.State, tokens []int) ([][]float64, decode.S
 		return nil, nil, err
 	}
 	V := gen.cfg.Vocab
-	logits := make([][]float64, rows)
+	logits := make([][]float64, n)
 	for r := range logits {
 		logits[r] = lv[r*V : (r+1)*V]
 	}
-	next := &State{tensors: make([][][]float64, len(sg.nextV))}
-	for k, v := range sg.nextV {
-		f, err := graph.ValueFloat64s(v)
-		if err != nil {
-			return nil, nil, err
-		}
-		next.tensors[k] = make([][]float64, rows)
-		for r := range next.tensors[k] {
-			next.tensors[k][r] = append([]float64(nil), f[r*H:(r+1)*H]...)
-		}
+	next, err := rows.FromValues(sg.nextV, n, gen.cfg.Hidden)
+	if err != nil {
+		return nil, nil, err
 	}
-	return logits, next, nil
+	return logits, &State{tensors: next}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/rnnkit/rnnkit/graph"
 	"github.com/rnnkit/rnnkit/models/decode"
 	"github.com/rnnkit/rnnkit/models/embed"
+	"github.com/rnnkit/rnnkit/models/internal/rows"
 )
 
 // Generator runs a trained model for inference: an encoder graph per
@@ -66,27 +67,13 @@ func (gen *Generator) Close() error {
 // (its summary for Peeky; its outputs and source mask for Attention). It
 // implements decode.State.
 type State struct {
-	tensors [][][]float64 // [state tensor][row][H]
-	summary [][]float64   // [row][H]
-	memory  [][][]float64 // [source step][row][H]
-	mask    [][]float64   // [row][source step]
+	tensors []rows.Matrix // [state tensor][row][H]
+	summary rows.Matrix   // [row][H]
+	memory  []rows.Matrix // [source step][row][H]
+	mask    rows.Matrix   // [row][source step]
 	// Attention holds, after a Step, the attention weights [row][source
 	// step] that produced it (Attention decoders only).
 	Attention [][]float64
-}
-
-func selectRows(m [][]float64, rows []int) ([][]float64, error) {
-	if m == nil {
-		return nil, nil
-	}
-	out := make([][]float64, len(rows))
-	for i, r := range rows {
-		if r < 0 || r >= len(m) {
-			return nil, errors.Errorf("seq2seq: select row %d of %d", r, len(m))
-		}
-		out[i] = append([]float64(nil), m[r]...)
-	}
-	return out, nil
 }
 
 // Rows implements decode.State.
@@ -98,26 +85,22 @@ func (s *State) Rows() int {
 }
 
 // Select implements decode.State.
-func (s *State) Select(rows []int) (decode.State, error) {
-	out := &State{tensors: make([][][]float64, len(s.tensors)), memory: make([][][]float64, len(s.memory))}
+func (s *State) Select(idx []int) (decode.State, error) {
+	out := &State{}
 	var err error
-	for k, t := range s.tensors {
-		if out.tensors[k], err = selectRows(t, rows); err != nil {
-			return nil, err
-		}
-	}
-	for k, t := range s.memory {
-		if out.memory[k], err = selectRows(t, rows); err != nil {
-			return nil, err
-		}
-	}
-	if out.summary, err = selectRows(s.summary, rows); err != nil {
+	if out.tensors, err = rows.SelectAll(s.tensors, idx); err != nil {
 		return nil, err
 	}
-	if out.mask, err = selectRows(s.mask, rows); err != nil {
+	if out.memory, err = rows.SelectAll(s.memory, idx); err != nil {
 		return nil, err
 	}
-	if out.Attention, err = selectRows(s.Attention, rows); err != nil {
+	if out.summary, err = rows.Select(s.summary, idx); err != nil {
+		return nil, err
+	}
+	if out.mask, err = rows.Select(s.mask, idx); err != nil {
+		return nil, err
+	}
+	if out.Attention, err = rows.Select(s.Attention, idx); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -183,22 +166,20 @@ func (gen *Generator) Encode(src [][]int) (*State, error) {
 		return nil, errors.Wrap(err, "seq2seq: encoder")
 	}
 	e.m.Reset()
-	st, err := stateOf(e.finalV, B, gen.cfg.Hidden)
-	if err != nil {
+	st := &State{}
+	if st.tensors, err = rows.FromValues(e.finalV, B, gen.cfg.Hidden); err != nil {
 		return nil, err
 	}
 	switch gen.cfg.decoder() {
 	case Peeky:
-		if st.summary, err = selectRows(st.tensors[0], identity(B)); err != nil {
+		if st.summary, err = rows.Select(st.tensors[0], rows.Identity(B)); err != nil {
 			return nil, err
 		}
 	case Attention:
-		out, err := stateOf(e.outV, B, gen.cfg.Hidden) // one "tensor" per source step
-		if err != nil {
+		if st.memory, err = rows.FromValues(e.outV, B, gen.cfg.Hidden); err != nil { // one matrix per source step
 			return nil, err
 		}
-		st.memory = out.tensors
-		st.mask = make([][]float64, B)
+		st.mask = make(rows.Matrix, B)
 		for i, l := range lens {
 			st.mask[i] = make([]float64, T)
 			for j := 0; j < l; j++ {
@@ -207,24 +188,6 @@ func (gen *Generator) Encode(src [][]int) (*State, error) {
 		}
 	}
 	return st, nil
-}
-
-func stateOf(vals []gorgonia.Value, rows, h int) (*State, error) {
-	s := &State{tensors: make([][][]float64, len(vals))}
-	for k, v := range vals {
-		f, err := graph.ValueFloat64s(v)
-		if err != nil {
-			return nil, err
-		}
-		if len(f) != rows*h {
-			return nil, errors.Errorf("seq2seq: state tensor %d has %d values, want %d", k, len(f), rows*h)
-		}
-		s.tensors[k] = make([][]float64, rows)
-		for r := range s.tensors[k] {
-			s.tensors[k][r] = append([]float64(nil), f[r*h:(r+1)*h]...)
-		}
-	}
-	return s, nil
 }
 
 func (gen *Generator) buildEncoder(B, T int) (*encoderGraph, error) {
@@ -326,18 +289,18 @@ func (gen *Generator) Step(st decode.State, tokens []int) ([][]float64, decode.S
 	if !ok || s == nil {
 		return nil, nil, errors.Errorf("seq2seq: state of type %T, want *seq2seq.State", st)
 	}
-	rows := s.Rows()
-	if rows == 0 || len(tokens) != rows {
-		return nil, nil, errors.Errorf("seq2seq: %d tokens for %d rows", len(tokens), rows)
+	n := s.Rows()
+	if n == 0 || len(tokens) != n {
+		return nil, nil, errors.Errorf("seq2seq: %d tokens for %d rows", len(tokens), n)
 	}
 	srcLen := len(s.memory)
-	if gen.cfg.decoder() == Attention && (srcLen == 0 || len(s.mask) != rows) {
+	if gen.cfg.decoder() == Attention && (srcLen == 0 || len(s.mask) != n) {
 		return nil, nil, errors.New("seq2seq: an attention decoder's state lacks the encoder outputs (use Generator.Encode)")
 	}
-	if gen.cfg.decoder() == Peeky && len(s.summary) != rows {
+	if gen.cfg.decoder() == Peeky && len(s.summary) != n {
 		return nil, nil, errors.New("seq2seq: a peeky decoder's state lacks the encoder summary (use Generator.Encode)")
 	}
-	sg, err := gen.steps.Get([2]int{rows, srcLen}, func() (*stepGraph, error) { return gen.buildStep(rows, srcLen) })
+	sg, err := gen.steps.Get([2]int{n, srcLen}, func() (*stepGraph, error) { return gen.buildStep(n, srcLen) })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -347,42 +310,23 @@ func (gen *Generator) Step(st decode.State, tokens []int) ([][]float64, decode.S
 	if err := sg.ids.Set(tokens); err != nil {
 		return nil, nil, err
 	}
-	H := gen.cfg.Hidden
-	buf := make([]float64, rows*H)
 	for k, t := range s.tensors {
-		for r, row := range t {
-			if len(row) != H {
-				return nil, nil, errors.Errorf("seq2seq: state row of %d values, want %d", len(row), H)
-			}
-			copy(buf[r*H:], row)
-		}
-		if err := graph.Set(sg.state[k], buf); err != nil {
+		if err := rows.Set(sg.state[k], t); err != nil {
 			return nil, nil, err
 		}
-	}
-	setRows := func(n *gorgonia.Node, m [][]float64) error {
-		w := n.Shape()[1]
-		flat := make([]float64, 0, rows*w)
-		for _, row := range m {
-			if len(row) != w {
-				return errors.Errorf("seq2seq: state row of %d values, want %d", len(row), w)
-			}
-			flat = append(flat, row...)
-		}
-		return graph.Set(n, flat)
 	}
 	if sg.summary != nil {
-		if err := setRows(sg.summary, s.summary); err != nil {
+		if err := rows.Set(sg.summary, s.summary); err != nil {
 			return nil, nil, err
 		}
 	}
-	for j, n := range sg.memory {
-		if err := setRows(n, s.memory[j]); err != nil {
+	for j, m := range sg.memory {
+		if err := rows.Set(m, s.memory[j]); err != nil {
 			return nil, nil, err
 		}
 	}
 	if sg.mask != nil {
-		if err := setRows(sg.mask, s.mask); err != nil {
+		if err := rows.Set(sg.mask, s.mask); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -395,12 +339,12 @@ func (gen *Generator) Step(st decode.State, tokens []int) ([][]float64, decode.S
 		return nil, nil, err
 	}
 	V := gen.cfg.Vocab
-	logits := make([][]float64, rows)
+	logits := make([][]float64, n)
 	for r := range logits {
 		logits[r] = lv[r*V : (r+1)*V]
 	}
-	next, err := stateOf(sg.nextV, rows, H)
-	if err != nil {
+	next := &State{}
+	if next.tensors, err = rows.FromValues(sg.nextV, n, gen.cfg.Hidden); err != nil {
 		return nil, nil, err
 	}
 	next.summary, next.memory, next.mask = s.summary, s.memory, s.mask // read-only: Select copies
@@ -409,7 +353,7 @@ func (gen *Generator) Step(st decode.State, tokens []int) ([][]float64, decode.S
 		if err != nil {
 			return nil, nil, err
 		}
-		next.Attention = make([][]float64, rows)
+		next.Attention = make([][]float64, n)
 		for r := range next.Attention {
 			next.Attention[r] = a[r*srcLen : (r+1)*srcLen]
 		}
@@ -423,12 +367,4 @@ func readAll(ns []*gorgonia.Node) []gorgonia.Value {
 		gorgonia.Read(n, &vs[i])
 	}
 	return vs
-}
-
-func identity(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
-	}
-	return out
 }

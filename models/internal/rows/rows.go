@@ -1,0 +1,86 @@
+// Package rows moves a decoder's per-row state between Go slices and graph
+// nodes, for the generators of models/seq2seq and models/lm: a state tensor
+// is held as [rows][width]float64 so that beam search can select, reorder
+// and copy rows.
+package rows
+
+import (
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+
+	"github.com/rnnkit/rnnkit/graph"
+)
+
+// Matrix is one state tensor, row by row.
+type Matrix [][]float64
+
+// Select returns a copy of m whose row i is m's row idx[i] (nil for nil).
+func Select(m Matrix, idx []int) (Matrix, error) {
+	if m == nil {
+		return nil, nil
+	}
+	out := make(Matrix, len(idx))
+	for i, r := range idx {
+		if r < 0 || r >= len(m) {
+			return nil, errors.Errorf("rows: select row %d of %d", r, len(m))
+		}
+		out[i] = append([]float64(nil), m[r]...)
+	}
+	return out, nil
+}
+
+// SelectAll applies Select to every matrix.
+func SelectAll(ms []Matrix, idx []int) ([]Matrix, error) {
+	out := make([]Matrix, len(ms))
+	for k, m := range ms {
+		var err error
+		if out[k], err = Select(m, idx); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Identity returns 0, 1, …, n−1.
+func Identity(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// FromValues reads each value (a [rows, width] tensor after a run) as a Matrix.
+func FromValues(vals []gorgonia.Value, rows, width int) ([]Matrix, error) {
+	out := make([]Matrix, len(vals))
+	for k, v := range vals {
+		f, err := graph.ValueFloat64s(v)
+		if err != nil {
+			return nil, err
+		}
+		if len(f) != rows*width {
+			return nil, errors.Errorf("rows: value %d has %d elements, want %d×%d", k, len(f), rows, width)
+		}
+		out[k] = make(Matrix, rows)
+		for r := range out[k] {
+			out[k][r] = append([]float64(nil), f[r*width:(r+1)*width]...)
+		}
+	}
+	return out, nil
+}
+
+// Set gives the [rows, width] input node n the values of m.
+func Set(n *gorgonia.Node, m Matrix) error {
+	s := n.Shape()
+	if len(s) != 2 || len(m) != s[0] {
+		return errors.Errorf("rows: %d rows for a node of shape %v", len(m), s)
+	}
+	flat := make([]float64, 0, s[0]*s[1])
+	for _, row := range m {
+		if len(row) != s[1] {
+			return errors.Errorf("rows: a row of %d values for width %d", len(row), s[1])
+		}
+		flat = append(flat, row...)
+	}
+	return graph.Set(n, flat)
+}
