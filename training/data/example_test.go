@@ -29,8 +29,8 @@ func Example() {
 	}
 	fmt.Println(v.Len(), "tokens; source 0 reads back as", v.Decode(b.Src[0], ""))
 	// Output:
-	// 739+33  = 772  src [8 8 4 14 8 12 0]  in [1 12 12 7 0]  out [12 12 7 2 0]
-	// 723+658 = 1381 src [13 10 11 4 8 7 12]  in [1 6 8 13 6]  out [6 8 13 6 2]
-	// 590+65  = 655  src [10 11 4 5 14 10 0]  in [1 11 10 10 0]  out [11 10 10 2 0]
-	// 15 tokens; source 0 reads back as 33+937
+	// 129+693 = 822  src [8 14 11 4 14 7 6]  in [1 13 7 7 0]  out [13 7 7 2 0]
+	// 15+979  = 994  src [14 12 14 4 10 6 0]  in [1 14 14 9 0]  out [14 14 9 2 0]
+	// 0+75    = 75   src [10 12 4 5 0 0 0]  in [1 12 10 0 0]  out [12 10 2 0 0]
+	// 15 tokens; source 0 reads back as 396+921
 }

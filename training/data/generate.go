@@ -11,22 +11,37 @@ import (
 // MaxGenerated is the most pairs one call of [Addition] or [Dates] makes.
 const MaxGenerated = 1 << 24
 
-// Addition returns n addition problems as in the book's addition.txt: a
-// and b uniform in [0, 999], the question "a+b" (at most 7 characters), the
-// answer the sum (at most 4). Write them in the book's layout with
-// WritePairs(w, pairs, 7, 4). Each problem draws a, then b, from src; the
-// same seed gives the same pairs. It returns nil if src is nil or n is not
-// in [1, MaxGenerated].
+// Addition returns n addition problems as in the book's addition.txt,
+// whose first lines are 16+75, 52+607, 75+22, 63+22, 795+3, 706+796, 8+4:
+// each operand has 1, 2 or 3 digits with equal probability and is uniform
+// among the numbers of that many digits (0–9, 10–99, 100–999); the
+// question is "a+b" (at most 7 characters), the answer the sum (at most 4).
+// Write them in the book's layout with WritePairs(w, pairs, 7, 4). Each
+// problem draws a's length and value, then b's, from src; the same seed
+// gives the same pairs. It returns nil if src is nil or n is not in
+// [1, MaxGenerated].
 func Addition(n int, src *rand.Rand) []Pair {
 	if src == nil || n < 1 || n > MaxGenerated {
 		return nil
 	}
 	pairs := make([]Pair, n)
 	for i := range pairs {
-		a, b := src.IntN(1000), src.IntN(1000)
+		a, b := operand(src), operand(src)
 		pairs[i] = Pair{Question: strconv.Itoa(a) + "+" + strconv.Itoa(b), Answer: strconv.Itoa(a + b)}
 	}
 	return pairs
+}
+
+// operand draws a number of 1, 2 or 3 digits, the length uniform first.
+func operand(src *rand.Rand) int {
+	switch src.IntN(3) {
+	case 0:
+		return src.IntN(10)
+	case 1:
+		return 10 + src.IntN(90)
+	default:
+		return 100 + src.IntN(900)
+	}
 }
 
 // The range of dates Dates draws from.

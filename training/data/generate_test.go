@@ -21,6 +21,7 @@ func TestAddition(t *testing.T) {
 	}
 	re := regexp.MustCompile(`^(0|[1-9][0-9]{0,2})\+(0|[1-9][0-9]{0,2})$`)
 	seen := map[int]bool{}
+	digits := map[int]int{}
 	for _, p := range pairs {
 		m := re.FindStringSubmatch(p.Question)
 		if m == nil {
@@ -31,13 +32,20 @@ func TestAddition(t *testing.T) {
 		if p.Answer != strconv.Itoa(a+b) {
 			t.Fatalf("%q: answer %q", p.Question, p.Answer)
 		}
-		seen[a/100], seen[10+b/100] = true, true
+		seen[len(m[1])], seen[10+len(m[2])] = true, true
+		digits[len(m[1])]++
 	}
-	if len(seen) != 20 {
-		t.Errorf("operands do not cover [0, 999]: hundreds seen %v", seen)
+	if len(seen) != 6 {
+		t.Errorf("operands do not have 1, 2 and 3 digits: %v", seen)
+	}
+	// Each length about a third of the time (the book's distribution).
+	for d := 1; d <= 3; d++ {
+		if f := float64(digits[d]) / 5000; f < 0.30 || f > 0.37 {
+			t.Errorf("%d-digit first operands: %.3f of the problems, want about 1/3", d, f)
+		}
 	}
 	// The first problems of seed 1 (graph.NewSource(1)) stay fixed.
-	want := []Pair{{"930+729", "1659"}, {"901+887", "1788"}, {"703+355", "1058"}}
+	want := []Pair{{"756+898", "1654"}, {"419+706", "1125"}, {"444+8", "452"}}
 	if got := Addition(3, newSource(1)); !slices.Equal(got, want) {
 		t.Errorf("seed 1: %q, want %q", got, want)
 	}
