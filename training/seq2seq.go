@@ -103,6 +103,21 @@ type Seq2Seq struct {
 	testPairs   []data.Pair
 	graphs      *graph.Cache[[3]int, *s2sGraph]
 	evals       *graph.Cache[[3]int, *s2sGraph]
+	gen         *seq2seq.Generator // for decoding; its graphs are compiled once
+}
+
+// generator returns the run's generator, created on first use. It binds
+// the run's own parameters, so it always decodes with their current values.
+func (t *Seq2Seq) generator() (*seq2seq.Generator, error) {
+	if t.gen != nil {
+		return t.gen, nil
+	}
+	gen, err := seq2seq.NewGenerator(t.Params, t.Cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	t.gen = gen
+	return gen, nil
 }
 
 // s2sGraph is one compiled training or evaluation graph.
@@ -164,6 +179,11 @@ func (t *Seq2Seq) Close() error {
 	err := t.graphs.Close()
 	if e := t.evals.Close(); err == nil {
 		err = e
+	}
+	if t.gen != nil {
+		if e := t.gen.Close(); err == nil {
+			err = e
+		}
 	}
 	return err
 }
@@ -341,11 +361,10 @@ func (t *Seq2Seq) Evaluate(e data.Encoded) (loss, exact, tokenAcc float64, preds
 		B = t.Cfg.Batch
 	}
 	total, weight := 0.0, 0
-	gen, err := seq2seq.NewGenerator(t.Params, t.Cfg.Model)
+	gen, err := t.generator()
 	if err != nil {
 		return 0, 0, 0, nil, err
 	}
-	defer gen.Close()
 	maxLen := 0
 	for _, l := range e.TgtLen {
 		maxLen = max(maxLen, l)
@@ -523,11 +542,10 @@ func (t *Seq2Seq) TranslateWith(q string, opt decode.Options, so *decode.SampleO
 	if err != nil {
 		return nil, err
 	}
-	gen, err := seq2seq.NewGenerator(t.Params, t.Cfg.Model)
+	gen, err := t.generator()
 	if err != nil {
 		return nil, err
 	}
-	defer gen.Close()
 	s0, err := gen.Encode([][]int{src})
 	if err != nil {
 		return nil, err
@@ -571,11 +589,10 @@ func (t *Seq2Seq) Attention(p data.Pair) (weights [][]float64, src, out []string
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	gen, err := seq2seq.NewGenerator(t.Params, t.Cfg.Model)
+	gen, err := t.generator()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	defer gen.Close()
 	s0, err := gen.Encode([][]int{ids})
 	if err != nil {
 		return nil, nil, nil, err
