@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""Side-by-side speed of rnnkit and PyTorch's CPU recurrent layers.
+
+Runs rnnkit's Go benchmarks (pure-Go build, and the OpenBLAS build when
+-tags openblas links), then PyTorch's reference (../shared/peer/torch_bench.py)
+right after, never concurrently (two cores), and writes the ratio table with
+the machine, the versions and the date into docs/performance.md.
+
+    /usr/bin/python3 benchmarks/compare.py [--shapes S1] [--count 5] [--out docs/performance.md]
+
+Run it from the repository root.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+MODELS = [("RNN", "RNN_tanh"), ("LSTM", "LSTM"), ("GRU", "GRU"), ("BiLSTM", "BiLSTM")]
+MODES = [("forward", "fwd"), ("train", "fwdbwd")]
+
+
+def go_bench(shapes, count, tags):
+    pattern = "//(%s)$" % "|".join(shapes)
+    cmd = ["go", "test", "./benchmarks", "-run", "^$", "-bench", pattern, "-benchtime", "5x", "-count", str(count)]
+    if tags:
+        cmd[2:2] = ["-tags", tags]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        return None, out.stdout + out.stderr
+    runs = {}
+    for line in out.stdout.splitlines():
+        m = re.match(r"Benchmark(\w+)/(\w+)/(\w+)-\d+\s+\d+\s+\d+ ns/op\s+([\d.e+]+) tokens/s", line)
+        if m:
+            runs.setdefault((m.group(1), m.group(2), m.group(3)), []).append(float(m.group(4)))
+    return {k: statistics.median(v) for k, v in runs.items()}, out.stdout
+
+
+def torch_bench(shapes, script):
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        path = f.name
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    out = subprocess.run(["/usr/bin/python3", script, "--shapes", ",".join(shapes), "--modes", "fwd,fwdbwd", "--json", path],
+                         capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        sys.exit("torch_bench.py failed:\n" + out.stdout + out.stderr)
+    with open(path) as f:
+        res = json.load(f)
+    os.unlink(path)
+    rows = {(r["model"], r["mode"], r["shape"]): r["tokens_per_s"] for r in res["rows"]}
+    return rows, res
+
+
+def version(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
+    except Exception:
+        return "unknown"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shapes", default="S1")
+    ap.add_argument("--count", type=int, default=5)
+    ap.add_argument("--torch-bench", default="../shared/peer/torch_bench.py")
+    ap.add_argument("--out", default="docs/performance.md")
+    args = ap.parse_args()
+    shapes = args.shapes.split(",")
+
+    pure, _ = go_bench(shapes, args.count, "")
+    if pure is None:
+        sys.exit("go test -bench failed")
+    fast, log = go_bench(shapes, args.count, "openblas")
+    torch, res = torch_bench(shapes, args.torch_bench)
+
+    cpu = "unknown"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    lines = [
+        "# Performance",
+        "",
+        "Written by `/usr/bin/python3 benchmarks/compare.py --shapes %s --count %d` on %s." % (
+            args.shapes, args.count, datetime.date.today().isoformat()),
+        "",
+        "- machine: %s, %d cores; %s" % (cpu, os.cpu_count(), platform.platform()),
+        "- %s; rnnkit at git %s" % (version(["go", "version"]), version(["git", "rev-parse", "--short", "HEAD"])),
+        "- PyTorch %s, %d threads, `OMP_WAIT_POLICY=PASSIVE`; sgemm 1024³ %.0f GFLOP/s" % (
+            res["info"].get("torch", "?"), res["info"].get("threads", 0), res["sgemm_1024"]["gflops_median"]),
+        "- rnnkit: `go test ./benchmarks -bench …` (median of %d), the pure-Go build and, where it links, "
+        "the OpenBLAS build (`-tags openblas`); PyTorch: `../shared/peer/torch_bench.py` run right after." % args.count,
+        "",
+        "Tokens/s (tokens = batch × steps); float32; `train` = forward and backward of the sum of all outputs.",
+        "",
+        "| layer | mode | shape | rnnkit pure Go | rnnkit OpenBLAS | PyTorch | pure Go / PyTorch | OpenBLAS / PyTorch |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for go_name, torch_name in MODELS:
+        for mode, tmode in MODES:
+            for s in shapes:
+                p = pure.get((go_name, mode, s))
+                f = fast.get((go_name, mode, s)) if fast else None
+                t = torch.get((torch_name, tmode, s))
+                if p is None or t is None:
+                    continue
+                fs = "%.0f" % f if f else "—"
+                fr = "%.2f" % (f / t) if f else "—"
+                lines.append("| %s | %s | %s | %.0f | %s | %.0f | %.2f | %s |" % (go_name, mode, s, p, fs, t, p / t, fr))
+    lines += ["", "Where the time goes, what is done and what is next: README (Speed) and docs/architecture.md.", ""]
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
