@@ -284,19 +284,7 @@ func runRecurrent(f *fixture.File, kind cells.Kind) (Result, error) {
 	}
 
 	res := Result{Name: f.Name, Case: f.Case}
-	cmp := func(isGrad bool, name string, want fixture.Tensor, got []float64) error {
-		if want.Size() != len(got) {
-			return errors.Wrapf(fixture.ErrFormat, "%s: %d values, model gives %d", name, want.Size(), len(got))
-		}
-		e := maxAbs(want.Data, got)
-		res.Diffs = append(res.Diffs, Diff{Name: name, MaxAbs: e})
-		if isGrad {
-			res.GradErr = math.Max(res.GradErr, e)
-		} else {
-			res.OutErr = math.Max(res.OutErr, e)
-		}
-		return nil
-	}
+	cmp := res.compare
 	// A value that cannot be read stays nil and fails the length check.
 	get := func(v gorgonia.Value) []float64 { out, _ := graph.ValueFloat64s(v); return out }
 	cat := func(vs []gorgonia.Value) []float64 {
@@ -365,6 +353,22 @@ func runRecurrent(f *fixture.File, kind cells.Kind) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// compare records the largest absolute error between a fixture tensor and
+// the model's values, as an output (or state) error or a gradient error.
+func (r *Result) compare(isGrad bool, name string, want fixture.Tensor, got []float64) error {
+	if want.Size() != len(got) {
+		return errors.Wrapf(fixture.ErrFormat, "%s: %d values, model gives %d", name, want.Size(), len(got))
+	}
+	e := maxAbs(want.Data, got)
+	r.Diffs = append(r.Diffs, Diff{Name: name, MaxAbs: e})
+	if isGrad {
+		r.GradErr = math.Max(r.GradErr, e)
+	} else {
+		r.OutErr = math.Max(r.OutErr, e)
+	}
+	return nil
 }
 
 func input(g *graph.Graph, name string, data []float64, shape ...int) (*gorgonia.Node, error) {

@@ -104,17 +104,7 @@ func runSeq2Seq(f *fixture.File) (Result, error) {
 			}
 			got = append(got, x...)
 		}
-		if want.Size() != len(got) {
-			return errors.Wrapf(fixture.ErrFormat, "%s: %d values, model gives %d", name, want.Size(), len(got))
-		}
-		e := maxAbs(want.Data, got)
-		res.Diffs = append(res.Diffs, Diff{Name: name, MaxAbs: e})
-		if isGrad {
-			res.GradErr = math.Max(res.GradErr, e)
-		} else {
-			res.OutErr = math.Max(res.OutErr, e)
-		}
-		return nil
+		return res.compare(isGrad, name, want, got)
 	}
 	outputs := []struct {
 		name  string
