@@ -24,9 +24,10 @@ var shapes = []shape{
 }
 
 // layer builds a one-layer (optionally bidirectional) recurrent layer of
-// kind k over T inputs, and returns its graph, the per-step outputs and
-// the inputs.
-func layer(b testing.TB, k cells.Kind, bidirectional bool, s shape) (*graph.Graph, []*gorgonia.Node) {
+// kind k over T inputs, and returns its graph and its outputs: one node
+// for the whole sequence from the fused kernel (cells.Sequence), or one
+// node per step from the step-by-step subgraph (cells.Unroll) if stepwise.
+func layer(b testing.TB, k cells.Kind, bidirectional, stepwise bool, s shape) (*graph.Graph, []*gorgonia.Node) {
 	b.Helper()
 	ps, err := graph.NewParams(tensor.Float32)
 	if err != nil {
@@ -48,10 +49,14 @@ func layer(b testing.TB, k cells.Kind, bidirectional bool, s shape) (*graph.Grap
 	if err != nil {
 		b.Fatal(err)
 	}
-	xs := make([]*gorgonia.Node, s.T)
-	data := make([]float64, s.B*s.I)
+	steps, rows := 1, s.T*s.B
+	if stepwise {
+		steps, rows = s.T, s.B
+	}
+	xs := make([]*gorgonia.Node, steps)
+	data := make([]float64, rows*s.I)
 	for t := range xs {
-		if xs[t], err = g.Input(fmt.Sprintf("x_%d", t), s.B, s.I); err != nil {
+		if xs[t], err = g.Input(fmt.Sprintf("x_%d", t), rows, s.I); err != nil {
 			b.Fatal(err)
 		}
 		for i := range data {
@@ -67,11 +72,18 @@ func layer(b testing.TB, k cells.Kind, bidirectional bool, s shape) (*graph.Grap
 		if err != nil {
 			b.Fatal(err)
 		}
-		unroll := cells.Unroll
-		if d == 1 {
-			unroll = cells.UnrollReverse
+		var o []*gorgonia.Node
+		if stepwise {
+			unroll := cells.Unroll
+			if d == 1 {
+				unroll = cells.UnrollReverse
+			}
+			o, _, err = unroll(c, xs, nil)
+		} else {
+			var y *gorgonia.Node
+			y, _, err = cells.Sequence(c, xs[0], s.B, nil, cells.SeqOptions{Reverse: d == 1})
+			o = []*gorgonia.Node{y}
 		}
-		o, _, err := unroll(c, xs, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -89,9 +101,9 @@ func layer(b testing.TB, k cells.Kind, bidirectional bool, s shape) (*graph.Grap
 }
 
 // build returns the compiled machine of one (model, mode, shape).
-func build(b testing.TB, k cells.Kind, bidirectional, train bool, s shape) gorgonia.VM {
+func build(b testing.TB, k cells.Kind, bidirectional, stepwise, train bool, s shape) gorgonia.VM {
 	b.Helper()
-	g, outs := layer(b, k, bidirectional, s)
+	g, outs := layer(b, k, bidirectional, stepwise, s)
 	if train {
 		var loss *gorgonia.Node
 		for _, o := range outs {
@@ -117,8 +129,8 @@ func build(b testing.TB, k cells.Kind, bidirectional, train bool, s shape) gorgo
 }
 
 // run benchmarks one (model, mode, shape).
-func run(b *testing.B, k cells.Kind, bidirectional, train bool, s shape) {
-	m := build(b, k, bidirectional, train, s)
+func run(b *testing.B, k cells.Kind, bidirectional, stepwise, train bool, s shape) {
+	m := build(b, k, bidirectional, stepwise, train, s)
 	defer m.Close()
 	if err := graph.Run(m); err != nil { // warm-up
 		b.Fatal(err)
@@ -136,18 +148,23 @@ func run(b *testing.B, k cells.Kind, bidirectional, train bool, s shape) {
 	b.ReportMetric(float64(s.B*s.T*b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
 
-func bench(b *testing.B, k cells.Kind, bidirectional bool) {
+func bench(b *testing.B, k cells.Kind, bidirectional, stepwise bool) {
 	for _, mode := range []string{"forward", "train"} {
 		for _, s := range shapes {
-			b.Run(mode+"/"+s.name, func(b *testing.B) { run(b, k, bidirectional, mode == "train", s) })
+			b.Run(mode+"/"+s.name, func(b *testing.B) { run(b, k, bidirectional, stepwise, mode == "train", s) })
 		}
 	}
 }
 
-func BenchmarkRNN(b *testing.B)    { bench(b, cells.RNNTanh, false) }
-func BenchmarkLSTM(b *testing.B)   { bench(b, cells.LSTMKind, false) }
-func BenchmarkGRU(b *testing.B)    { bench(b, cells.GRUKind, false) }
-func BenchmarkBiLSTM(b *testing.B) { bench(b, cells.LSTMKind, true) }
+// The layers as rnnkit runs them: the fused kernel of cells.Sequence.
+func BenchmarkRNN(b *testing.B)    { bench(b, cells.RNNTanh, false, false) }
+func BenchmarkLSTM(b *testing.B)   { bench(b, cells.LSTMKind, false, false) }
+func BenchmarkGRU(b *testing.B)    { bench(b, cells.GRUKind, false, false) }
+func BenchmarkBiLSTM(b *testing.B) { bench(b, cells.LSTMKind, true, false) }
+
+// BenchmarkLSTMStepwise is the LSTM built step by step (cells.Unroll), the
+// expression subgraph that defines the cell: what the fused kernel saves.
+func BenchmarkLSTMStepwise(b *testing.B) { bench(b, cells.LSTMKind, false, true) }
 
 // Every benchmarked model runs at the small shape S3 (batch 1, which once
 // exposed a Gorgonia op handing on a [1, n] gradient as [n]).
@@ -157,11 +174,13 @@ func TestModelsRun(t *testing.T) {
 		bidir bool
 	}{{cells.RNNTanh, false}, {cells.LSTMKind, false}, {cells.GRUKind, false}, {cells.LSTMKind, true}} {
 		for _, train := range []bool{false, true} {
-			m := build(t, c.k, c.bidir, train, shapes[2])
-			err := graph.Run(m)
-			m.Close()
-			if err != nil {
-				t.Errorf("%s bidirectional=%v train=%v: %v", c.k, c.bidir, train, err)
+			for _, stepwise := range []bool{false, true} {
+				m := build(t, c.k, c.bidir, stepwise, train, shapes[2])
+				err := graph.Run(m)
+				m.Close()
+				if err != nil {
+					t.Errorf("%s bidirectional=%v stepwise=%v train=%v: %v", c.k, c.bidir, stepwise, train, err)
+				}
 			}
 		}
 	}

@@ -268,6 +268,16 @@ func (a affine) check(x *gorgonia.Node, prev State) (int, error) {
 	if len(xs) != 2 || xs[1] != a.cfg.InputSize {
 		return 0, &ShapeError{Cell: name, What: "x", Want: []int{-1, a.cfg.InputSize}, Got: xs.Clone()}
 	}
+	return a.checkBatch(x, xs[0], prev)
+}
+
+// checkBatch is check for an input x of any number of rows with batch
+// sequences: a step (rows = batch) or a whole sequence (rows = T·batch).
+func (a affine) checkBatch(x *gorgonia.Node, b int, prev State) (int, error) {
+	name := a.cfg.name()
+	if xs := x.Shape(); len(xs) != 2 || xs[1] != a.cfg.InputSize {
+		return 0, &ShapeError{Cell: name, What: "x", Want: []int{-1, a.cfg.InputSize}, Got: xs.Clone()}
+	}
 	if x.Dtype() != a.g.Dtype() {
 		return 0, errors.Wrapf(ErrState, "%s: x is %v, cell is %v", name, x.Dtype(), a.g.Dtype())
 	}
@@ -277,7 +287,6 @@ func (a affine) check(x *gorgonia.Node, prev State) (int, error) {
 	if len(prev) != a.cfg.NumStates() {
 		return 0, errors.Wrapf(ErrState, "%s: %d state tensors, want %d", name, len(prev), a.cfg.NumStates())
 	}
-	b := xs[0]
 	for i, s := range prev {
 		what := []string{"h", "c"}[i]
 		if s == nil {

@@ -19,6 +19,7 @@ func runParity(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			"Cases: "+fmt.Sprint(parity.Cases()), stderr)
 	tol := fs.Float64("tol", parity.Tolerance, "largest absolute error that passes")
 	verbose := fs.Bool("v", false, "print the error of every compared tensor")
+	fused := fs.Bool("fused", false, "build recurrent layers with the fused kernel (cells.Sequence) instead of the step-by-step subgraph")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func runParity(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		f, err := fixture.Read(path)
 		if err == nil {
 			var res parity.Result
-			if res, err = parity.Run(f); err == nil {
+			if res, err = parity.RunWith(f, parity.Options{Fused: *fused}); err == nil {
 				verdict := "PASS"
 				if !res.Pass(*tol) {
 					verdict = "FAIL"

@@ -63,6 +63,18 @@ func Cases() []string {
 // could not be run (unknown case, inconsistent shapes); a mismatch is
 // reported in the Result, not as an error.
 func Run(f *fixture.File) (Result, error) {
+	return RunWith(f, Options{})
+}
+
+// Options choose how Run builds a model.
+type Options struct {
+	// Fused builds the recurrent layers of the recurrent cases with
+	// cells.Sequence's fused kernel instead of the step-by-step subgraph.
+	Fused bool
+}
+
+// RunWith is Run with options.
+func RunWith(f *fixture.File, opt Options) (Result, error) {
 	if f.Case == "seq2seq" {
 		return runSeq2Seq(f)
 	}
@@ -70,7 +82,7 @@ func Run(f *fixture.File) (Result, error) {
 	if !ok {
 		return Result{}, fmt.Errorf("%w %q (known: %v)", ErrUnknownCase, f.Case, Cases())
 	}
-	return runRecurrent(f, kind)
+	return runRecurrent(f, kind, opt.Fused)
 }
 
 type recDims struct{ T, B, I, H, L, D int }
@@ -105,7 +117,7 @@ func readDims(f *fixture.File) (recDims, error) {
 
 // runRecurrent handles every case that is a (stacked, possibly
 // bidirectional) recurrent layer with loss sum(output ⊙ R).
-func runRecurrent(f *fixture.File, kind cells.Kind) (Result, error) {
+func runRecurrent(f *fixture.File, kind cells.Kind, fused bool) (Result, error) {
 	d, err := readDims(f)
 	if err != nil {
 		return Result{}, err
@@ -176,10 +188,16 @@ func runRecurrent(f *fixture.File, kind cells.Kind) (Result, error) {
 		}
 	}
 
-	// Inputs: one node per time step, one per initial state tensor.
-	xs := make([]*gorgonia.Node, d.T)
+	// Inputs: one node per time step (one for the whole sequence, time-major,
+	// when fused), one per initial state tensor.
+	steps := d.T
+	if fused {
+		steps = 1
+	}
+	rows := d.T / steps * d.B
+	xs := make([]*gorgonia.Node, steps)
 	for t := range xs {
-		if xs[t], err = input(g, fmt.Sprintf("x_%d", t), x.Data[t*d.B*d.I:(t+1)*d.B*d.I], d.B, d.I); err != nil {
+		if xs[t], err = input(g, fmt.Sprintf("x_%d", t), x.Data[t*rows*d.I:(t+1)*rows*d.I], rows, d.I); err != nil {
 			return Result{}, err
 		}
 	}
@@ -215,13 +233,20 @@ func runRecurrent(f *fixture.File, kind cells.Kind) (Result, error) {
 				unroll = cells.UnrollReverse
 			}
 			k := l*d.D + dir
-			if outs[dir], finals[k], err = unroll(cell, layerIn, s0[k]); err != nil {
+			if fused {
+				var y *gorgonia.Node
+				y, finals[k], err = cells.Sequence(cell, layerIn[0], d.B, s0[k], cells.SeqOptions{Reverse: dir == 1})
+				outs[dir] = []*gorgonia.Node{y}
+			} else {
+				outs[dir], finals[k], err = unroll(cell, layerIn, s0[k])
+			}
+			if err != nil {
 				return Result{}, errors.Wrapf(err, "layer %d direction %d", l, dir)
 			}
 		}
 		layerIn = outs[0]
 		if d.D == 2 {
-			layerIn = make([]*gorgonia.Node, d.T)
+			layerIn = make([]*gorgonia.Node, steps)
 			for t := range layerIn {
 				if layerIn[t], err = graph.ConcatCols(outs[0][t], outs[1][t]); err != nil {
 					return Result{}, errors.Wrapf(err, "concat at step %d", t)
@@ -233,7 +258,7 @@ func runRecurrent(f *fixture.File, kind cells.Kind) (Result, error) {
 	// loss = Σ_t Σ output_t ⊙ R_t
 	var loss *gorgonia.Node
 	for t, out := range layerIn {
-		r, err := input(g, fmt.Sprintf("R_%d", t), R.Data[t*d.B*DH:(t+1)*d.B*DH], d.B, DH)
+		r, err := input(g, fmt.Sprintf("R_%d", t), R.Data[t*rows*DH:(t+1)*rows*DH], rows, DH)
 		if err != nil {
 			return Result{}, err
 		}
@@ -333,11 +358,11 @@ func runRecurrent(f *fixture.File, kind cells.Kind) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := cmp(true, "dx", gx, cat(gradV[nParams:nParams+d.T])); err != nil {
+	if err := cmp(true, "dx", gx, cat(gradV[nParams:nParams+steps])); err != nil {
 		return res, err
 	}
 	ns := len(s0[0])
-	rest := gradV[nParams+d.T:]
+	rest := gradV[nParams+steps:]
 	for i := 0; i < ns; i++ {
 		name := []string{"h0", "c0"}[i]
 		want, err := fixture.Want("grads", f.Grads.Other, name, d.L*d.D, d.B, d.H)

@@ -29,18 +29,20 @@ func TestFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Run(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, d := range res.Diffs {
-				t.Logf("%-24s %.3g", d.Name, d.MaxAbs)
-			}
-			if len(res.Diffs) < 6 {
-				t.Fatalf("only %d tensors compared", len(res.Diffs))
-			}
-			if !res.Pass(Tolerance) {
-				t.Errorf("output error %.3g, gradient error %.3g, want ≤ %g", res.OutErr, res.GradErr, Tolerance)
+			for _, fused := range []bool{false, true} {
+				res, err := RunWith(f, Options{Fused: fused})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range res.Diffs {
+					t.Logf("fused=%v %-24s %.3g", fused, d.Name, d.MaxAbs)
+				}
+				if len(res.Diffs) < 6 {
+					t.Fatalf("fused=%v: only %d tensors compared", fused, len(res.Diffs))
+				}
+				if !res.Pass(Tolerance) {
+					t.Errorf("fused=%v: output error %.3g, gradient error %.3g, want ≤ %g", fused, res.OutErr, res.GradErr, Tolerance)
+				}
 			}
 		})
 	}

@@ -1,0 +1,544 @@
+package graph
+
+import (
+	"runtime"
+	"sync"
+)
+
+// The fused recurrent kernels: a whole sequence forward, and its whole
+// backward pass, for the RNN, LSTM, peephole LSTM and GRU. Matrices are
+// row-major and time-major: row t·B + b of x [T·B, I] is sequence b at
+// step t. The input projections of all steps are one matrix product, the
+// recurrent projection one product per step, and the gates one pass over
+// memory per step, spread over the cores; the weight gradients are one
+// product each over all steps. Buffers live in recWS and are reused from
+// run to run, so a step allocates nothing but the goroutines of its
+// element-wise pass.
+
+// recDims are a fused recurrence's sizes and options.
+type recDims struct {
+	kind    RecurrentKind
+	T, B    int // steps, batch
+	I, H    int // input and hidden sizes
+	reverse bool
+	masked  bool
+}
+
+// gates returns the number of gate blocks G in the weight matrices.
+func (d recDims) gates() int {
+	switch d.kind {
+	case RecLSTM, RecPeephole:
+		return 4
+	case RecGRU:
+		return 3
+	}
+	return 1
+}
+
+// lstm reports whether the recurrence carries a cell state.
+func (d recDims) lstm() bool { return d.kind == RecLSTM || d.kind == RecPeephole }
+
+// states returns the number of state tensors (2 for LSTMs).
+func (d recDims) states() int {
+	if d.lstm() {
+		return 2
+	}
+	return 1
+}
+
+// step returns the time index of the s-th step processed.
+func (d recDims) step(s int) int {
+	if d.reverse {
+		return d.T - 1 - s
+	}
+	return s
+}
+
+// recIn are the inputs of a fused recurrence, as slices of their values.
+type recIn[T float32 | float64] struct {
+	x, h0, c0          []T // [T·B, I], [B, H], [B, H] (c0: LSTMs only)
+	wih, whh, bih, bhh []T // [G·H, I], [G·H, H], [G·H], [G·H]
+	pi, pf, po         []T // [H] each: peephole LSTM only
+	mask               []T // [T·B] of 0/1, or nil
+}
+
+// recWS is the workspace a forward pass leaves for its backward pass.
+type recWS[T float32 | float64] struct {
+	d     recDims
+	gates []T // [T·B, G·H]: input projections, then the gate activations
+	hs    []T // [T·B, H]: h after each step (kept through padding)
+	cs    []T // [T·B, H]: c after each step (LSTMs)
+	tc    []T // [T·B, H]: tanh(c) of each step's new c (LSTMs)
+	hn    []T // [T·B, H]: W_hn h + b_hn of each step (GRU)
+	gh    []T // [B, 3H]: a step's hidden projection (GRU)
+	bias  []T // [G·H]: b_ih + b_hh (RNN, LSTMs)
+	dg    []T // [T·B, G·H]: gradients of the gate pre-activations
+	dgh   []T // [T·B, 3H]: the same on the hidden side (GRU)
+	dh    []T // [B, H]: running ∂L/∂h
+	dc    []T // [B, H]: running ∂L/∂c (LSTMs)
+	dtmp  []T // [B, H]
+}
+
+// grow returns s resized to n, reusing its memory when it is large enough.
+func grow[T float32 | float64](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}
+
+func (w *recWS[T]) ensure(d recDims) {
+	w.d = d
+	tb, g, h := d.T*d.B, d.gates(), d.H
+	w.gates = grow(w.gates, tb*g*h)
+	w.hs = grow(w.hs, tb*h)
+	if d.lstm() {
+		w.cs = grow(w.cs, tb*h)
+		w.tc = grow(w.tc, tb*h)
+	}
+	if d.kind == RecGRU {
+		w.hn = grow(w.hn, tb*h)
+		w.gh = grow(w.gh, d.B*3*h)
+	}
+	w.bias = grow(w.bias, g*h)
+}
+
+// prev returns the state (h or c) before the s-th processed step: s0 at
+// the first step, else the state after the previous one.
+func (w *recWS[T]) prev(all, s0 []T, s int) []T {
+	if s == 0 {
+		return s0
+	}
+	t := w.d.step(s - 1)
+	n := w.d.B * w.d.H
+	return all[t*n : (t+1)*n]
+}
+
+// recOutRows returns the number of rows of a fused recurrence's result:
+// T·B outputs, then the final h, then (LSTMs) the final c.
+func (d recDims) outRows() int { return (d.T + d.states()) * d.B }
+
+// forward runs the recurrence and writes the result into out
+// [(T + states)·B, H].
+func (w *recWS[T]) forward(in recIn[T], out []T) {
+	d := w.d
+	B, H, G := d.B, d.H, d.gates()
+	GH, tb := G*H, d.T*d.B
+	// Input projections of all steps: x·W_ihᵀ, plus the biases.
+	gemm(false, true, tb, GH, d.I, 1, in.x, d.I, in.wih, d.I, 0, w.gates, GH)
+	if d.kind == RecGRU {
+		copy(w.bias, in.bih) // b_hh is added with the hidden projection
+	} else {
+		for j := range w.bias {
+			w.bias[j] = in.bih[j] + in.bhh[j]
+		}
+	}
+	parallelFor(tb, GH, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row := w.gates[r*GH : (r+1)*GH]
+			for j, b := range w.bias {
+				row[j] += b
+			}
+		}
+	})
+	for s := 0; s < d.T; s++ {
+		t := d.step(s)
+		hp := w.prev(w.hs, in.h0, s)
+		g := w.gates[t*B*GH : (t+1)*B*GH]
+		var m []T
+		if in.mask != nil {
+			m = in.mask[t*B : (t+1)*B]
+		}
+		switch d.kind {
+		case RecGRU:
+			gemm(false, true, B, GH, H, 1, hp, H, in.whh, H, 0, w.gh, GH)
+			parallelFor(B, 8*GH, func(lo, hi int) { w.gruRows(in, t, hp, m, out, lo, hi) })
+		case RecLSTM, RecPeephole:
+			gemm(false, true, B, GH, H, 1, hp, H, in.whh, H, 1, g, GH)
+			cp := w.prev(w.cs, in.c0, s)
+			parallelFor(B, 8*GH, func(lo, hi int) { w.lstmRows(in, t, hp, cp, m, out, lo, hi) })
+		default:
+			gemm(false, true, B, GH, H, 1, hp, H, in.whh, H, 1, g, GH)
+			parallelFor(B, 8*GH, func(lo, hi int) { w.rnnRows(t, hp, m, out, lo, hi) })
+		}
+	}
+	// The final states after the outputs.
+	last := d.step(d.T - 1)
+	n := B * H
+	copy(out[tb*H:tb*H+n], w.hs[last*n:(last+1)*n])
+	if d.lstm() {
+		copy(out[tb*H+n:tb*H+2*n], w.cs[last*n:(last+1)*n])
+	}
+}
+
+// rnnRows computes rows [lo, hi) of step t of an Elman RNN.
+func (w *recWS[T]) rnnRows(t int, hp, m, out []T, lo, hi int) {
+	B, H := w.d.B, w.d.H
+	for b := lo; b < hi; b++ {
+		r := t*B + b
+		a := w.gates[r*H : (r+1)*H]
+		h := w.hs[r*H : (r+1)*H]
+		o := out[r*H : (r+1)*H]
+		if m != nil && m[b] == 0 {
+			copy(h, hp[b*H:(b+1)*H])
+			clear(o)
+			continue
+		}
+		if w.d.kind == RecReLU {
+			reluTo(a, a)
+		} else {
+			tanhTo(a, a)
+		}
+		copy(h, a)
+		copy(o, a)
+	}
+}
+
+// lstmRows computes rows [lo, hi) of step t of an LSTM (with peepholes
+// for RecPeephole). The gate block of a row becomes i, f, g, o.
+func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) {
+	B, H := w.d.B, w.d.H
+	peep := w.d.kind == RecPeephole
+	for b := lo; b < hi; b++ {
+		r := t*B + b
+		g := w.gates[r*4*H : (r+1)*4*H]
+		c := w.cs[r*H : (r+1)*H]
+		h := w.hs[r*H : (r+1)*H]
+		tc := w.tc[r*H : (r+1)*H]
+		o := out[r*H : (r+1)*H]
+		cpb := cp[b*H : (b+1)*H]
+		if m != nil && m[b] == 0 {
+			copy(c, cpb)
+			copy(h, hp[b*H:(b+1)*H])
+			clear(o)
+			continue
+		}
+		gi, gf, gg, og := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
+		if peep {
+			for j, v := range cpb {
+				gi[j] += in.pi[j] * v
+				gf[j] += in.pf[j] * v
+			}
+		}
+		sigmoidTo(g[:2*H], g[:2*H])
+		tanhTo(gg, gg)
+		for j, v := range cpb {
+			c[j] = gf[j]*v + gi[j]*gg[j]
+		}
+		if peep {
+			for j, v := range c {
+				og[j] += in.po[j] * v
+			}
+		}
+		sigmoidTo(og, og)
+		tanhTo(tc, c)
+		for j, v := range tc {
+			h[j] = og[j] * v
+		}
+		copy(o, h)
+	}
+}
+
+// gruRows computes rows [lo, hi) of step t of a GRU; w.gh holds the step's
+// h·W_hhᵀ. The gate block of a row becomes r, z, n.
+func (w *recWS[T]) gruRows(in recIn[T], t int, hp, m, out []T, lo, hi int) {
+	B, H := w.d.B, w.d.H
+	bhr, bhz, bhn := in.bhh[:H], in.bhh[H:2*H], in.bhh[2*H:]
+	for b := lo; b < hi; b++ {
+		r := t*B + b
+		g := w.gates[r*3*H : (r+1)*3*H]
+		h := w.hs[r*H : (r+1)*H]
+		hn := w.hn[r*H : (r+1)*H]
+		o := out[r*H : (r+1)*H]
+		hpb := hp[b*H : (b+1)*H]
+		if m != nil && m[b] == 0 {
+			copy(h, hpb)
+			clear(o)
+			continue
+		}
+		gh := w.gh[b*3*H : (b+1)*3*H]
+		gr, gz, gn := g[:H], g[H:2*H], g[2*H:]
+		for j := range gr {
+			gr[j] += gh[j] + bhr[j]
+			gz[j] += gh[H+j] + bhz[j]
+			hn[j] = gh[2*H+j] + bhn[j]
+		}
+		sigmoidTo(g[:2*H], g[:2*H])
+		for j, v := range hn {
+			gn[j] += gr[j] * v
+		}
+		tanhTo(gn, gn)
+		for j, v := range hpb {
+			z := gz[j]
+			h[j] = (1-z)*gn[j] + z*v
+		}
+		copy(o, h)
+	}
+}
+
+// recGrads are the gradients of a fused recurrence's inputs, slices of one
+// packed result in the order of recIn (mask excluded).
+type recGrads[T float32 | float64] struct {
+	x, h0, c0          []T
+	wih, whh, bih, bhh []T
+	pi, pf, po         []T
+}
+
+// gradLayout returns the sizes of the packed gradient's parts, in order:
+// x, h0, [c0], W_ih, W_hh, b_ih, b_hh, [p_i, p_f, p_o].
+func (d recDims) gradLayout() []int {
+	GH := d.gates() * d.H
+	sizes := []int{d.T * d.B * d.I, d.B * d.H}
+	if d.lstm() {
+		sizes = append(sizes, d.B*d.H)
+	}
+	sizes = append(sizes, GH*d.I, GH*d.H, GH, GH)
+	if d.kind == RecPeephole {
+		sizes = append(sizes, d.H, d.H, d.H)
+	}
+	return sizes
+}
+
+// split cuts a packed gradient into its parts.
+func splitGrads[T float32 | float64](d recDims, packed []T) recGrads[T] {
+	var parts [][]T
+	off := 0
+	for _, n := range d.gradLayout() {
+		parts = append(parts, packed[off:off+n])
+		off += n
+	}
+	var g recGrads[T]
+	g.x, g.h0 = parts[0], parts[1]
+	parts = parts[2:]
+	if d.lstm() {
+		g.c0, parts = parts[0], parts[1:]
+	}
+	g.wih, g.whh, g.bih, g.bhh = parts[0], parts[1], parts[2], parts[3]
+	if d.kind == RecPeephole {
+		g.pi, g.pf, g.po = parts[4], parts[5], parts[6]
+	}
+	return g
+}
+
+// backward computes every input's gradient from dOut, the gradient of the
+// forward result (outputs, final h, final c), into grads. It needs the
+// workspace of the forward pass over the same inputs.
+func (w *recWS[T]) backward(in recIn[T], dOut []T, grads recGrads[T]) {
+	d := w.d
+	B, H, G := d.B, d.H, d.gates()
+	GH, tb, n := G*H, d.T*d.B, d.B*d.H
+	w.dg = grow(w.dg, tb*GH)
+	if d.kind == RecGRU {
+		w.dgh = grow(w.dgh, tb*GH)
+	}
+	w.dh = grow(w.dh, n)
+	w.dtmp = grow(w.dtmp, n)
+	copy(w.dh, dOut[tb*H:tb*H+n])
+	if d.lstm() {
+		w.dc = grow(w.dc, n)
+		copy(w.dc, dOut[tb*H+n:tb*H+2*n])
+	}
+	for s := d.T - 1; s >= 0; s-- {
+		t := d.step(s)
+		hp := w.prev(w.hs, in.h0, s)
+		var m []T
+		if in.mask != nil {
+			m = in.mask[t*B : (t+1)*B]
+		}
+		dy := dOut[t*n : (t+1)*n]
+		dg := w.dg[t*B*GH : (t+1)*B*GH]
+		switch d.kind {
+		case RecGRU:
+			parallelFor(B, 8*GH, func(lo, hi int) { w.gruBack(t, hp, m, dy, lo, hi) })
+			gemm(false, false, B, H, GH, 1, w.dgh[t*B*GH:(t+1)*B*GH], GH, in.whh, H, 1, w.dtmp, H)
+		case RecLSTM, RecPeephole:
+			cp := w.prev(w.cs, in.c0, s)
+			parallelFor(B, 8*GH, func(lo, hi int) { w.lstmBack(in, t, cp, m, dy, lo, hi) })
+			gemm(false, false, B, H, GH, 1, dg, GH, in.whh, H, 1, w.dtmp, H)
+		default:
+			parallelFor(B, 8*GH, func(lo, hi int) { w.rnnBack(t, m, dy, lo, hi) })
+			gemm(false, false, B, H, GH, 1, dg, GH, in.whh, H, 1, w.dtmp, H)
+		}
+		w.dh, w.dtmp = w.dtmp, w.dh
+	}
+	copy(grads.h0, w.dh)
+	if d.lstm() {
+		copy(grads.c0, w.dc)
+	}
+	dgh := w.dg // the gradient on the hidden side
+	if d.kind == RecGRU {
+		dgh = w.dgh
+	}
+	gemm(false, false, tb, d.I, GH, 1, w.dg, GH, in.wih, d.I, 0, grads.x, d.I)
+	gemm(true, false, GH, d.I, tb, 1, w.dg, GH, in.x, d.I, 0, grads.wih, d.I)
+	// ∂W_hh = Σ_t dg_tᵀ·h_{t−1}: the states before steps 2…T are the states
+	// after steps 1…T−1, contiguous in hs; the first step saw h0.
+	first, rest, prevs := 0, n*GH/H, 0 // offsets into dg (rows of the later steps) and hs
+	if d.reverse {
+		first, rest, prevs = (d.T-1)*B*GH, 0, n
+	}
+	gemm(true, false, GH, H, (d.T-1)*B, 1, dgh[rest:], GH, w.hs[prevs:], H, 0, grads.whh, H)
+	gemm(true, false, GH, H, B, 1, dgh[first:], GH, in.h0, H, 1, grads.whh, H)
+	colSums(w.dg, GH, grads.bih)
+	colSums(dgh, GH, grads.bhh)
+	if d.kind == RecPeephole {
+		clear(grads.pi)
+		clear(grads.pf)
+		clear(grads.po)
+		for s := 0; s < d.T; s++ {
+			t := d.step(s)
+			cp := w.prev(w.cs, in.c0, s)
+			for b := 0; b < B; b++ {
+				r := t*B + b
+				dg := w.dg[r*GH : (r+1)*GH]
+				c, cpb := w.cs[r*H:(r+1)*H], cp[b*H:(b+1)*H]
+				for j := 0; j < H; j++ {
+					grads.pi[j] += dg[j] * cpb[j]
+					grads.pf[j] += dg[H+j] * cpb[j]
+					grads.po[j] += dg[3*H+j] * c[j]
+				}
+			}
+		}
+	}
+}
+
+// colSums writes the column sums of the row-major matrix a (n columns) into dst.
+func colSums[T float32 | float64](a []T, n int, dst []T) {
+	clear(dst)
+	for off := 0; off < len(a); off += n {
+		for j, v := range a[off : off+n] {
+			dst[j] += v
+		}
+	}
+}
+
+// rnnBack computes rows [lo, hi) of step t's backward pass of an Elman RNN:
+// the gate gradient into dg and dtmp primed for dtmp += dg·W_hh.
+func (w *recWS[T]) rnnBack(t int, m, dy []T, lo, hi int) {
+	B, H := w.d.B, w.d.H
+	relu := w.d.kind == RecReLU
+	for b := lo; b < hi; b++ {
+		r := t*B + b
+		dg := w.dg[r*H : (r+1)*H]
+		dh, dt := w.dh[b*H:(b+1)*H], w.dtmp[b*H:(b+1)*H]
+		if m != nil && m[b] == 0 {
+			clear(dg)
+			copy(dt, dh)
+			continue
+		}
+		a := w.gates[r*H : (r+1)*H]
+		y := dy[b*H : (b+1)*H]
+		for j, v := range a {
+			g := dh[j] + y[j]
+			if relu {
+				if v <= 0 {
+					g = 0
+				}
+			} else {
+				g *= 1 - v*v
+			}
+			dg[j] = g
+		}
+		clear(dt)
+	}
+}
+
+// lstmBack computes rows [lo, hi) of step t's backward pass of an LSTM:
+// ∂ of the four gate pre-activations into dg, ∂c_{t−1} into dc, and dtmp
+// primed for dtmp += dg·W_hh.
+func (w *recWS[T]) lstmBack(in recIn[T], t int, cp, m, dy []T, lo, hi int) {
+	B, H := w.d.B, w.d.H
+	peep := w.d.kind == RecPeephole
+	for b := lo; b < hi; b++ {
+		r := t*B + b
+		dg := w.dg[r*4*H : (r+1)*4*H]
+		dh, dc, dt := w.dh[b*H:(b+1)*H], w.dc[b*H:(b+1)*H], w.dtmp[b*H:(b+1)*H]
+		if m != nil && m[b] == 0 {
+			clear(dg)
+			copy(dt, dh)
+			continue
+		}
+		g := w.gates[r*4*H : (r+1)*4*H]
+		tc := w.tc[r*H : (r+1)*H]
+		cpb := cp[b*H : (b+1)*H]
+		y := dy[b*H : (b+1)*H]
+		for j := 0; j < H; j++ {
+			i, f, gg, o := g[j], g[H+j], g[2*H+j], g[3*H+j]
+			dht := dh[j] + y[j]
+			tcj := tc[j]
+			dpo := dht * tcj * o * (1 - o)
+			dct := dc[j] + dht*o*(1-tcj*tcj)
+			if peep {
+				dct += dpo * in.po[j]
+			}
+			dpi := dct * gg * i * (1 - i)
+			dpf := dct * cpb[j] * f * (1 - f)
+			dpg := dct * i * (1 - gg*gg)
+			dcp := dct * f
+			if peep {
+				dcp += dpi*in.pi[j] + dpf*in.pf[j]
+			}
+			dc[j] = dcp
+			dg[j], dg[H+j], dg[2*H+j], dg[3*H+j] = dpi, dpf, dpg, dpo
+		}
+		clear(dt)
+	}
+}
+
+// gruBack computes rows [lo, hi) of step t's backward pass of a GRU: the
+// input-side gate gradients into dg, the hidden-side ones into dgh, and
+// dtmp primed with the direct path z ⊙ ∂h_t for dtmp += dgh·W_hh.
+func (w *recWS[T]) gruBack(t int, hp, m, dy []T, lo, hi int) {
+	B, H := w.d.B, w.d.H
+	for b := lo; b < hi; b++ {
+		r := t*B + b
+		dg := w.dg[r*3*H : (r+1)*3*H]
+		dgh := w.dgh[r*3*H : (r+1)*3*H]
+		dh, dt := w.dh[b*H:(b+1)*H], w.dtmp[b*H:(b+1)*H]
+		if m != nil && m[b] == 0 {
+			clear(dg)
+			clear(dgh)
+			copy(dt, dh)
+			continue
+		}
+		g := w.gates[r*3*H : (r+1)*3*H]
+		hn := w.hn[r*H : (r+1)*H]
+		hpb := hp[b*H : (b+1)*H]
+		y := dy[b*H : (b+1)*H]
+		for j := 0; j < H; j++ {
+			rr, z, nn := g[j], g[H+j], g[2*H+j]
+			dht := dh[j] + y[j]
+			dpn := dht * (1 - z) * (1 - nn*nn)
+			dpz := dht * (hpb[j] - nn) * z * (1 - z)
+			dpr := dpn * hn[j] * rr * (1 - rr)
+			dg[j], dg[H+j], dg[2*H+j] = dpr, dpz, dpn
+			dgh[j], dgh[H+j], dgh[2*H+j] = dpr, dpz, dpn*rr
+			dt[j] = dht * z
+		}
+	}
+}
+
+// parallelFor calls fn over [0, n) split into one contiguous range per
+// core, when the work (n·cost, roughly in floating-point operations) is
+// worth a goroutine; otherwise fn(0, n) on the calling goroutine.
+func parallelFor(n, cost int, fn func(lo, hi int)) {
+	w := runtime.GOMAXPROCS(0)
+	if w > n {
+		w = n
+	}
+	if w <= 1 || n*cost < 1<<15 {
+		fn(0, n)
+		return
+	}
+	chunk := (n + w - 1) / w
+	var wg sync.WaitGroup
+	for lo := chunk; lo < n; lo += chunk {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, min(lo+chunk, n))
+	}
+	fn(0, chunk)
+	wg.Wait()
+}
