@@ -26,7 +26,9 @@ type SeqOptions struct {
 // Sequence runs c over a whole batch of sequences held time-major in one
 // matrix, x [T·B, I]: rows t·B … t·B+B−1 are step t. It returns every
 // step's output in one matrix [T·B, H], time-major too, and the final
-// state. A nil s0 means c.ZeroState(batch).
+// state. A nil s0 means c.ZeroState(batch). A [Stack] runs layer by layer,
+// each layer over the whole sequence (its dropout, if any, draws one mask
+// for the whole [T·B, H] output of a layer).
 //
 // For the cells of this package it builds one fused node
 // ([graph.Recurrent]): the input projections of all steps in one matrix
@@ -59,6 +61,9 @@ func Sequence(c Cell, x *gorgonia.Node, batch int, s0 State, opt SeqOptions) (*g
 		if s0, err = c.ZeroState(batch); err != nil {
 			return nil, nil, errors.Wrap(err, "sequence")
 		}
+	}
+	if st, ok := c.(*Stack); ok && !opt.Stepwise {
+		return st.sequence(x, batch, s0, opt)
 	}
 	if f, ok := c.(fusable); ok && !opt.Stepwise {
 		if _, err := f.checkBatch(x, batch, s0); err != nil {
@@ -133,4 +138,31 @@ func (p *Peephole) fused(x *gorgonia.Node, s0 State, opt SeqOptions) (*gorgonia.
 	in := p.recurrentInputs(x, s0, opt.Mask)
 	in.PI, in.PF, in.PO = p.pi, p.pf, p.po
 	return p.fusedWith(in, opt)
+}
+
+// sequence runs the stack layer by layer, each over the whole sequence.
+func (s *Stack) sequence(x *gorgonia.Node, batch int, s0 State, opt SeqOptions) (*gorgonia.Node, State, error) {
+	layers, err := s.Layers(s0)
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "sequence")
+	}
+	next := make([]State, len(layers))
+	in := x
+	for i, c := range s.cells {
+		var y *gorgonia.Node
+		if y, next[i], err = Sequence(c, in, batch, layers[i], opt); err != nil {
+			return nil, nil, errors.Wrapf(err, "stack: layer %d", i)
+		}
+		in = y
+		if s.dropout != nil && i < len(s.cells)-1 {
+			if in, err = s.dropout.Apply(s.g, y); err != nil {
+				return nil, nil, errors.Wrapf(err, "stack: dropout after layer %d", i)
+			}
+		}
+	}
+	st, err := s.Join(next)
+	if err != nil {
+		return nil, nil, err
+	}
+	return in, st, nil
 }

@@ -114,22 +114,35 @@ func vocabOf(ids *graph.IDs) int {
 	return ids.Vocab()
 }
 
-// Tokens holds a time-major batch of token ids, one graph.IDs per step.
+// Tokens holds a time-major batch of token ids: one graph.IDs per step
+// (Sequence), or one for all steps (Matrix).
 type Tokens struct {
 	steps []*graph.IDs
+	whole *graph.IDs // T·B ids, time-major (Matrix)
+	T     int
 	batch int
 }
 
 // Steps returns the number of time steps.
-func (t *Tokens) Steps() int { return len(t.steps) }
+func (t *Tokens) Steps() int { return t.T }
 
 // Batch returns the batch size.
 func (t *Tokens) Batch() int { return t.batch }
 
 // Set copies tokens[t][b] (time-major, [T][B]) in; every id is checked.
 func (t *Tokens) Set(tokens [][]int) error {
-	if len(tokens) != len(t.steps) {
-		return errors.Errorf("embed: %d steps of tokens, want %d", len(tokens), len(t.steps))
+	if len(tokens) != t.T {
+		return errors.Errorf("embed: %d steps of tokens, want %d", len(tokens), t.T)
+	}
+	if t.whole != nil {
+		flat := make([]int, 0, t.T*t.batch)
+		for i, row := range tokens {
+			if len(row) != t.batch {
+				return errors.Errorf("embed: step %d has %d tokens, want %d", i, len(row), t.batch)
+			}
+			flat = append(flat, row...)
+		}
+		return errors.Wrap(t.whole.Set(flat), "embed")
 	}
 	for i, row := range tokens {
 		if err := t.steps[i].Set(row); err != nil {
@@ -144,12 +157,12 @@ func (t *Tokens) SetBatchMajor(seqs [][]int) error {
 	if len(seqs) != t.batch {
 		return errors.Errorf("embed: %d sequences, want %d", len(seqs), t.batch)
 	}
-	tm := make([][]int, len(t.steps))
+	tm := make([][]int, t.T)
 	for s := range tm {
 		tm[s] = make([]int, t.batch)
 		for b, seq := range seqs {
-			if len(seq) != len(t.steps) {
-				return errors.Errorf("embed: sequence %d has %d tokens, want %d", b, len(seq), len(t.steps))
+			if len(seq) != t.T {
+				return errors.Errorf("embed: sequence %d has %d tokens, want %d", b, len(seq), t.T)
 			}
 			tm[s][b] = seq[s]
 		}
@@ -163,7 +176,7 @@ func (e *Embedding) Sequence(T, B int) (*Tokens, []*gorgonia.Node, error) {
 	if T <= 0 || B <= 0 {
 		return nil, nil, errors.Errorf("embed: sequence of %d steps × %d must be non-empty", T, B)
 	}
-	tok := &Tokens{batch: B}
+	tok := &Tokens{batch: B, T: T}
 	xs := make([]*gorgonia.Node, T)
 	for s := range xs {
 		ids, err := graph.NewIDs(B, e.cfg.Vocab)
@@ -176,6 +189,24 @@ func (e *Embedding) Sequence(T, B int) (*Tokens, []*gorgonia.Node, error) {
 		tok.steps = append(tok.steps, ids)
 	}
 	return tok, xs, nil
+}
+
+// Matrix returns one look-up of T·B tokens, time-major ([T·B, Dim]: rows
+// t·B … t·B+B−1 are step t, the input cells.Sequence takes), and the
+// Tokens to set before every run.
+func (e *Embedding) Matrix(T, B int) (*Tokens, *gorgonia.Node, error) {
+	if T <= 0 || B <= 0 {
+		return nil, nil, errors.Errorf("embed: sequence of %d steps × %d must be non-empty", T, B)
+	}
+	ids, err := graph.NewIDs(T*B, e.cfg.Vocab)
+	if err != nil {
+		return nil, nil, err
+	}
+	x, err := e.Lookup(ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Tokens{whole: ids, T: T, batch: B}, x, nil
 }
 
 // Logits returns h·Wᵀ (+ bias, if not nil) for h [B, Dim]: the tied output

@@ -1,7 +1,6 @@
 package lm
 
 import (
-	"fmt"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -146,16 +145,16 @@ func (b *bound) project(h *gorgonia.Node) (*gorgonia.Node, error) {
 type TrainGraph struct {
 	G      *graph.Graph
 	B, T   int
-	Loss   *gorgonia.Node   // mean cross-entropy over the real positions
-	Logits []*gorgonia.Node // [B, V] per step
+	Loss   *gorgonia.Node // mean cross-entropy over the real positions
+	Logits *gorgonia.Node // [T·B, V], time-major (rows t·B … t·B+B−1 are step t)
 	Init   cells.State      // initial state inputs (zeros unless set)
 	Final  cells.State      // the state after each sequence's last real token
 	// Dropout is the training graph's dropout (nil without); Set draws new
 	// masks, SetTraining(false) turns it off for evaluation.
 	Dropout *graph.Dropout
 	tokens  *embed.Tokens
-	masks   []*gorgonia.Node
-	tgts    []*graph.Targets
+	mask    *gorgonia.Node  // [T·B]
+	tgts    *graph.Targets // T·B rows
 }
 
 // NewTrainGraph builds the training graph for batch B and T steps.
@@ -178,48 +177,35 @@ func NewTrainGraph(ps *graph.Params, c Config, B, T int) (*TrainGraph, error) {
 		return nil, err
 	}
 	t := &TrainGraph{G: g, B: B, T: T, Dropout: d}
-	var xs []*gorgonia.Node
-	if t.tokens, xs, err = m.emb.Sequence(T, B); err != nil {
+	// The whole window at once: one look-up, one fused recurrence per layer,
+	// one output projection and one loss over all T·B positions.
+	var x *gorgonia.Node
+	if t.tokens, x, err = m.emb.Matrix(T, B); err != nil {
 		return nil, err
 	}
-	for s := 0; s < T; s++ {
-		mk, err := g.Input(fmt.Sprintf("mask_%d", s), B)
-		if err != nil {
-			return nil, err
-		}
-		t.masks = append(t.masks, mk)
+	if t.mask, err = g.Input("mask", T*B); err != nil {
+		return nil, err
 	}
 	if t.Init, err = m.rnn.ZeroState(B); err != nil {
 		return nil, err
 	}
-	hs, final, err := cells.UnrollMasked(m.rnn, xs, t.Init, t.masks)
+	hs, final, err := cells.Sequence(m.rnn, x, B, t.Init, cells.SeqOptions{Mask: t.mask})
 	if err != nil {
 		return nil, errors.Wrap(err, "lm")
 	}
 	t.Final = final
-	for s, h := range hs {
-		z, err := m.project(h)
-		if err != nil {
-			return nil, err
-		}
-		tg, err := graph.NewTargets(B, c.Vocab)
-		if err != nil {
-			return nil, err
-		}
-		ce, err := graph.CrossEntropy(z, tg)
-		if err != nil {
-			return nil, err
-		}
-		sum, err := gorgonia.Sum(ce)
-		if err != nil {
-			return nil, err
-		}
-		t.Logits, t.tgts = append(t.Logits, z), append(t.tgts, tg)
-		if s == 0 {
-			t.Loss = sum
-		} else if t.Loss, err = gorgonia.Add(t.Loss, sum); err != nil {
-			return nil, err
-		}
+	if t.Logits, err = m.project(hs); err != nil {
+		return nil, err
+	}
+	if t.tgts, err = graph.NewTargets(T*B, c.Vocab); err != nil {
+		return nil, err
+	}
+	ce, err := graph.CrossEntropy(t.Logits, t.tgts)
+	if err != nil {
+		return nil, err
+	}
+	if t.Loss, err = gorgonia.Sum(ce); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -251,20 +237,22 @@ func (t *TrainGraph) Set(seqs [][]int, lengths []int) error {
 			return err
 		}
 	}
+	TB := t.T * t.B
+	m, ids, w := make([]float64, TB), make([]int, TB), make([]float64, TB)
 	for s := 0; s < t.T; s++ {
-		m, ids, w := make([]float64, t.B), make([]int, t.B), make([]float64, t.B)
 		for b := range seqs {
-			ids[b] = seqs[b][s+1]
+			r := s*t.B + b
+			ids[r] = seqs[b][s+1]
 			if s < lengths[b] {
-				m[b], w[b] = 1, 1/float64(n)
+				m[r], w[r] = 1, 1/float64(n)
 			}
 		}
-		if err := graph.Set(t.masks[s], m); err != nil {
-			return err
-		}
-		if err := t.tgts[s].Set(ids, w); err != nil {
-			return errors.Wrapf(err, "lm: labels at step %d", s)
-		}
+	}
+	if err := graph.Set(t.mask, m); err != nil {
+		return err
+	}
+	if err := t.tgts.Set(ids, w); err != nil {
+		return errors.Wrap(err, "lm: labels")
 	}
 	return nil
 }
