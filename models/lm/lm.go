@@ -1,7 +1,6 @@
 package lm
 
 import (
-
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 
@@ -147,13 +146,13 @@ type TrainGraph struct {
 	B, T   int
 	Loss   *gorgonia.Node // mean cross-entropy over the real positions
 	Logits *gorgonia.Node // [T·B, V], time-major (rows t·B … t·B+B−1 are step t)
-	Init   cells.State      // initial state inputs (zeros unless set)
-	Final  cells.State      // the state after each sequence's last real token
+	Init   cells.State    // initial state inputs (zeros unless set)
+	Final  cells.State    // the state after each sequence's last real token
 	// Dropout is the training graph's dropout (nil without); Set draws new
 	// masks, SetTraining(false) turns it off for evaluation.
 	Dropout *graph.Dropout
 	tokens  *embed.Tokens
-	mask    *gorgonia.Node  // [T·B]
+	mask    *gorgonia.Node // [T·B]
 	tgts    *graph.Targets // T·B rows
 }
 
