@@ -68,7 +68,7 @@ func CrossEntropy(logits *gorgonia.Node, t *Targets) (*gorgonia.Node, error) {
 	if len(s) != 2 || s[0] != len(t.ids) || s[1] != t.classes {
 		return nil, errors.Errorf("graph: CrossEntropy: logits %v for %d targets over %d classes", s, len(t.ids), t.classes)
 	}
-	n, err := gorgonia.ApplyOp(xentOp{t: t}, logits)
+	n, err := gorgonia.ApplyOp(xentOp{opBase: withBuf(), t: t}, logits)
 	return n, errors.Wrap(err, "graph: CrossEntropy")
 }
 
@@ -86,63 +86,114 @@ func (op xentOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{len(op.t.ids)}, nil
 }
 
-// logSoftmaxRow writes log softmax(x) into out and returns it.
-func logSoftmaxRow(x, out []float64) []float64 {
-	m := math.Inf(-1)
-	for _, v := range x {
-		m = math.Max(m, v)
+// logSumExp returns log Σ e^x, accumulated in float64.
+func logSumExp[T float32 | float64](x []T) float64 {
+	m := x[0]
+	for _, v := range x[1:] {
+		if v > m {
+			m = v
+		}
 	}
-	s := 0.0
-	for _, v := range x {
-		s += math.Exp(v - m)
+	if math.IsInf(float64(m), 0) || m != m {
+		return float64(m)
 	}
-	lse := m + math.Log(s)
-	for j, v := range x {
-		out[j] = v - lse
+	sum := 0.0
+	switch xv := any(x).(type) {
+	case []float32:
+		m32 := float32(m)
+		for _, v := range xv {
+			sum += float64(exp32(v - m32))
+		}
+	case []float64:
+		m64 := float64(m)
+		for _, v := range xv {
+			sum += math.Exp(v - m64)
+		}
 	}
-	return out
+	return float64(m) + math.Log(sum)
 }
 
-func (op xentOp) rows(v gorgonia.Value) ([][]float64, tensor.Dtype, error) {
-	b, c := len(op.t.ids), op.t.classes
-	x, err := asShape(op, v, []int{b, c})
+// matrix returns the logits value as a dense [B, C] tensor.
+func (op xentOp) matrix(v gorgonia.Value) (*tensor.Dense, error) {
+	x, err := asShape(op, v, []int{len(op.t.ids), op.t.classes})
 	if err != nil {
-		return nil, tensor.Dtype{}, err
+		return nil, err
 	}
-	f, err := Float64s(x)
-	if err != nil {
-		return nil, tensor.Dtype{}, err
+	if dt := x.Dtype(); dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, errors.Wrapf(ErrDtype, "%v: %v", op, dt)
 	}
-	rows := make([][]float64, b)
-	for i := range rows {
-		rows[i] = f[i*c : (i+1)*c]
-	}
-	return rows, x.Dtype(), nil
+	return x, nil
+}
+
+// xentLoss writes each row's weighted loss −w_b log softmax(x_b)[y_b].
+func xentLoss[T float32 | float64](t *Targets, x, loss []T) {
+	c := t.classes
+	parallelFor(len(loss), 4*c, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if t.weights[i] == 0 {
+				loss[i] = 0
+				continue
+			}
+			r := x[i*c : (i+1)*c]
+			loss[i] = T(-t.weights[i] * (float64(r[t.ids[i]]) - logSumExp(r)))
+		}
+	})
+}
+
+// xentGrad writes g_b · w_b · (softmax(x_b) − onehot(y_b)) into out.
+func xentGrad[T float32 | float64](t *Targets, x, g, out []T) {
+	c := t.classes
+	parallelFor(len(g), 6*c, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			d := out[i*c : (i+1)*c]
+			w := t.weights[i] * float64(g[i])
+			if w == 0 {
+				clear(d)
+				continue
+			}
+			r := x[i*c : (i+1)*c]
+			lse := logSumExp(r)
+			switch dv := any(d).(type) {
+			case []float32:
+				rv, l, w32 := any(r).([]float32), float32(lse), float32(w)
+				for j, v := range rv {
+					dv[j] = w32 * exp32(v-l)
+				}
+			case []float64:
+				rv := any(r).([]float64)
+				for j, v := range rv {
+					dv[j] = w * math.Exp(v-lse)
+				}
+			}
+			d[t.ids[i]] -= T(w)
+		}
+	})
 }
 
 func (op xentOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 1 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
-	rows, dt, err := op.rows(vals[0])
+	x, err := op.matrix(vals[0])
 	if err != nil {
 		return nil, err
 	}
-	loss := make([]float64, len(rows))
-	tmp := make([]float64, op.t.classes)
-	for i, r := range rows {
-		if op.t.weights[i] != 0 {
-			loss[i] = -op.t.weights[i] * logSoftmaxRow(r, tmp)[op.t.ids[i]]
-		}
+	out := op.alloc()(x.Dtype(), false, len(op.t.ids))
+	switch xd := x.Data().(type) {
+	case []float32:
+		xentLoss(op.t, xd, out.Data().([]float32))
+	case []float64:
+		xentLoss(op.t, xd, out.Data().([]float64))
 	}
-	return FromFloat64s(dt, loss, len(loss))
+	return out, nil
 }
+
 func (op xentOp) WriteHash(h hash.Hash)     { fmt.Fprintf(h, "rnnkit.xent(%p)", op.t) }
 func (op xentOp) Hashcode() uint32          { return hashOf(op) }
 func (op xentOp) String() string            { return "CrossEntropy" }
 func (op xentOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op xentOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(xentGradOp{op}, inputs[0], grad)
+	d, err := gorgonia.ApplyOp(xentGradOp{xentOp{opBase: withBuf(), t: op.t}}, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -165,33 +216,27 @@ func (op xentGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 2 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
-	rows, dt, err := op.rows(vals[0])
+	x, err := op.matrix(vals[0])
 	if err != nil {
 		return nil, err
 	}
-	gv, err := asShape(op, vals[1], []int{len(rows)})
+	g, err := asShape(op, vals[1], []int{len(op.t.ids)})
 	if err != nil {
 		return nil, err
 	}
-	g, err := Float64s(gv)
-	if err != nil {
-		return nil, err
+	if g.Dtype() != x.Dtype() {
+		return nil, errors.Wrapf(ErrDtype, "%v: gradient %v, logits %v", op, g.Dtype(), x.Dtype())
 	}
-	c := op.t.classes
-	out := make([]float64, len(rows)*c)
-	for i, r := range rows {
-		w := op.t.weights[i] * g[i]
-		if w == 0 {
-			continue
-		}
-		d := logSoftmaxRow(r, out[i*c:(i+1)*c])
-		for j := range d {
-			d[j] = w * math.Exp(d[j])
-		}
-		d[op.t.ids[i]] -= w
+	out := op.alloc()(x.Dtype(), false, len(op.t.ids), op.t.classes)
+	switch xd := x.Data().(type) {
+	case []float32:
+		xentGrad(op.t, xd, g.Data().([]float32), out.Data().([]float32))
+	case []float64:
+		xentGrad(op.t, xd, g.Data().([]float64), out.Data().([]float64))
 	}
-	return FromFloat64s(dt, out, len(rows), c)
+	return out, nil
 }
+
 func (op xentGradOp) WriteHash(h hash.Hash)     { fmt.Fprintf(h, "rnnkit.xentgrad(%p)", op.t) }
 func (op xentGradOp) Hashcode() uint32          { return hashOf(op) }
 func (op xentGradOp) String() string            { return "CrossEntropyGrad" }
