@@ -74,7 +74,11 @@ func runSeq2Seq(f *fixture.File) (Result, error) {
 	}
 	// Gradients with respect to intermediate nodes are their Deriv nodes,
 	// which gorgonia.Grad has built on the way.
-	for _, n := range append(append(gorgonia.Nodes{}, m.Logits...), m.EncFinal...) {
+	logits := m.Logits
+	if m.LogitMatrix != nil {
+		logits = []*gorgonia.Node{m.LogitMatrix}
+	}
+	for _, n := range append(append(gorgonia.Nodes{}, logits...), m.EncFinal...) {
 		if n.Deriv() == nil {
 			return Result{}, errors.Errorf("parity: no gradient node for %s", n.Name())
 		}
@@ -141,7 +145,7 @@ func runSeq2Seq(f *fixture.File) (Result, error) {
 		name  string
 		vals  []gorgonia.Value
 		shape []int
-	}{{"logits", rest[:d.Tt], []int{d.Tt, d.B, d.V}}, {"h_enc", rest[d.Tt : d.Tt+1], []int{1, d.B, d.H}}, {"c_enc", rest[d.Tt+1:], []int{1, d.B, d.H}}}
+	}{{"logits", rest[:len(logits)], []int{d.Tt, d.B, d.V}}, {"h_enc", rest[len(logits) : len(logits)+1], []int{1, d.B, d.H}}, {"c_enc", rest[len(logits)+1:], []int{1, d.B, d.H}}}
 	for _, o := range extra {
 		want, err := fixture.Want("grads", f.Grads.Other, o.name, o.shape...)
 		if err != nil {

@@ -356,3 +356,32 @@ func scalar(eg *gorgonia.ExprGraph, dt tensor.Dtype, v float64) (*gorgonia.Node,
 	}
 	return eg.AddNode(n), nil
 }
+
+// EncodeSeq is Encode over a whole batch held time-major in one matrix,
+// x [T·B, I] (rows t·B … t·B+B−1 are step t), each direction one fused
+// node (cells.Sequence). mask is nil or [T·B] of 0s and 1s. It returns the
+// merged outputs [T·B, OutputSize()], time-major, and the final states as
+// Encode does.
+func (e *Encoder) EncodeSeq(x *gorgonia.Node, batch int, mask *gorgonia.Node, s0f, s0b cells.State) (out *gorgonia.Node, fwdFinal, bwdFinal cells.State, err error) {
+	if e == nil || e.fwd == nil || e.bwd == nil {
+		return nil, nil, nil, errors.Wrap(ErrConfig, "birnn: encoder not built with New")
+	}
+	if x == nil {
+		return nil, nil, nil, errors.Wrap(ErrInput, "birnn: nil input")
+	}
+	if s := x.Shape(); len(s) != 2 || s[1] != e.in {
+		return nil, nil, nil, errors.Wrapf(ErrInput, "birnn: input has shape %v, want [steps·batch, %d]", s, e.in)
+	}
+	fo, fwdFinal, err := cells.Sequence(e.fwd, x, batch, s0f, cells.SeqOptions{Mask: mask})
+	if err != nil {
+		return nil, nil, nil, errors.Wrap(err, "birnn: forward direction")
+	}
+	bo, bwdFinal, err := cells.Sequence(e.bwd, x, batch, s0b, cells.SeqOptions{Mask: mask, Reverse: true})
+	if err != nil {
+		return nil, nil, nil, errors.Wrap(err, "birnn: backward direction")
+	}
+	if out, err = e.mergeStep(fo, bo, x.Shape()[0]); err != nil {
+		return nil, nil, nil, errors.Wrap(err, "birnn")
+	}
+	return out, fwdFinal, bwdFinal, nil
+}

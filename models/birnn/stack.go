@@ -122,3 +122,28 @@ func (s *Stacked) Encode(xs, masks []*gorgonia.Node, s0 []cells.State) (outs []*
 	}
 	return in, finals, nil
 }
+
+// EncodeSeq is Encode over a whole batch held time-major in one matrix,
+// x [T·B, input], each layer and direction one fused node (see
+// [Encoder.EncodeSeq]); mask is nil or [T·B]. It returns the top layer's
+// outputs [T·B, 2·hidden] and the final states as Encode does.
+func (s *Stacked) EncodeSeq(x *gorgonia.Node, batch int, mask *gorgonia.Node, s0 []cells.State) (out *gorgonia.Node, finals []cells.State, err error) {
+	if s == nil || len(s.layers) == 0 {
+		return nil, nil, errors.Wrap(ErrConfig, "birnn: stack not built with NewStack")
+	}
+	if s0 != nil && len(s0) != 2*len(s.layers) {
+		return nil, nil, errors.Wrapf(ErrInput, "birnn: stack: %d initial states, want %d (2 per layer)", len(s0), 2*len(s.layers))
+	}
+	finals = make([]cells.State, 2*len(s.layers))
+	out = x
+	for k, enc := range s.layers {
+		var sf, sb cells.State
+		if s0 != nil {
+			sf, sb = s0[2*k], s0[2*k+1]
+		}
+		if out, finals[2*k], finals[2*k+1], err = enc.EncodeSeq(out, batch, mask, sf, sb); err != nil {
+			return nil, nil, errors.Wrapf(err, "birnn: stack: layer %d", k)
+		}
+	}
+	return out, finals, nil
+}

@@ -314,35 +314,9 @@ func (b *bound) encode(xs, masks []*gorgonia.Node) ([]*gorgonia.Node, cells.Stat
 	if err != nil {
 		return nil, nil, err
 	}
-	// The bridge: per decoder layer and state tensor, W·[fwd; bwd] + b.
-	L, S := b.cfg.layers(), b.cfg.numStates()
-	layers := make([]cells.State, L)
-	for k := 0; k < L; k++ {
-		for s := 0; s < S; s++ {
-			cat, err := graph.ConcatCols(finals[2*k][s], finals[2*k+1][s])
-			if err != nil {
-				return nil, nil, err
-			}
-			w, bias := b.bridge[2*(k*S+s)], b.bridge[2*(k*S+s)+1]
-			z, err := graph.MatMul(cat, w, false, true)
-			if err != nil {
-				return nil, nil, err
-			}
-			if z, err = graph.AddRow(z, bias); err != nil {
-				return nil, nil, err
-			}
-			layers[k] = append(layers[k], z)
-		}
-	}
-	var init cells.State
-	if st, ok := b.dec.(interface {
-		Join([]cells.State) (cells.State, error)
-	}); ok {
-		if init, err = st.Join(layers); err != nil {
-			return nil, nil, err
-		}
-	} else {
-		init = layers[0]
+	init, err := b.bridgeState(finals)
+	if err != nil {
+		return nil, nil, err
 	}
 	if b.cfg.decoder() != Attention {
 		return outs, init, nil
@@ -354,6 +328,63 @@ func (b *bound) encode(xs, masks []*gorgonia.Node) ([]*gorgonia.Node, cells.Stat
 		}
 	}
 	return mem, init, nil
+}
+
+// encodeSeq is encode over the whole source at once, x [Ts·B, E] and mask
+// [Ts·B] time-major, each encoder layer (and direction) one fused node. It
+// returns the memory [Ts·B, H] (or [Ts·B, 2H] for a bidirectional encoder
+// without attention) and the decoder's initial state.
+func (b *bound) encodeSeq(x *gorgonia.Node, batch int, mask *gorgonia.Node) (*gorgonia.Node, cells.State, error) {
+	if !b.cfg.Bidirectional {
+		return cells.Sequence(b.enc, x, batch, nil, cells.SeqOptions{Mask: mask})
+	}
+	out, finals, err := b.bienc.EncodeSeq(x, batch, mask, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	init, err := b.bridgeState(finals)
+	if err != nil || b.cfg.decoder() != Attention {
+		return out, init, err
+	}
+	mem, err := graph.MatMul(out, b.bridge[len(b.bridge)-1], false, true)
+	return mem, init, err
+}
+
+// bridgeState maps a bidirectional encoder's final states to the
+// decoder's initial state: per decoder layer and state tensor,
+// W·[fwd; bwd] + b.
+func (b *bound) bridgeState(finals []cells.State) (cells.State, error) {
+	var err error
+	L, S := b.cfg.layers(), b.cfg.numStates()
+	layers := make([]cells.State, L)
+	for k := 0; k < L; k++ {
+		for s := 0; s < S; s++ {
+			cat, err := graph.ConcatCols(finals[2*k][s], finals[2*k+1][s])
+			if err != nil {
+				return nil, err
+			}
+			w, bias := b.bridge[2*(k*S+s)], b.bridge[2*(k*S+s)+1]
+			z, err := graph.MatMul(cat, w, false, true)
+			if err != nil {
+				return nil, err
+			}
+			if z, err = graph.AddRow(z, bias); err != nil {
+				return nil, err
+			}
+			layers[k] = append(layers[k], z)
+		}
+	}
+	var init cells.State
+	if st, ok := b.dec.(interface {
+		Join([]cells.State) (cells.State, error)
+	}); ok {
+		if init, err = st.Join(layers); err != nil {
+			return nil, err
+		}
+	} else {
+		init = layers[0]
+	}
+	return init, nil
 }
 
 // memory is what the decoder reads of the encoder at every step.
@@ -478,21 +509,31 @@ type Batch struct {
 // forcing and the loss. Build it once per shape; Set a batch and run its
 // machine for each batch of that shape.
 type TrainGraph struct {
-	G          *graph.Graph
-	B, Ts, Tt  int
-	Loss       *gorgonia.Node   // mean cross-entropy over real target positions
-	Logits     []*gorgonia.Node // [B, V] per target step
-	Attention  []*gorgonia.Node // [B, Ts] attention weights per target step (Attention decoders)
-	EncOut     []*gorgonia.Node // per source step: the top layer's outputs, [B, H] ([B, 2H] if Bidirectional; through memory.weight to [B, H] for Attention)
-	DecOut     []*gorgonia.Node // [B, H] per target step (top layer)
-	EncFinal   cells.State      // the state handed to the decoder (through the bridge if Bidirectional)
-	DecFinal   cells.State
-	src, tgt   *embed.Tokens
-	srcMask    []*gorgonia.Node
-	srcMaskMat *gorgonia.Node
-	tgtMask    []*gorgonia.Node
-	targets    []*graph.Targets
-	cfg        Config
+	G         *graph.Graph
+	B, Ts, Tt int
+	Loss      *gorgonia.Node   // mean cross-entropy over real target positions
+	Logits    []*gorgonia.Node // [B, V] per target step
+	// LogitMatrix is every step's logits in one node, [Tt·B, V] time-major,
+	// the node the loss reads (nil in the step-by-step graph of additive
+	// attention, where the loss reads Logits).
+	LogitMatrix *gorgonia.Node
+	Attention   []*gorgonia.Node // [B, Ts] attention weights per target step (Attention decoders)
+	EncOut      []*gorgonia.Node // per source step: the top layer's outputs, [B, H] ([B, 2H] if Bidirectional; through memory.weight to [B, H] for Attention)
+	DecOut      []*gorgonia.Node // [B, H] per target step (top layer)
+	EncFinal    cells.State      // the state handed to the decoder (through the bridge if Bidirectional)
+	DecFinal    cells.State
+	src, tgt    *embed.Tokens
+	srcMask     []*gorgonia.Node
+	srcMaskMat  *gorgonia.Node // [B, Ts]; fused: [Tt·B, Ts], one row per query
+	tgtMask     []*gorgonia.Node
+	targets     []*graph.Targets
+	cfg         Config
+	// The fused graph (every decoder but the additive-attention one): one
+	// node per layer for each of encoder and decoder, attention and loss
+	// over all target steps at once.
+	fused          bool
+	srcSeq, tgtSeq *gorgonia.Node // [Ts·B], [Tt·B] masks
+	target         *graph.Targets // Tt·B rows
 	// Dropout is the training graph's dropout (nil without); Set draws new
 	// masks, SetTraining(false) turns it off for evaluation.
 	Dropout *graph.Dropout
@@ -519,6 +560,12 @@ func NewTrainGraph(ps *graph.Params, c Config, B, Ts, Tt int) (*TrainGraph, erro
 		return nil, err
 	}
 	t := &TrainGraph{G: g, B: B, Ts: Ts, Tt: Tt, cfg: c, Dropout: d}
+	if c.decoder() != Attention || c.score() != Additive {
+		if err := t.buildFused(m); err != nil {
+			return nil, err
+		}
+		return t, nil
+	}
 	var xs, ys []*gorgonia.Node
 	if t.src, xs, err = m.emb.Sequence(Ts, B); err != nil {
 		return nil, err
@@ -580,6 +627,130 @@ func NewTrainGraph(ps *graph.Params, c Config, B, Ts, Tt int) (*TrainGraph, erro
 	return t, nil
 }
 
+// buildFused builds the whole model over all steps at once: the source
+// and target look-ups as [T·B, E] matrices, each encoder and decoder layer
+// one fused recurrence (teacher forcing lets the decoder run over all
+// target steps, since its inputs are known), the attention of every target
+// step in one batched product, one output projection and one loss. It
+// computes what the step-by-step graph computes (tested), several times
+// faster.
+func (t *TrainGraph) buildFused(m *bound) error {
+	g, c, B, Ts, Tt := t.G, t.cfg, t.B, t.Ts, t.Tt
+	t.fused = true
+	var x, y *gorgonia.Node
+	var err error
+	if t.src, x, err = m.emb.Matrix(Ts, B); err != nil {
+		return err
+	}
+	if t.tgt, y, err = m.emb.Matrix(Tt, B); err != nil {
+		return err
+	}
+	if t.srcSeq, err = g.Input("src_mask", Ts*B); err != nil {
+		return err
+	}
+	if t.tgtSeq, err = g.Input("tgt_mask", Tt*B); err != nil {
+		return err
+	}
+	mem, init, err := m.encodeSeq(x, B, t.srcSeq)
+	if err != nil {
+		return errors.Wrap(err, "seq2seq: encoder")
+	}
+	t.EncFinal = init
+	in, summary := y, init[0]
+	var rep *gorgonia.Node // the summary repeated for every target step (Peeky)
+	if c.decoder() == Peeky {
+		reps := make([]*gorgonia.Node, Tt)
+		for i := range reps {
+			reps[i] = summary
+		}
+		if rep, err = graph.ConcatRows(reps...); err != nil {
+			return err
+		}
+		if in, err = graph.ConcatCols(y, rep); err != nil {
+			return err
+		}
+	}
+	dec, final, err := cells.Sequence(m.dec, in, B, init, cells.SeqOptions{Mask: t.tgtSeq})
+	if err != nil {
+		return errors.Wrap(err, "seq2seq: decoder")
+	}
+	t.DecFinal = final
+	out := dec
+	var alpha *gorgonia.Node
+	switch c.decoder() {
+	case Peeky:
+		if out, err = graph.ConcatCols(dec, rep); err != nil {
+			return err
+		}
+	case Attention:
+		if t.srcMaskMat, err = g.Input("src_mask_matrix", Tt*B, Ts); err != nil {
+			return err
+		}
+		q := dec
+		if c.score() == General {
+			if q, err = graph.MatMul(dec, m.attn[0], false, false); err != nil {
+				return err
+			}
+		}
+		scores, err := graph.SeqScores(q, mem, B)
+		if err != nil {
+			return err
+		}
+		if alpha, err = graph.SoftmaxRows(scores, t.srcMaskMat); err != nil {
+			return err
+		}
+		ctx, err := graph.SeqAttend(alpha, mem, B)
+		if err != nil {
+			return err
+		}
+		if out, err = graph.ConcatCols(dec, ctx); err != nil {
+			return err
+		}
+	}
+	logits, err := m.project(out)
+	if err != nil {
+		return err
+	}
+	t.LogitMatrix = logits
+	if t.target, err = graph.NewTargets(Tt*B, c.Vocab); err != nil {
+		return err
+	}
+	ce, err := graph.CrossEntropy(logits, t.target)
+	if err != nil {
+		return err
+	}
+	if t.Loss, err = gorgonia.Sum(ce); err != nil {
+		return err
+	}
+	// The per-step views of the exported fields: copies, off the loss's path.
+	steps := func(n *gorgonia.Node, T int) ([]*gorgonia.Node, error) {
+		out := make([]*gorgonia.Node, T)
+		for s := range out {
+			var err error
+			if out[s], err = graph.Rows(n, s*B, (s+1)*B); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	if t.EncOut, err = steps(mem, Ts); err != nil {
+		return err
+	}
+	if t.DecOut, err = steps(dec, Tt); err != nil {
+		return err
+	}
+	if t.Logits, err = steps(logits, Tt); err != nil {
+		return err
+	}
+	t.Attention = make([]*gorgonia.Node, Tt)
+	if alpha != nil {
+		if t.Attention, err = steps(alpha, Tt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func masks(g *graph.Graph, name string, T, B int) ([]*gorgonia.Node, error) {
 	out := make([]*gorgonia.Node, T)
 	for s := range out {
@@ -619,6 +790,9 @@ func (t *TrainGraph) Set(b Batch) error {
 		}
 		n += b.TgtLen[i]
 	}
+	if t.fused {
+		return t.setFused(b, n)
+	}
 	if err := setMasks(t.srcMask, b.SrcLen); err != nil {
 		return err
 	}
@@ -641,6 +815,49 @@ func (t *TrainGraph) Set(b Batch) error {
 		}
 	}
 	return nil
+}
+
+// setFused loads the masks and labels of the fused graph (n real target
+// positions in all).
+func (t *TrainGraph) setFused(b Batch, n int) error {
+	if err := graph.Set(t.srcSeq, seqMask(b.SrcLen, t.Ts)); err != nil {
+		return err
+	}
+	if err := graph.Set(t.tgtSeq, seqMask(b.TgtLen, t.Tt)); err != nil {
+		return err
+	}
+	if t.srcMaskMat != nil {
+		row := maskMatrix(b.SrcLen, t.Ts) // [B, Ts]
+		all := make([]float64, 0, t.Tt*len(row))
+		for s := 0; s < t.Tt; s++ {
+			all = append(all, row...)
+		}
+		if err := graph.Set(t.srcMaskMat, all); err != nil {
+			return err
+		}
+	}
+	ids, w := make([]int, t.Tt*t.B), make([]float64, t.Tt*t.B)
+	for s := 0; s < t.Tt; s++ {
+		for i := 0; i < t.B; i++ {
+			ids[s*t.B+i] = b.TgtOut[i][s]
+			if s < b.TgtLen[i] {
+				w[s*t.B+i] = 1 / float64(n)
+			}
+		}
+	}
+	return errors.Wrap(t.target.Set(ids, w), "seq2seq: labels")
+}
+
+// seqMask returns the [T·B] time-major 0/1 mask of real positions.
+func seqMask(lengths []int, T int) []float64 {
+	B := len(lengths)
+	out := make([]float64, T*B)
+	for i, l := range lengths {
+		for s := 0; s < l && s < T; s++ {
+			out[s*B+i] = 1
+		}
+	}
+	return out
 }
 
 func setMasks(ms []*gorgonia.Node, lengths []int) error {
