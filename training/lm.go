@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -29,6 +31,10 @@ type LMConfig struct {
 	Clip      float64   `json:"clip"`
 	Seed      uint64    `json:"seed"`
 	Dtype     string    `json:"dtype"`
+	// SkipNonFinite skips a window whose loss or gradient is NaN or
+	// infinite instead of stopping, as Seq2SeqConfig.SkipNonFinite; the
+	// next window then starts from a zero state.
+	SkipNonFinite bool `json:"skip_nonfinite,omitempty"`
 }
 
 // Validate checks the config.
@@ -63,10 +69,16 @@ type LM struct {
 	// Epoch: completed epochs; Step: optimiser steps; StepInEpoch: windows
 	// done in the current epoch.
 	Epoch, Step, StepInEpoch int
+	// Skipped counts the windows skipped for a non-finite loss or gradient
+	// (Cfg.SkipNonFinite).
+	Skipped int
+	loss    epochLoss // the current epoch's running training loss
 
 	train, test []data.Chunk
 	g           *lmGraph
-	carry       [][]float64 // the state values carried between windows
+	carry       [][]float64         // the state values carried between windows
+	damaged     string              // set when an update made a parameter non-finite
+	fault       func(step int) bool // tests: a true result makes the loss of that step NaN
 }
 
 type lmGraph struct {
@@ -191,8 +203,17 @@ func (t *LM) run(g *lmGraph, c data.Chunk) (float64, error) {
 	return lv[0], nil
 }
 
-// TrainEpoch trains the rest of the current epoch, as Seq2Seq.TrainEpoch.
+// TrainEpoch trains the rest of the current epoch, as Seq2Seq.TrainEpoch,
+// non-finite losses and gradients included: the error wraps ErrNonFinite
+// and nothing changes, the carried state included, unless
+// Cfg.SkipNonFinite is set.
 func (t *LM) TrainEpoch(ctx context.Context, onStep func(StepStats), stop func() bool) (loss float64, done bool, err error) {
+	if t.damaged != "" {
+		return 0, false, errors.Wrap(ErrDamaged, t.damaged)
+	}
+	if err := checkBefore(t.Params); err != nil {
+		return 0, false, err
+	}
 	g, err := t.graph()
 	if err != nil {
 		return 0, false, err
@@ -202,8 +223,8 @@ func (t *LM) TrainEpoch(ctx context.Context, onStep func(StepStats), stop func()
 	}
 	if t.StepInEpoch == 0 {
 		t.carry = nil
+		t.loss = epochLoss{}
 	}
-	sum, n := 0.0, 0
 	for t.StepInEpoch < len(t.train) {
 		if err := ctx.Err(); err != nil {
 			return 0, false, err
@@ -211,45 +232,69 @@ func (t *LM) TrainEpoch(ctx context.Context, onStep func(StepStats), stop func()
 		if g.m.Dropout != nil {
 			g.m.Dropout.Reseed(seed(t.Cfg.Seed, 3, uint64(t.Step)))
 		}
-		l, err := t.run(g, t.train[t.StepInEpoch])
+		before := t.carry
+		l, err := t.update(g, t.train[t.StepInEpoch])
+		skipped := false
 		if err != nil {
-			g.vm.Reset()
-			return 0, false, err
-		}
-		if math.IsNaN(l) || math.IsInf(l, 0) {
-			g.vm.Reset()
-			_ = optim.ZeroGrads(g.params)
-			return 0, false, errors.Wrapf(ErrNonFinite, "step %d: loss %v", t.Step+1, l)
-		}
-		grads, err := optim.GradsFrom(g.params)
-		if err == nil && t.Cfg.Clip > 0 {
-			_, err = optim.ClipGlobalNorm(grads, t.Cfg.Clip)
-		}
-		if err == nil {
-			err = t.Opt.Step(t.Params, grads)
-		}
-		if zerr := optim.ZeroGrads(g.params); err == nil {
-			err = zerr
-		}
-		g.vm.Reset()
-		if err != nil {
-			return 0, false, errors.Wrapf(err, "step %d", t.Step+1)
+			if !errors.Is(err, ErrNonFinite) || !t.Cfg.SkipNonFinite || t.damaged != "" {
+				if t.damaged == "" {
+					t.carry = before
+				}
+				return 0, false, errors.Wrapf(err, "training: epoch %d, window %d of %d (step %d)", t.Epoch+1, t.StepInEpoch+1, len(t.train), t.Step+1)
+			}
+			skipped, l = true, math.NaN()
+			t.carry = nil
+			t.Skipped++
 		}
 		t.Step++
 		t.StepInEpoch++
-		sum += l
-		n++
+		if !skipped {
+			t.loss.add(l)
+		}
 		if onStep != nil {
-			onStep(StepStats{Step: t.StepInEpoch, Of: len(t.train), Loss: l})
+			onStep(StepStats{Step: t.StepInEpoch, Of: len(t.train), Loss: l, GradNorm: math.NaN(), Skipped: skipped})
 		}
 		if stop != nil && stop() && t.StepInEpoch < len(t.train) {
-			return sum / float64(n), false, nil
+			return t.loss.mean(), false, nil
 		}
 	}
 	t.Epoch++
 	t.StepInEpoch = 0
 	t.carry = nil
-	return sum / float64(n), true, nil
+	return t.loss.mean(), true, nil
+}
+
+// update runs one window forward and backward and applies the optimiser;
+// a non-finite loss or gradient is an error wrapping ErrNonFinite, and
+// then neither the parameters nor the optimiser state change.
+func (t *LM) update(g *lmGraph, c data.Chunk) (float64, error) {
+	defer g.vm.Reset()
+	l, err := t.run(g, c)
+	if err != nil {
+		_ = optim.ZeroGrads(g.params)
+		return 0, err
+	}
+	if t.fault != nil && t.fault(t.Step) {
+		l = math.NaN()
+	}
+	if math.IsNaN(l) || math.IsInf(l, 0) {
+		_ = optim.ZeroGrads(g.params)
+		return 0, errors.Wrapf(ErrNonFinite, "loss %v; the update was not applied", l)
+	}
+	grads, err := optim.GradsFrom(g.params)
+	if err == nil && t.Cfg.Clip > 0 {
+		_, err = optim.ClipGlobalNorm(grads, t.Cfg.Clip)
+	}
+	if err == nil {
+		err = t.Opt.Step(t.Params, grads)
+	}
+	if err == nil {
+		err = checkUpdated(t.Params, t.Opt.LR(), &t.damaged)
+	}
+	if zerr := optim.ZeroGrads(g.params); err == nil {
+		err = zerr
+	}
+	return l, nonFinite(err)
 }
 
 // Evaluate returns the mean cross-entropy (nats per token) over the test
@@ -284,7 +329,13 @@ func (t *LM) Evaluate() (float64, error) {
 
 // Checkpoint returns the run's state for checkpoint.Save. The carried
 // state is stored so a run resumed mid-epoch continues exactly.
+//
+// When a parameter is NaN or infinite it returns an error wrapping
+// ErrDamaged instead.
 func (t *LM) Checkpoint() (*checkpoint.Checkpoint, error) {
+	if err := savable(t.Params, t.damaged); err != nil {
+		return nil, err
+	}
 	model, err := json.Marshal(t.Cfg)
 	if err != nil {
 		return nil, err
@@ -301,9 +352,14 @@ func (t *LM) Checkpoint() (*checkpoint.Checkpoint, error) {
 		}
 		state[fmt.Sprintf("carry.%d", i)] = s
 	}
+	extra := map[string]string{"kind": "lm", "step_in_epoch": fmt.Sprint(t.StepInEpoch)}
+	if t.Skipped > 0 {
+		extra["skipped"] = fmt.Sprint(t.Skipped)
+	}
+	t.loss.save(extra)
 	return &checkpoint.Checkpoint{
 		Meta: checkpoint.Meta{Model: model, Vocab: vocab, Step: t.Step, Epoch: t.Epoch, Seed: t.Cfg.Seed,
-			Extra: map[string]string{"kind": "lm", "step_in_epoch": fmt.Sprint(t.StepInEpoch)}},
+			Extra: extra},
 		Params: t.Params,
 		State:  state,
 	}, nil
@@ -315,41 +371,63 @@ func (t *LM) Restore(c *checkpoint.Checkpoint) error {
 	if err := json.Unmarshal(c.Meta.Model, &cfg); err != nil {
 		return errors.Wrap(err, "training: checkpoint config")
 	}
-	cfg.Epochs = t.Cfg.Epochs
+	cfg.Epochs, cfg.SkipNonFinite = t.Cfg.Epochs, t.Cfg.SkipNonFinite
 	if cfg != t.Cfg {
-		return errors.Errorf("training: the checkpoint was written by another config")
+		return errors.Errorf("training: the checkpoint was written by another config:\n  checkpoint %+v\n  this run   %+v", cfg, t.Cfg)
 	}
-	for _, n := range t.Params.Names() {
-		dst, _ := t.Params.Get(n)
-		src, err := c.Params.Lookup(n, dst.Shape()...)
-		if err != nil {
-			return errors.Wrap(err, "training: checkpoint")
-		}
-		if err := graph.SetFloat64s(dst, mustFloat64s(src)); err != nil {
-			return err
-		}
-	}
-	opt := map[string]*tensor.Dense{}
-	t.carry = nil
-	for k, v := range c.State {
-		var i int
-		if _, err := fmt.Sscanf(k, "carry.%d", &i); err == nil {
-			for len(t.carry) <= i {
-				t.carry = append(t.carry, nil)
-			}
-			t.carry[i] = mustFloat64s(v)
-			continue
-		}
-		opt[k] = v
-	}
-	if err := t.Opt.LoadState(opt); err != nil {
+	srcs, err := checkedParams(c, t.Params)
+	if err != nil {
 		return err
 	}
-	var sie int
-	if _, err := fmt.Sscan(c.Meta.Extra["step_in_epoch"], &sie); err != nil {
-		return errors.Wrap(err, "training: checkpoint step_in_epoch")
+	sie, skipped, err := readPosition(c)
+	if err != nil {
+		return err
 	}
-	t.Step, t.Epoch, t.StepInEpoch = c.Meta.Step, c.Meta.Epoch, sie
+	loss, err := readEpochLoss(c)
+	if err != nil {
+		return err
+	}
+	if sie > len(t.train) {
+		return errors.Errorf("training: checkpoint at window %d of an epoch of %d: not this corpus", sie, len(t.train))
+	}
+	opt := map[string]*tensor.Dense{}
+	carry := map[int][]float64{}
+	// One carried tensor per state tensor of each layer, [Batch×Hidden].
+	maxCarry, width := 2*max(t.Cfg.Model.Layers, 1), t.Cfg.Batch*t.Cfg.Model.Hidden
+	for k, v := range c.State {
+		if !strings.HasPrefix(k, "carry.") {
+			opt[k] = v
+			continue
+		}
+		i, err := strconv.Atoi(strings.TrimPrefix(k, "carry."))
+		if err != nil || i < 0 || i >= maxCarry || v == nil {
+			return errors.Errorf("training: checkpoint state %.40q is not a carried state tensor", k)
+		}
+		f := mustFloat64s(v)
+		if len(f) != width {
+			return errors.Errorf("training: checkpoint state %s holds %d values, want batch × hidden = %d", k, len(f), width)
+		}
+		for j, x := range f {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return errors.Errorf("training: checkpoint state %s element %d is %v", k, j, x)
+			}
+		}
+		carry[i] = f
+	}
+	var carried [][]float64
+	for i := range len(carry) {
+		f, ok := carry[i]
+		if !ok {
+			return errors.Errorf("training: checkpoint carries state tensors %d but not %d", len(carry), i)
+		}
+		carried = append(carried, f)
+	}
+	if err := t.Opt.LoadState(opt); err != nil {
+		return errors.Wrap(err, "training: checkpoint optimiser state")
+	}
+	copyParams(t.Params, srcs)
+	t.carry = carried
+	t.Step, t.Epoch, t.StepInEpoch, t.Skipped, t.loss = c.Meta.Step, c.Meta.Epoch, sie, skipped, loss
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pkg/errors"
@@ -33,6 +35,11 @@ type Seq2SeqConfig struct {
 	BucketWidth   int            `json:"bucket_width"`   // pad lengths up to a multiple of this (bounds the graph cache)
 	Dtype         string         `json:"dtype"`          // float32 or float64
 	EvalBatch     int            `json:"eval_batch"`     // sequences per decoding batch; 0: Batch
+	// SkipNonFinite skips a batch whose loss or gradient is NaN or
+	// infinite (its update is not applied, and Skipped counts it) instead
+	// of stopping with ErrNonFinite. It is a policy, not part of the model:
+	// a run may be resumed with another value.
+	SkipNonFinite bool `json:"skip_nonfinite,omitempty"`
 }
 
 // Validate checks the config.
@@ -97,13 +104,20 @@ type Seq2Seq struct {
 	// optimiser steps taken; StepInEpoch how many batches of the current
 	// epoch are done.
 	Epoch, Step, StepInEpoch int
+	// Skipped counts the batches skipped for a non-finite loss or gradient
+	// (Cfg.SkipNonFinite); they count in Step and StepInEpoch too.
+	Skipped int
+	loss    epochLoss // the current epoch's running training loss
 
 	train, test data.Encoded
 	trainQ      []data.Pair
 	testPairs   []data.Pair
 	graphs      *graph.Cache[[3]int, *s2sGraph]
 	evals       *graph.Cache[[3]int, *s2sGraph]
-	gen         *seq2seq.Generator // for decoding; its graphs are compiled once
+	gen         *seq2seq.Generator  // for decoding; its graphs are compiled once
+	decoding    sync.Mutex          // held by Evaluate, Translate, TranslateWith, Attention (they share gen and evals)
+	damaged     string              // set when an update made a parameter non-finite
+	fault       func(step int) bool // tests: a true result makes the loss of that step NaN
 }
 
 // generator returns the run's generator, created on first use. It binds
@@ -245,6 +259,9 @@ type StepStats struct {
 	Step, Of int
 	Loss     float64
 	GradNorm float64
+	// Skipped is true when the batch was skipped for a non-finite loss or
+	// gradient (SkipNonFinite); Loss and GradNorm are then NaN.
+	Skipped bool
 }
 
 // EpochStats reports one epoch.
@@ -258,19 +275,30 @@ type EpochStats struct {
 	Steps          int     `json:"steps"`
 }
 
-// ErrNonFinite is returned when a loss or gradient is NaN or infinite: the
-// batch's update is not applied and training stops.
-var ErrNonFinite = errors.New("training: non-finite loss or gradient")
-
 // TrainEpoch runs the rest of the current epoch (all of it, unless resumed
 // mid-epoch), calling onStep after every step, and after every step also
 // stop (if not nil): when it returns true the epoch ends early and
 // TrainEpoch returns with done = false (StepInEpoch says where). The
-// returned loss is the mean training loss of the steps run.
+// returned loss is the mean training loss of the steps run (skipped
+// batches left out).
+//
+// Parameters that already hold a NaN or an infinity are an error wrapping
+// ErrDamaged (and ErrNonFinite) before anything runs. A non-finite loss or
+// gradient is an error wrapping ErrNonFinite that names the epoch and step, and leaves the parameters, the optimiser state
+// and the position as they were before the batch, unless Cfg.SkipNonFinite
+// is set: then the batch is skipped (counted in Skipped) and training goes
+// on.
 func (t *Seq2Seq) TrainEpoch(ctx context.Context, onStep func(StepStats), stop func() bool) (loss float64, done bool, err error) {
+	if err := checkBefore(t.Params); err != nil {
+		return 0, false, err
+	}
 	order := t.batchOrder(t.Epoch)
-	var sum float64
-	n := 0
+	if t.StepInEpoch == 0 {
+		t.loss = epochLoss{}
+	}
+	if t.StepInEpoch < 0 || t.StepInEpoch > len(order) {
+		return 0, false, errors.Errorf("training: epoch %d resumes at batch %d of %d: not the data of the checkpoint", t.Epoch+1, t.StepInEpoch+1, len(order))
+	}
 	for t.StepInEpoch < len(order) {
 		if err := ctx.Err(); err != nil {
 			return 0, false, err
@@ -291,30 +319,46 @@ func (t *Seq2Seq) TrainEpoch(ctx context.Context, onStep func(StepStats), stop f
 			return 0, false, err
 		}
 		l, norm, err := t.update(g)
+		skipped := false
 		if err != nil {
-			return 0, false, errors.Wrapf(err, "epoch %d, step %d", t.Epoch+1, t.StepInEpoch+1)
+			if !errors.Is(err, ErrNonFinite) || !t.Cfg.SkipNonFinite || t.damaged != "" {
+				return 0, false, errors.Wrapf(err, "training: epoch %d, batch %d of %d (step %d)", t.Epoch+1, t.StepInEpoch+1, len(order), t.Step+1)
+			}
+			skipped, l, norm = true, math.NaN(), math.NaN()
+			t.Skipped++
 		}
 		t.Step++
 		t.StepInEpoch++
-		sum += l
-		n++
+		if !skipped {
+			t.loss.add(l)
+		}
 		if onStep != nil {
-			onStep(StepStats{Step: t.StepInEpoch, Of: len(order), Loss: l, GradNorm: norm})
+			onStep(StepStats{Step: t.StepInEpoch, Of: len(order), Loss: l, GradNorm: norm, Skipped: skipped})
 		}
 		if stop != nil && stop() && t.StepInEpoch < len(order) {
-			return sum / float64(n), false, nil
+			return t.loss.mean(), false, nil
 		}
 	}
 	t.Epoch++
 	t.StepInEpoch = 0
-	if n == 0 {
-		return math.NaN(), true, nil
-	}
-	return sum / float64(n), true, nil
+	return t.loss.mean(), true, nil
 }
 
-// update runs one forward/backward pass and applies the optimiser.
+// meanOf returns sum/n, NaN when n is 0.
+func meanOf(sum float64, n int) float64 {
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
+// update runs one forward/backward pass and applies the optimiser. A
+// non-finite loss or gradient is an error wrapping ErrNonFinite, and then
+// nothing is changed (the gradients are zeroed for the next batch).
 func (t *Seq2Seq) update(g *s2sGraph) (loss, norm float64, err error) {
+	if t.damaged != "" {
+		return 0, 0, errors.Wrap(ErrDamaged, t.damaged)
+	}
 	defer g.vm.Reset()
 	if err := graph.Run(g.vm); err != nil {
 		return 0, 0, err
@@ -323,26 +367,31 @@ func (t *Seq2Seq) update(g *s2sGraph) (loss, norm float64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
+	if t.fault != nil && t.fault(t.Step) {
+		lv[0] = math.NaN()
+	}
 	if math.IsNaN(lv[0]) || math.IsInf(lv[0], 0) {
 		_ = optim.ZeroGrads(g.params)
-		return 0, 0, errors.Wrapf(ErrNonFinite, "loss %v", lv[0])
+		return 0, 0, errors.Wrapf(ErrNonFinite, "loss %v; the update was not applied", lv[0])
 	}
 	grads, err := optim.GradsFrom(g.params)
 	if err != nil {
+		_ = optim.ZeroGrads(g.params)
 		return 0, 0, err
 	}
 	norm = math.NaN()
 	if t.Cfg.Clip > 0 {
 		if norm, err = optim.ClipGlobalNorm(grads, t.Cfg.Clip); err != nil {
 			_ = optim.ZeroGrads(g.params)
-			return 0, 0, errors.Wrap(ErrNonFinite, err.Error())
+			return 0, 0, nonFinite(err)
 		}
 	}
 	if err := t.Opt.Step(t.Params, grads); err != nil {
 		_ = optim.ZeroGrads(g.params)
-		if errors.Is(err, optim.ErrNonFinite) {
-			return 0, 0, errors.Wrap(ErrNonFinite, err.Error())
-		}
+		return 0, 0, nonFinite(err)
+	}
+	if err := checkUpdated(t.Params, t.Opt.LR(), &t.damaged); err != nil {
+		_ = optim.ZeroGrads(g.params)
 		return 0, 0, err
 	}
 	return lv[0], norm, optim.ZeroGrads(g.params)
@@ -352,6 +401,8 @@ func (t *Seq2Seq) update(g *s2sGraph) (loss, norm float64, err error) {
 // forward-only machines) and the exact match and token accuracy of greedy
 // decoding.
 func (t *Seq2Seq) Evaluate(e data.Encoded) (loss, exact, tokenAcc float64, preds [][]int, err error) {
+	t.decoding.Lock()
+	defer t.decoding.Unlock()
 	n := len(e.Src)
 	if n == 0 {
 		return math.NaN(), math.NaN(), math.NaN(), nil, nil
@@ -449,7 +500,14 @@ func (t *Seq2Seq) RunEpoch(ctx context.Context, onStep func(StepStats)) (EpochSt
 }
 
 // Checkpoint returns the run's state for checkpoint.Save.
+//
+// When a parameter is NaN or infinite (after an update overflowed, say) it
+// returns an error wrapping ErrDamaged instead, so a damaged run never
+// overwrites a good checkpoint.
 func (t *Seq2Seq) Checkpoint(extra map[string]string) (*checkpoint.Checkpoint, error) {
+	if err := t.checkSavable(); err != nil {
+		return nil, err
+	}
 	model, err := json.Marshal(t.Cfg)
 	if err != nil {
 		return nil, err
@@ -459,6 +517,10 @@ func (t *Seq2Seq) Checkpoint(extra map[string]string) (*checkpoint.Checkpoint, e
 		return nil, err
 	}
 	x := map[string]string{"step_in_epoch": fmt.Sprint(t.StepInEpoch), "kind": "seq2seq"}
+	if t.Skipped > 0 {
+		x["skipped"] = fmt.Sprint(t.Skipped)
+	}
+	t.loss.save(x)
 	for k, v := range extra {
 		x[k] = v
 	}
@@ -477,37 +539,100 @@ func (t *Seq2Seq) Restore(c *checkpoint.Checkpoint) error {
 	if err := json.Unmarshal(c.Meta.Model, &cfg); err != nil {
 		return errors.Wrap(err, "training: checkpoint config")
 	}
-	// The number of epochs may grow on resume; everything else must match.
-	cfg.Epochs = t.Cfg.Epochs
+	// The number of epochs may grow on resume, and the non-finite policy
+	// may change; everything else must match.
+	cfg.Epochs, cfg.SkipNonFinite = t.Cfg.Epochs, t.Cfg.SkipNonFinite
 	if cfg != t.Cfg {
 		return errors.Errorf("training: the checkpoint was written by another config:\n  checkpoint %+v\n  this run   %+v", cfg, t.Cfg)
 	}
-	if c.Params.Dtype() != t.Params.Dtype() {
-		return errors.Errorf("training: checkpoint params are %v, the run's %v", c.Params.Dtype(), t.Params.Dtype())
-	}
-	names := t.Params.Names()
-	if len(names) != c.Params.Len() {
-		return errors.Errorf("training: checkpoint has %d parameters, the model %d", c.Params.Len(), len(names))
-	}
-	for _, n := range names {
-		dst, _ := t.Params.Get(n)
-		src, err := c.Params.Lookup(n, dst.Shape()...)
-		if err != nil {
-			return errors.Wrap(err, "training: checkpoint")
-		}
-		if err := graph.SetFloat64s(dst, mustFloat64s(src)); err != nil {
-			return err
-		}
-	}
-	if err := t.Opt.LoadState(c.State); err != nil {
+	srcs, err := checkedParams(c, t.Params)
+	if err != nil {
 		return err
 	}
-	var sie int
-	if _, err := fmt.Sscan(c.Meta.Extra["step_in_epoch"], &sie); err != nil {
-		return errors.Wrap(err, "training: checkpoint step_in_epoch")
+	sie, skipped, err := readPosition(c)
+	if err != nil {
+		return err
 	}
-	t.Step, t.Epoch, t.StepInEpoch = c.Meta.Step, c.Meta.Epoch, sie
+	loss, err := readEpochLoss(c)
+	if err != nil {
+		return err
+	}
+	// Everything is checked; LoadState checks its map and changes nothing
+	// on an error, and then nothing else can fail.
+	if err := t.Opt.LoadState(c.State); err != nil {
+		return errors.Wrap(err, "training: checkpoint optimiser state")
+	}
+	copyParams(t.Params, srcs)
+	t.Step, t.Epoch, t.StepInEpoch, t.Skipped, t.loss = c.Meta.Step, c.Meta.Epoch, sie, skipped, loss
 	return nil
+}
+
+func (t *Seq2Seq) checkSavable() error {
+	return savable(t.Params, t.damaged)
+}
+
+// checkedParams returns the checkpoint's tensor of each parameter of ps, in
+// ps's order, after checking that the checkpoint holds exactly ps's names,
+// shapes and dtype, all finite.
+func checkedParams(c *checkpoint.Checkpoint, ps *graph.Params) ([]*tensor.Dense, error) {
+	if c == nil || c.Params == nil {
+		return nil, errors.New("training: empty checkpoint")
+	}
+	if c.Params.Dtype() != ps.Dtype() {
+		return nil, errors.Errorf("training: checkpoint params are %v, the run's %v", c.Params.Dtype(), ps.Dtype())
+	}
+	names := ps.Names()
+	if len(names) != c.Params.Len() {
+		return nil, errors.Errorf("training: checkpoint has %d parameters, the model %d", c.Params.Len(), len(names))
+	}
+	srcs := make([]*tensor.Dense, len(names))
+	for i, n := range names {
+		dst, _ := ps.Get(n)
+		src, err := c.Params.Lookup(n, dst.Shape()...)
+		if err != nil {
+			return nil, errors.Wrap(err, "training: checkpoint")
+		}
+		srcs[i] = src
+	}
+	if err := checkRestored(c); err != nil {
+		return nil, err
+	}
+	return srcs, nil
+}
+
+// copyParams copies srcs (checked by checkedParams) into ps.
+func copyParams(ps *graph.Params, srcs []*tensor.Dense) {
+	for i, n := range ps.Names() {
+		dst, _ := ps.Get(n)
+		_ = graph.SetFloat64s(dst, mustFloat64s(srcs[i]))
+	}
+}
+
+// readPosition returns the checkpoint's batch within its epoch and its
+// count of skipped batches (0 when absent).
+func readPosition(c *checkpoint.Checkpoint) (stepInEpoch, skipped int, err error) {
+	s := c.Meta.Extra["step_in_epoch"]
+	if stepInEpoch, err = strconv.Atoi(s); err != nil || stepInEpoch < 0 {
+		return 0, 0, errors.Errorf("training: checkpoint step_in_epoch %.20q is not a count", s)
+	}
+	if skipped, err = readSkipped(c); err != nil {
+		return 0, 0, err
+	}
+	return stepInEpoch, skipped, nil
+}
+
+// readSkipped returns the checkpoint's count of skipped batches (0 when
+// absent).
+func readSkipped(c *checkpoint.Checkpoint) (int, error) {
+	s, ok := c.Meta.Extra["skipped"]
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, errors.Errorf("training: checkpoint skipped count %.20q is not a count", s)
+	}
+	return n, nil
 }
 
 func mustFloat64s(t *tensor.Dense) []float64 {
@@ -517,14 +642,21 @@ func mustFloat64s(t *tensor.Dense) []float64 {
 
 // encodeQuestion returns the model's source ids for a question.
 func (t *Seq2Seq) encodeQuestion(q string) ([]int, error) {
-	e, err := data.EncodePairs([]data.Pair{{Question: q, Answer: "x"}}, t.Vocab, t.Cfg.ReverseSource)
+	return encodeQuestion(t.Vocab, t.Cfg.ReverseSource, q)
+}
+
+func encodeQuestion(v *data.Vocab, reverse bool, q string) ([]int, error) {
+	e, err := data.EncodePairs([]data.Pair{{Question: q, Answer: "x"}}, v, reverse)
 	if err != nil {
-		return nil, err
+		return nil, errors.Wrap(err, "training: question")
 	}
 	return e.Src[0][:e.SrcLen[0]], nil
 }
 
-// Translate answers one question by greedy decoding.
+// Translate answers one question by greedy decoding. Like TranslateWith it
+// is safe for concurrent use, but the calls take turns on the run's one
+// generator; for decoding in parallel give each goroutine a Translator
+// (NewTranslator).
 func (t *Seq2Seq) Translate(q string) (string, error) {
 	out, err := t.TranslateWith(q, decode.Options{}, nil, 0)
 	if err != nil {
@@ -537,12 +669,24 @@ func (t *Seq2Seq) Translate(q string) (string, error) {
 // beam == 0), by sampling (so != nil) or by beam search (beam > 0, the
 // best hypothesis). opt.MaxLen 0 means 4 × the question's length + 8; BOS
 // and EOS are the vocabulary's.
+//
+// Calls of TranslateWith, Translate, Attention and Evaluate may come from
+// several goroutines at once: they take turns (a mutex guards the run's
+// generator). None may run at the same time as TrainEpoch, RunEpoch or
+// Restore, which change the parameters.
 func (t *Seq2Seq) TranslateWith(q string, opt decode.Options, so *decode.SampleOptions, beam int) ([]string, error) {
-	src, err := t.encodeQuestion(q)
+	t.decoding.Lock()
+	defer t.decoding.Unlock()
+	gen, err := t.generator()
 	if err != nil {
 		return nil, err
 	}
-	gen, err := t.generator()
+	return translate(gen, t.Vocab, t.Cfg.ReverseSource, q, opt, so, beam)
+}
+
+// translate is TranslateWith on a given generator.
+func translate(gen *seq2seq.Generator, v *data.Vocab, reverse bool, q string, opt decode.Options, so *decode.SampleOptions, beam int) ([]string, error) {
+	src, err := encodeQuestion(v, reverse, q)
 	if err != nil {
 		return nil, err
 	}
@@ -575,13 +719,15 @@ func (t *Seq2Seq) TranslateWith(q string, opt decode.Options, so *decode.SampleO
 		}
 		ids = out[0]
 	}
-	return []string{t.Vocab.Decode(ids, "")}, nil
+	return []string{v.Decode(ids, "")}, nil
 }
 
 // Attention decodes a pair's question greedily and returns the attention
 // weights of each output token over the source tokens, with the source and
 // output tokens as labels (nil weights unless the decoder attends).
 func (t *Seq2Seq) Attention(p data.Pair) (weights [][]float64, src, out []string, err error) {
+	t.decoding.Lock()
+	defer t.decoding.Unlock()
 	if t.Cfg.Model.Decoder != seq2seq.Attention {
 		return nil, nil, nil, nil
 	}
@@ -666,6 +812,9 @@ func FromCheckpoint(c *checkpoint.Checkpoint) (*Seq2Seq, error) {
 		if _, err := c.Params.Lookup(n, w.Shape()...); err != nil {
 			return nil, errors.Wrap(err, "training: checkpoint")
 		}
+	}
+	if err := checkRestored(c); err != nil {
+		return nil, err
 	}
 	t := &Seq2Seq{Cfg: cfg, Params: c.Params, Vocab: v, Epoch: c.Meta.Epoch, Step: c.Meta.Step}
 	if t.Opt, err = newOptimizer(cfg.Optimizer, cfg.LR); err != nil {

@@ -56,7 +56,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{"demo: -examples must be at least 20 and -epochs at least 1"}
 	}
 	return runTrain(ctx, []string{"-preset", "date-attention", "-examples", fmt.Sprint(*examples),
-		"-epochs", fmt.Sprint(*epochs), "-lr", fmt.Sprint(*lr), "-out", *out, "-seed", fmt.Sprint(*seed), "-log-every", "100"}, stdout, stderr)
+		"-epochs", fmt.Sprint(*epochs), "-lr", fmt.Sprint(*lr), "-out", *out, "-seed", fmt.Sprint(*seed), "-log-every", "100", "-overwrite"}, stdout, stderr)
 }
 
 // runRecall is the first demo: an LSTM learns delayed recall by BPTT.

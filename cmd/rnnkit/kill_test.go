@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,6 +24,9 @@ import (
 func TestMain(m *testing.M) {
 	if args := os.Getenv("RNNKIT_CHILD_ARGS"); args != "" {
 		err := run(context.Background(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr)
+		if err != nil && strings.TrimSpace(err.Error()) != "" {
+			fmt.Fprintln(os.Stderr, "rnnkit:", err) // as main does
+		}
 		os.Exit(exitCode(err))
 	}
 	os.Exit(m.Run())
@@ -34,71 +41,127 @@ func finalParams(t *testing.T, dir string) (*graph.Params, int) {
 	return c.Params, c.Meta.Step
 }
 
-// A training process killed with SIGKILL mid-epoch and resumed from its
-// newest checkpoint ends with the same parameters, bit for bit, as a run
-// never stopped.
-func TestKilledRunResumesBitIdentical(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains three small models")
+// killTrials is the number of kills TestKilledRunResumesBitIdentical
+// makes: RNNKIT_KILLS, or 3 (0 under -short).
+func killTrials(t *testing.T) int {
+	if v := os.Getenv("RNNKIT_KILLS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			t.Fatalf("RNNKIT_KILLS=%q: want a count", v)
+		}
+		return n
 	}
+	if testing.Short() {
+		return 0
+	}
+	return 3
+}
+
+// A training process killed with SIGKILL at a random moment (seeded by
+// RNNKIT_KILL_SEED, default 1), mid-step, mid-checkpoint or before its
+// first checkpoint, leaves a newest checkpoint that loads (no damaged file
+// is ever skipped), and a run resumed from it (or started again, when none
+// had been written) ends with the same parameters, bit for bit, as a run
+// never stopped. RNNKIT_KILLS sets the number of kills (3 by default):
+//
+//	RNNKIT_KILLS=20 go test ./cmd/rnnkit -run TestKilledRunResumesBitIdentical -v -timeout 30m
+func TestKilledRunResumesBitIdentical(t *testing.T) {
+	n := killTrials(t)
+	if n == 0 {
+		t.Skip("no kills asked for (-short or RNNKIT_KILLS=0)")
+	}
+	seed := uint64(1)
+	if v := os.Getenv("RNNKIT_KILL_SEED"); v != "" {
+		var err error
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("RNNKIT_KILL_SEED=%q: %v", v, err)
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6b696c6c))
 	dir := t.TempDir()
 	args := func(out string) []string {
 		return []string{"train", "-preset", "addition-peeky", "-examples", "800", "-epochs", "2", "-hidden", "16",
-			"-embed", "8", "-batch", "32", "-out", out, "-checkpoint-every", "2", "-keep", "50", "-log-every", "1000"}
+			"-embed", "8", "-batch", "32", "-out", out, "-checkpoint-every", "1", "-keep", "3", "-log-every", "1000"}
+	}
+	child := func(out string) *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run", "^$")
+		cmd.Env = append(os.Environ(), "RNNKIT_CHILD_ARGS="+strings.Join(args(out), "\x1f"))
+		return cmd
 	}
 	whole := filepath.Join(dir, "whole")
-	if so, se, code := runCmd(t, args(whole)...); code != 0 {
-		t.Fatalf("uninterrupted run: exit %d\n%s%s", code, so, se)
+	start := time.Now()
+	if out, err := child(whole).CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
+	runTime := time.Since(start)
 	want, wantStep := finalParams(t, whole)
 
-	killed := filepath.Join(dir, "killed")
-	cmd := exec.Command(os.Args[0], "-test.run", "^$")
-	cmd.Env = append(os.Environ(), "RNNKIT_CHILD_ARGS="+strings.Join(args(killed), "\x1f"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Kill it once it has written a checkpoint in the first epoch and moved on.
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		m, _ := filepath.Glob(filepath.Join(killed, "ckpt-*.safetensors"))
-		if len(m) >= 3 {
-			break
+	killed, attempts := 0, 0
+	for killed < n {
+		attempts++
+		if attempts > 3*n {
+			t.Fatalf("only %d of %d attempts were killed before they finished", killed, attempts-1)
 		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("no checkpoint written in time")
+		out := filepath.Join(dir, fmt.Sprintf("killed-%d", attempts))
+		delay := time.Duration(rng.Int64N(int64(runTime)))
+		cmd := child(out)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	_, stepAtKill := finalParams(t, killed)
-	if stepAtKill >= wantStep {
-		t.Fatalf("the child finished (step %d of %d) before it was killed", stepAtKill, wantStep)
-	}
-	if so, se, code := runCmd(t, append(args(killed), "-resume")...); code != 0 {
-		t.Fatalf("resumed run: exit %d\n%s%s", code, so, se)
-	}
-	got, gotStep := finalParams(t, killed)
-	if gotStep != wantStep {
-		t.Fatalf("resumed run ended at step %d, uninterrupted at %d", gotStep, wantStep)
-	}
-	for _, n := range want.Names() {
-		a, _ := want.Get(n)
-		b, ok := got.Get(n)
-		if !ok {
-			t.Fatalf("resumed run lacks %s", n)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+			t.Logf("attempt %d: the run finished within %v, before its kill", attempts, delay)
+			continue
+		case <-time.After(delay):
 		}
-		av, _ := graph.Float64s(a)
-		bv, _ := graph.Float64s(b)
-		for i := range av {
-			if math.Float64bits(av[i]) != math.Float64bits(bv[i]) {
-				t.Fatalf("%s[%d]: resumed %v, uninterrupted %v (killed at step %d)", n, i, bv[i], av[i], stepAtKill)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err == nil {
+			t.Logf("attempt %d: the run finished just before its kill at %v", attempts, delay)
+			continue
+		}
+		killed++
+		var skipped []string
+		mgr := &checkpoint.Manager{Dir: out, Logf: func(f string, a ...any) { skipped = append(skipped, fmt.Sprintf(f, a...)) }}
+		c, path, err := mgr.Latest()
+		resume := []string{"-resume"}
+		atKill := "before its first checkpoint (none to load; started again)"
+		switch {
+		case len(skipped) > 0:
+			t.Fatalf("kill %d at %v left a damaged checkpoint: %v", killed, delay, skipped)
+		case errors.Is(err, checkpoint.ErrNoCheckpoint):
+			resume = nil // nothing saved yet: start again
+		case err != nil:
+			t.Fatalf("kill %d at %v: %v", killed, delay, err)
+		default:
+			atKill = fmt.Sprintf("at step %d (%s)", c.Meta.Step, filepath.Base(path))
+		}
+		if so, se, code := runCmd(t, append(args(out), resume...)...); code != 0 {
+			t.Fatalf("kill %d %s: resumed run: exit %d\n%s%s", killed, atKill, code, so, se)
+		}
+		got, gotStep := finalParams(t, out)
+		if gotStep != wantStep {
+			t.Fatalf("kill %d %s: resumed run ended at step %d, uninterrupted at %d", killed, atKill, gotStep, wantStep)
+		}
+		for _, name := range want.Names() {
+			a, _ := want.Get(name)
+			b, ok := got.Get(name)
+			if !ok {
+				t.Fatalf("kill %d: resumed run lacks %s", killed, name)
+			}
+			av, _ := graph.Float64s(a)
+			bv, _ := graph.Float64s(b)
+			for i := range av {
+				if math.Float64bits(av[i]) != math.Float64bits(bv[i]) {
+					t.Fatalf("kill %d %s: %s[%d]: resumed %v, uninterrupted %v", killed, atKill, name, i, bv[i], av[i])
+				}
 			}
 		}
+		t.Logf("kill %d after %v, %s of %d: checkpoints sound, resumed run bit-identical", killed, delay.Round(time.Millisecond), atKill, wantStep)
+		os.RemoveAll(out)
 	}
-	t.Logf("killed at step %d of %d; resumed run identical", stepAtKill, wantStep)
+	t.Logf("%d kills survived (%d attempts; uninterrupted run %v, seed %d)", killed, attempts, runTime.Round(time.Millisecond), seed)
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 
@@ -159,6 +160,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	plateau := fs.Int("plateau", 0, "multiply the learning rate by -plateau-factor after N epochs without a better test loss (0: off)")
 	plateauFactor := fs.Float64("plateau-factor", 0.5, "factor of -plateau")
 	earlyStop := fs.Int("early-stop", 0, "stop after N epochs without a better test loss (0: off)")
+	overwrite := fs.Bool("overwrite", false, "start afresh in an -out that holds another run's checkpoints, removing them")
 	var o overrides
 	o.register(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
@@ -167,8 +169,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() != 0 {
 		return usageError{fmt.Sprintf("train: unexpected argument %q", fs.Arg(0))}
 	}
+	if *resume && *overwrite {
+		return usageError{"train: -resume and -overwrite exclude each other"}
+	}
 	if *name == "charlm" {
-		return runTrainLM(ctx, fs, &o, *dataPath, *out, *resume, *keep, *every, *logEvery, stdout, stderr)
+		return runTrainLM(ctx, fs, &o, *dataPath, *out, *resume, *overwrite, *keep, *every, *logEvery, stdout, stderr)
 	}
 	p, ok := presets()[*name]
 	if !ok {
@@ -186,6 +191,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *out == "" {
 		*out = filepath.Join("runs", fmt.Sprintf("%s-%d", *name, cfg.Seed))
+	}
+	old, err := checkFreshStart(*out, *resume, *overwrite)
+	if err != nil {
+		return err
 	}
 	var sched schedule
 	if *lrStep > 0 {
@@ -242,7 +251,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return errors.Wrap(err, "train")
 	}
-	mgr := &checkpoint.Manager{Dir: *out, KeepLast: *keep}
+	mgr := newManager(*out, *keep, stderr)
 	var history []training.EpochStats
 	if *resume {
 		c, path, err := mgr.Latest()
@@ -264,6 +273,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Revision: gitRevision(), Started: time.Now().UTC().Format(time.RFC3339), TrainPairs: len(trainP), TestPairs: len(testP)}
 		if *dataPath != "" {
 			rc.Examples = 0
+		}
+		if err := removeAll(old); err != nil {
+			return err
 		}
 		b, _ := json.MarshalIndent(rc, "", "  ")
 		if err := os.WriteFile(filepath.Join(*out, "config.json"), append(b, '\n'), 0o644); err != nil {
@@ -289,9 +301,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		lossSum, n := 0.0, 0
 		bar := newProgress(stdout, *logEvery)
 		onStep := func(s training.StepStats) {
-			lossSum += s.Loss
-			n++
-			bar.step(tr.Epoch+1, s.Step, s.Of, lossSum/float64(n))
+			if s.Skipped {
+				fmt.Fprintf(stderr, "rnnkit train: epoch %d, batch %d of %d (step %d): non-finite loss or gradient, batch skipped (-skip-nonfinite)\n", tr.Epoch+1, s.Step, s.Of, tr.Step)
+			} else {
+				lossSum += s.Loss
+				n++
+			}
+			bar.step(tr.Epoch+1, s.Step, s.Of, lossSum/float64(max(n, 1)))
 		}
 		stop := func() bool {
 			if *every > 0 && tr.Step%*every == 0 {
@@ -303,7 +319,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		loss, _, err := tr.TrainEpoch(ctx, onStep, stop)
 		if err != nil {
-			return err
+			return trainingStopped(err, mgr)
 		}
 		st := training.EpochStats{Epoch: tr.Epoch, TrainLoss: loss, Steps: tr.Step - steps0}
 		if st.TestLoss, st.TestExactMatch, st.TestTokenAcc, _, err = tr.Evaluate(tr.TestSet()); err != nil {
@@ -348,7 +364,7 @@ type overrides struct {
 	seed                                 uint64
 	optimizer, cell, decoder, score      string
 	dtype                                string
-	reverse                              bool
+	reverse, skipNonFinite               bool
 }
 
 func (o *overrides) register(fs *flag.FlagSet) {
@@ -366,6 +382,7 @@ func (o *overrides) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.score, "score", "", "attention score: dot, general or additive")
 	fs.StringVar(&o.dtype, "dtype", "", "float32 or float64")
 	fs.BoolVar(&o.reverse, "reverse", false, "feed the question reversed")
+	fs.BoolVar(&o.skipNonFinite, "skip-nonfinite", false, "skip a batch whose loss or gradient is NaN or infinite instead of stopping")
 }
 
 // fields points at the settings a run's config has in common with the flags.
@@ -425,6 +442,7 @@ func (o *overrides) apply(fs *flag.FlagSet, c *training.Seq2SeqConfig) error {
 	if given["reverse"] {
 		c.ReverseSource = o.reverse
 	}
+	c.SkipNonFinite = o.skipNonFinite
 	if c.Epochs < 1 {
 		return errors.Errorf("-epochs %d must be at least 1", c.Epochs)
 	}
@@ -460,11 +478,15 @@ func readMetrics(path string, n int) ([]training.EpochStats, error) {
 			out = append(out, st)
 		}
 	}
-	// Rewrite the file without epochs after the checkpoint.
+	// Rewrite the file without epochs after the checkpoint (only if it
+	// holds any: a file that needs no change is not touched).
 	var buf strings.Builder
 	for _, st := range out {
 		b, _ := json.Marshal(st)
 		buf.Write(append(b, '\n'))
+	}
+	if buf.String() == string(b) {
+		return out, nil
 	}
 	return out, os.WriteFile(path, []byte(buf.String()), 0o644)
 }
@@ -520,4 +542,60 @@ func samples(tr *training.Seq2Seq, w io.Writer, n int) error {
 		fmt.Fprintf(w, "  %s %-32q → %q (want %q)\n", mark, test[i].Question, got, test[i].Answer)
 	}
 	return nil
+}
+
+// newManager returns the checkpoint manager of a run directory; the reasons
+// for skipping damaged checkpoints go to stderr.
+func newManager(dir string, keep int, stderr io.Writer) *checkpoint.Manager {
+	return &checkpoint.Manager{Dir: dir, KeepLast: keep, Logf: func(format string, args ...any) {
+		fmt.Fprintf(stderr, "rnnkit train: "+format+"\n", args...)
+	}}
+}
+
+// checkFreshStart refuses to start a run afresh in a directory that holds
+// another run's checkpoints (their pruning would delete that run's work),
+// unless overwrite is set: then it returns those files, for removal once
+// the new run is ready to write.
+func checkFreshStart(dir string, resume, overwrite bool) ([]string, error) {
+	if resume {
+		return nil, nil
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.safetensors"))
+	if _, err := os.Stat(filepath.Join(dir, checkpoint.BestName)); err == nil {
+		old = append(old, filepath.Join(dir, checkpoint.BestName))
+	}
+	if len(old) == 0 || overwrite {
+		return old, nil
+	}
+	return nil, errors.Errorf("train: %s already holds the checkpoints of a run (%d files, %s among them): "+
+		"pass -resume to continue that run, or -overwrite to start afresh and remove them", dir, len(old), filepath.Base(old[0]))
+}
+
+func removeAll(paths []string) error {
+	for _, p := range paths {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			return errors.Wrap(err, "train: -overwrite")
+		}
+	}
+	return nil
+}
+
+// trainingStopped adds to a failed step's error, when the failure is a
+// non-finite loss or gradient, which checkpoint is the last good one and
+// how to go on.
+func trainingStopped(err error, mgr *checkpoint.Manager) error {
+	if !errors.Is(err, training.ErrNonFinite) && !errors.Is(err, training.ErrDamaged) {
+		return err
+	}
+	files, _ := filepath.Glob(filepath.Join(mgr.Dir, "ckpt-*.safetensors"))
+	last := "no checkpoint of this run had been written yet"
+	if len(files) > 0 {
+		sort.Strings(files)
+		last = fmt.Sprintf("the newest checkpoint, %s, is the last good state and was not touched", files[len(files)-1])
+	}
+	if errors.Is(err, training.ErrDamaged) {
+		return errors.Errorf("%v\ntraining stopped: %s; start again with a lower -lr (or -lr-gamma) or a -clip", err, last)
+	}
+	return errors.Errorf("%v\ntraining stopped: %s; resume with -resume -skip-nonfinite to skip such batches, "+
+		"or start again with a lower -lr or a -clip", err, last)
 }

@@ -35,7 +35,7 @@ type lmEpoch struct {
 	Steps          int     `json:"steps"`
 }
 
-func runTrainLM(ctx context.Context, fs *flag.FlagSet, o *overrides, dataPath, out string, resume bool, keep, every, logEvery int, stdout, stderr io.Writer) error {
+func runTrainLM(ctx context.Context, fs *flag.FlagSet, o *overrides, dataPath, out string, resume, overwrite bool, keep, every, logEvery int, stdout, stderr io.Writer) error {
 	if dataPath == "" {
 		return usageError{"train: the charlm preset needs -data FILE (any UTF-8 text)"}
 	}
@@ -48,11 +48,19 @@ func runTrainLM(ctx context.Context, fs *flag.FlagSet, o *overrides, dataPath, o
 		}
 	}
 	cfg.Model.Vocab = 1
+	cfg.SkipNonFinite = o.skipNonFinite
 	if cfg.Epochs < 1 {
 		return usageError{fmt.Sprintf("train: -epochs %d must be at least 1", cfg.Epochs)}
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{"train: " + err.Error()}
+	}
+	if out == "" {
+		out = filepath.Join("runs", fmt.Sprintf("charlm-%d", cfg.Seed))
+	}
+	old, err := checkFreshStart(out, resume, overwrite)
+	if err != nil {
+		return err
 	}
 	f, err := os.Open(dataPath)
 	if err != nil {
@@ -68,16 +76,13 @@ func runTrainLM(ctx context.Context, fs *flag.FlagSet, o *overrides, dataPath, o
 	cut := len(ids) * 9 / 10
 	tr, err := training.NewLM(cfg, vocab, ids[:cut], ids[cut:])
 	if err != nil {
-		return err
+		return errors.Wrapf(err, "train: %s", dataPath)
 	}
 	defer tr.Close()
-	if out == "" {
-		out = filepath.Join("runs", fmt.Sprintf("charlm-%d", cfg.Seed))
-	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return errors.Wrap(err, "train")
 	}
-	mgr := &checkpoint.Manager{Dir: out, KeepLast: keep}
+	mgr := newManager(out, keep, stderr)
 	metricsPath := filepath.Join(out, "metrics.jsonl")
 	var history []lmEpoch
 	if resume {
@@ -92,6 +97,9 @@ func runTrainLM(ctx context.Context, fs *flag.FlagSet, o *overrides, dataPath, o
 	} else {
 		rc := map[string]any{"preset": "charlm", "data": dataPath, "train": tr.Cfg, "go_version": runtime.Version(),
 			"git_revision": gitRevision(), "started": time.Now().UTC().Format(time.RFC3339), "train_tokens": cut, "test_tokens": len(ids) - cut}
+		if err := removeAll(old); err != nil {
+			return err
+		}
 		b, _ := json.MarshalIndent(rc, "", "  ")
 		if err := os.WriteFile(filepath.Join(out, "config.json"), append(b, '\n'), 0o644); err != nil {
 			return errors.Wrap(err, "train")
@@ -113,9 +121,13 @@ func runTrainLM(ctx context.Context, fs *flag.FlagSet, o *overrides, dataPath, o
 		sum, n := 0.0, 0
 		bar := newProgress(stdout, logEvery)
 		onStep := func(s training.StepStats) {
-			sum += s.Loss
-			n++
-			bar.step(tr.Epoch+1, s.Step, s.Of, sum/float64(n))
+			if s.Skipped {
+				fmt.Fprintf(stderr, "rnnkit train: epoch %d, window %d of %d (step %d): non-finite loss or gradient, window skipped (-skip-nonfinite)\n", tr.Epoch+1, s.Step, s.Of, tr.Step)
+			} else {
+				sum += s.Loss
+				n++
+			}
+			bar.step(tr.Epoch+1, s.Step, s.Of, sum/float64(max(n, 1)))
 		}
 		stop := func() bool {
 			if every > 0 && tr.Step%every == 0 {
@@ -127,7 +139,7 @@ func runTrainLM(ctx context.Context, fs *flag.FlagSet, o *overrides, dataPath, o
 		}
 		loss, _, err := tr.TrainEpoch(ctx, onStep, stop)
 		if err != nil {
-			return err
+			return trainingStopped(err, mgr)
 		}
 		test, err := tr.Evaluate()
 		if err != nil {

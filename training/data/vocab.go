@@ -126,12 +126,14 @@ func NewCharVocab(texts []string) *Vocab {
 // texts (strings.Fields) that occur at least minCount times (every word if
 // minCount ≤ 1), most frequent first, ties in lexical (byte) order. A word
 // spelled like a special token ("<unk>", …) is that special token and is
-// not added again.
+// not added again. Each run of invalid UTF-8 bytes in a word counts as
+// U+FFFD, as it does in [Vocab.EncodeWords], so the vocabulary is always
+// valid (it saves and loads as JSON).
 func NewWordVocab(texts []string, minCount int) *Vocab {
 	counts := make(map[string]int)
 	for _, s := range texts {
 		for _, w := range strings.Fields(s) {
-			counts[w]++
+			counts[validWord(w)]++
 		}
 	}
 	for _, s := range specials {
@@ -213,14 +215,24 @@ func (v *Vocab) EncodeChars(s string) []int {
 
 // EncodeWords returns the id of every whitespace-separated word of s
 // (strings.Fields), UNK for words not in the vocabulary. The words "<pad>",
-// "<s>", "</s>" and "<unk>" are the special tokens.
+// "<s>", "</s>" and "<unk>" are the special tokens. Each run of invalid
+// UTF-8 bytes in a word is read as U+FFFD.
 func (v *Vocab) EncodeWords(s string) []int {
 	words := strings.Fields(s)
 	ids := make([]int, len(words))
 	for i, w := range words {
-		ids[i] = v.ID(w)
+		ids[i] = v.ID(validWord(w))
 	}
 	return ids
+}
+
+// validWord returns w with each run of invalid UTF-8 bytes replaced by
+// U+FFFD.
+func validWord(w string) string {
+	if utf8.ValidString(w) {
+		return w
+	}
+	return strings.ToValidUTF8(w, string(utf8.RuneError))
 }
 
 // Decode joins the tokens of ids with sep. It stops at the first EOS and
