@@ -2,7 +2,18 @@
 
 package graph
 
-// BLAS names the BLAS implementation this build uses: gonum's pure-Go one
-// by default, OpenBLAS with the build tag openblas (and cgo, and Debian's
+import kernel "github.com/rnnkit/rnnkit/internal/gemm"
+
+// BLAS names the matrix multiply this build uses: rnnkit's own pure-Go one
+// (internal/gemm: packed panels and AVX2/FMA assembly kernels, no cgo) by
+// default, OpenBLAS with the build tag openblas (and cgo, and Debian's
 // libopenblas-dev installed): go build -tags openblas ./...
-const BLAS = "gonum"
+const BLAS = "rnnkit-gemm"
+
+func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	kernel.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func dgemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	kernel.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}

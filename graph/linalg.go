@@ -6,17 +6,14 @@ import (
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // MatMul returns op(a)·op(b) for matrices, where op transposes when the
 // flag is set: MatMul(x, w, false, true) is x·wᵀ, PyTorch's linear layer
-// with w stored [out, in]. It calls gonum's BLAS (so blas64.Use and
-// blas32.Use switch it to another implementation), never materialises a
+// with w stored [out, in]. It calls the build's matrix multiply (see
+// BLAS), never materialises a
 // transpose, and never writes into its inputs: Gorgonia's own Transpose and
 // Reshape return views that a later element-wise op may overwrite in place,
 // corrupting a parameter (see docs/architecture.md). A [1, n] matrix stays a
@@ -133,13 +130,6 @@ func (op matMulOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, 
 		return nil, errors.Wrapf(ErrDtype, "%v: %v and %v", op, a.Dtype(), b.Dtype())
 	}
 	out := alloc(a.Dtype(), k == 0, m, n)
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if op.transA {
-		ta = blas.Trans
-	}
-	if op.transB {
-		tb = blas.Trans
-	}
 	lda, ldb := a.Shape()[1], b.Shape()[1]
 	if m == 0 || n == 0 {
 		return out, nil
@@ -147,11 +137,11 @@ func (op matMulOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, 
 	switch ad := a.Data().(type) {
 	case []float64:
 		if k > 0 {
-			blas64.Implementation().Dgemm(ta, tb, m, n, k, 1, ad, lda, b.Data().([]float64), ldb, 0, out.Data().([]float64), n)
+			gemm(op.transA, op.transB, m, n, k, 1, ad, lda, b.Data().([]float64), ldb, 0, out.Data().([]float64), n)
 		}
 	case []float32:
 		if k > 0 {
-			blas32.Implementation().Sgemm(ta, tb, m, n, k, 1, ad, lda, b.Data().([]float32), ldb, 0, out.Data().([]float32), n)
+			gemm(op.transA, op.transB, m, n, k, 1, ad, lda, b.Data().([]float32), ldb, 0, out.Data().([]float32), n)
 		}
 	default:
 		return nil, errors.Wrapf(ErrDtype, "%v", op)
