@@ -25,9 +25,14 @@ MODELS = [("RNN", "RNN_tanh"), ("LSTM", "LSTM"), ("GRU", "GRU"), ("BiLSTM", "BiL
 MODES = [("forward", "fwd"), ("train", "fwdbwd")]
 
 
-def go_bench(shapes, count, tags):
-    pattern = "//(%s)$" % "|".join(shapes)
-    cmd = ["go", "test", "./benchmarks", "-run", "^$", "-bench", pattern, "-benchtime", "5x", "-count", str(count)]
+def go_bench(shapes, count, tags, models=False):
+    """Medians of the layer benchmarks at shapes (or, with models, of the
+    Seq2Seq and LM training steps at S1)."""
+    pattern = "^Benchmark(%s)$/(forward|train)/(%s)$" % ("|".join(g for g, _ in MODELS), "|".join(shapes))
+    benchtime = "5x"
+    if models:
+        pattern, benchtime = "^Benchmark(Seq2Seq|LM)$/train/S1$", "3x"
+    cmd = ["go", "test", "./benchmarks", "-run", "^$", "-bench", pattern, "-benchtime", benchtime, "-count", str(count)]
     if tags:
         cmd[2:2] = ["-tags", tags]
     out = subprocess.run(cmd, capture_output=True, text=True)
@@ -56,6 +61,20 @@ def torch_bench(shapes, script):
     return rows, res
 
 
+def torch_models():
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        path = f.name
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_models.py")
+    out = subprocess.run(["/usr/bin/python3", script, "--json", path], capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        sys.exit("torch_models.py failed:\n" + out.stdout + out.stderr)
+    with open(path) as f:
+        res = json.load(f)
+    os.unlink(path)
+    return res["rows"]
+
+
 def version(cmd):
     try:
         return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
@@ -65,18 +84,24 @@ def version(cmd):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--shapes", default="S1")
+    ap.add_argument("--shapes", default="S1,S2,S3")
     ap.add_argument("--count", type=int, default=5)
     ap.add_argument("--torch-bench", default="../shared/peer/torch_bench.py")
     ap.add_argument("--out", default="docs/performance.md")
+    ap.add_argument("--no-models", action="store_true", help="skip the Seq2Seq and LM training steps")
     args = ap.parse_args()
     shapes = args.shapes.split(",")
 
-    pure, _ = go_bench(shapes, args.count, "")
+    pure, log = go_bench(shapes, args.count, "")
     if pure is None:
-        sys.exit("go test -bench failed")
+        sys.exit("go test -bench failed:\n" + log)
     fast, log = go_bench(shapes, args.count, "openblas")
     torch, res = torch_bench(shapes, args.torch_bench)
+    mpure, mfast, mtorch = None, None, None
+    if not args.no_models:
+        mpure, _ = go_bench(["S1"], args.count, "", models=True)
+        mfast, _ = go_bench(["S1"], args.count, "openblas", models=True)
+        mtorch = torch_models()
 
     cpu = "unknown"
     for line in open("/proc/cpuinfo"):
@@ -94,7 +119,9 @@ def main():
         "- PyTorch %s, %d threads, `OMP_WAIT_POLICY=PASSIVE`; sgemm 1024³ %.0f GFLOP/s" % (
             res["info"].get("torch", "?"), res["info"].get("threads", 0), res["sgemm_1024"]["gflops_median"]),
         "- rnnkit: `go test ./benchmarks -bench …` (median of %d), the pure-Go build and, where it links, "
-        "the OpenBLAS build (`-tags openblas`); PyTorch: `../shared/peer/torch_bench.py` run right after." % args.count,
+        "the OpenBLAS build (`-tags openblas`); PyTorch: `../shared/peer/torch_bench.py` run right after. "
+        "rnnkit runs each layer as one fused node (`cells.Sequence`); the pure-Go build multiplies matrices with "
+        "`internal/gemm` (AVX2/FMA assembly, no cgo)." % args.count,
         "",
         "Tokens/s (tokens = batch × steps); float32; `train` = forward and backward of the sum of all outputs.",
         "",
@@ -112,6 +139,20 @@ def main():
                 fs = "%.0f" % f if f else "—"
                 fr = "%.2f" % (f / t) if f else "—"
                 lines.append("| %s | %s | %s | %.0f | %s | %.0f | %.2f | %s |" % (go_name, mode, s, p, fs, t, p / t, fr))
+    if mpure and mtorch:
+        lines += ["", "Model training steps at S1 (embedding 128, LSTM 256, vocabulary 10,000; forward and backward of the "
+                  "mean cross-entropy; tokens = target tokens): `BenchmarkSeq2Seq` (attention, teacher forcing) and "
+                  "`BenchmarkLM` (median of %d), PyTorch: `benchmarks/torch_models.py` (the same models)." % args.count, "",
+                  "| model | rnnkit pure Go | rnnkit OpenBLAS | PyTorch | pure Go / PyTorch | OpenBLAS / PyTorch |",
+                  "|---|---|---|---|---|---|"]
+        for name in ("Seq2Seq", "LM"):
+            p, t = mpure.get((name, "train", "S1")), mtorch.get(name)
+            f = mfast.get((name, "train", "S1")) if mfast else None
+            if p is None or t is None:
+                continue
+            fs = "%.0f" % f if f else "—"
+            fr = "%.2f" % (f / t) if f else "—"
+            lines.append("| %s | %.0f | %s | %.0f | %.2f | %s |" % (name, p, fs, t, p / t, fr))
     lines += ["", "Where the time goes, what is done and what is next: README (Speed) and docs/architecture.md.", ""]
     with open(args.out, "w") as f:
         f.write("\n".join(lines))

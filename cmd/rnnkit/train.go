@@ -84,6 +84,7 @@ type preset struct {
 	task     string // "addition" or "date"
 	cfg      training.Seq2SeqConfig
 	examples int
+	plateau  int // default of -plateau
 }
 
 func presets() map[string]preset {
@@ -95,10 +96,13 @@ func presets() map[string]preset {
 		}
 	}
 	return map[string]preset{
-		"addition":          {"a+b → sum, plain encoder–decoder", "addition", base(seq2seq.Plain, false, 25), 50000},
-		"addition-reversed": {"a+b → sum, the question fed reversed", "addition", base(seq2seq.Plain, true, 25), 50000},
-		"addition-peeky":    {"a+b → sum, reversed question, peeky decoder", "addition", base(seq2seq.Peeky, true, 25), 50000},
-		"date-attention":    {"human-written dates → YYYY-MM-DD, dot attention", "date", base(seq2seq.Attention, false, 5), 50000},
+		// The addition runs halve the learning rate whenever the test loss
+		// does not improve (-plateau 1): without it, addition-reversed
+		// wandered between 95.7% and 97.9% over epochs 20–25.
+		"addition":          {"a+b → sum, plain encoder–decoder", "addition", base(seq2seq.Plain, false, 25), 50000, 1},
+		"addition-reversed": {"a+b → sum, the question fed reversed", "addition", base(seq2seq.Plain, true, 25), 50000, 1},
+		"addition-peeky":    {"a+b → sum, reversed question, peeky decoder", "addition", base(seq2seq.Peeky, true, 25), 50000, 1},
+		"date-attention":    {"human-written dates → YYYY-MM-DD, dot attention", "date", base(seq2seq.Attention, false, 5), 50000, 0},
 	}
 }
 
@@ -157,7 +161,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logEvery := fs.Int("log-every", 50, "print a progress line every N steps")
 	lrStep := fs.Int("lr-step", 0, "multiply the learning rate by -lr-gamma every N epochs (0: off)")
 	lrGamma := fs.Float64("lr-gamma", 0.5, "factor of -lr-step")
-	plateau := fs.Int("plateau", 0, "multiply the learning rate by -plateau-factor after N epochs without a better test loss (0: off)")
+	plateau := fs.Int("plateau", 0, "multiply the learning rate by -plateau-factor after N epochs without a better test loss (0: off; the addition presets use 1)")
 	plateauFactor := fs.Float64("plateau-factor", 0.5, "factor of -plateau")
 	earlyStop := fs.Int("early-stop", 0, "stop after N epochs without a better test loss (0: off)")
 	overwrite := fs.Bool("overwrite", false, "start afresh in an -out that holds another run's checkpoints, removing them")
@@ -185,6 +189,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *examples > 0 {
 		p.examples = *examples
+	}
+	if !flagGiven(fs, "plateau") {
+		*plateau = p.plateau
 	}
 	if *keep < 1 || *every < 0 || *logEvery < 1 {
 		return usageError{"train: -keep and -log-every must be positive, -checkpoint-every not negative"}
@@ -598,4 +605,11 @@ func trainingStopped(err error, mgr *checkpoint.Manager) error {
 	}
 	return errors.Errorf("%v\ntraining stopped: %s; resume with -resume -skip-nonfinite to skip such batches, "+
 		"or start again with a lower -lr or a -clip", err, last)
+}
+
+// flagGiven reports whether the flag name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == name })
+	return given
 }
