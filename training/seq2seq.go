@@ -108,6 +108,9 @@ type Seq2Seq struct {
 	// (Cfg.SkipNonFinite); they count in Step and StepInEpoch too.
 	Skipped int
 	loss    epochLoss // the current epoch's running training loss
+	// Compiled records every graph built and compiled (one per batch shape
+	// and mode, kept in a bounded cache), with the seconds it took.
+	Compiled []CompileStat
 
 	train, test data.Encoded
 	trainQ      []data.Pair
@@ -213,6 +216,10 @@ func (t *Seq2Seq) getGraph(train bool, B, Ts, Tt int) (*s2sGraph, error) {
 		cache = t.graphs
 	}
 	return cache.Get([3]int{B, Ts, Tt}, func() (*s2sGraph, error) {
+		start := time.Now()
+		defer func() {
+			t.Compiled = append(t.Compiled, CompileStat{Train: train, B: B, Ts: Ts, Tt: Tt, Seconds: time.Since(start).Seconds()})
+		}()
 		m, err := seq2seq.NewTrainGraph(t.Params, t.Cfg.Model, B, Ts, Tt)
 		if err != nil {
 			return nil, err
@@ -264,6 +271,23 @@ type StepStats struct {
 	Skipped bool
 }
 
+// CompileStat is one graph built, differentiated and compiled for a batch
+// shape: B sequences, source length Ts, target length Tt (training or
+// forward-only evaluation).
+type CompileStat struct {
+	Train     bool
+	B, Ts, Tt int
+	Seconds   float64
+}
+
+// CompileSeconds returns the graphs compiled so far and the seconds spent.
+func (t *Seq2Seq) CompileSeconds() (graphs int, seconds float64) {
+	for _, c := range t.Compiled {
+		seconds += c.Seconds
+	}
+	return len(t.Compiled), seconds
+}
+
 // EpochStats reports one epoch.
 type EpochStats struct {
 	Epoch          int     `json:"epoch"`
@@ -273,6 +297,10 @@ type EpochStats struct {
 	TestTokenAcc   float64 `json:"test_token_accuracy"`
 	EpochSeconds   float64 `json:"epoch_seconds"`
 	Steps          int     `json:"steps"`
+	// Graphs compiled during the epoch (new batch shapes) and the seconds
+	// that took, included in EpochSeconds.
+	GraphsCompiled int     `json:"graphs_compiled"`
+	CompileSeconds float64 `json:"compile_seconds"`
 }
 
 // TrainEpoch runs the rest of the current epoch (all of it, unless resumed
@@ -486,16 +514,19 @@ func (t *Seq2Seq) TestPairs() []data.Pair { return t.testPairs }
 func (t *Seq2Seq) RunEpoch(ctx context.Context, onStep func(StepStats)) (EpochStats, error) {
 	start := time.Now()
 	steps := t.Step
+	g0, c0 := t.CompileSeconds()
 	loss, _, err := t.TrainEpoch(ctx, onStep, nil)
 	if err != nil {
 		return EpochStats{}, err
 	}
-	st := EpochStats{Epoch: t.Epoch, TrainLoss: loss, EpochSeconds: time.Since(start).Seconds(), Steps: t.Step - steps}
+	st := EpochStats{Epoch: t.Epoch, TrainLoss: loss, Steps: t.Step - steps}
 	if len(t.test.Src) > 0 {
 		if st.TestLoss, st.TestExactMatch, st.TestTokenAcc, _, err = t.Evaluate(t.test); err != nil {
 			return st, err
 		}
 	}
+	g1, c1 := t.CompileSeconds()
+	st.EpochSeconds, st.GraphsCompiled, st.CompileSeconds = time.Since(start).Seconds(), g1-g0, c1-c0
 	return st, nil
 }
 

@@ -139,12 +139,30 @@ func TestEpochLowersLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	var st EpochStats
+	graphs := 0
 	for i := 0; i < 3; i++ {
 		if st, err = tr.RunEpoch(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
+		graphs += st.GraphsCompiled
+		if st.GraphsCompiled > 0 && !(st.CompileSeconds > 0 && st.CompileSeconds < st.EpochSeconds) {
+			t.Errorf("epoch %d: %d graphs compiled in %v s of %v", st.Epoch, st.GraphsCompiled, st.CompileSeconds, st.EpochSeconds)
+		}
 	}
 	if !(st.TestLoss < l0) || math.IsNaN(st.TestExactMatch) {
 		t.Fatalf("test loss %v → %v, exact %v", l0, st.TestLoss, st.TestExactMatch)
+	}
+	// Every graph compiled is recorded once: one per training and evaluation
+	// batch shape (the evaluation before the first epoch compiled some too).
+	if n, _ := tr.CompileSeconds(); graphs == 0 || n < graphs || n != len(tr.Compiled) {
+		t.Errorf("%d graphs recorded, %d reported by the epochs", n, graphs)
+	}
+	shapes := map[CompileStat]bool{}
+	for _, c := range tr.Compiled {
+		c.Seconds = 0
+		if shapes[c] {
+			t.Errorf("shape %+v compiled twice", c)
+		}
+		shapes[c] = true
 	}
 }

@@ -324,6 +324,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 			return false
 		}
+		g0, c0 := tr.CompileSeconds()
 		loss, _, err := tr.TrainEpoch(ctx, onStep, stop)
 		if err != nil {
 			return trainingStopped(err, mgr)
@@ -333,12 +334,18 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		st.EpochSeconds = time.Since(start).Seconds()
+		g1, c1 := tr.CompileSeconds()
+		st.GraphsCompiled, st.CompileSeconds = g1-g0, c1-c0
 		history = append(history, st)
 		if err := appendMetrics(filepath.Join(*out, "metrics.jsonl"), st); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "epoch %d: train loss %.4f, test loss %.4f, test exact match %.2f%%, %.1f s\n",
+		fmt.Fprintf(stdout, "epoch %d: train loss %.4f, test loss %.4f, test exact match %.2f%%, %.1f s",
 			st.Epoch, st.TrainLoss, st.TestLoss, 100*st.TestExactMatch, st.EpochSeconds)
+		if st.GraphsCompiled > 0 {
+			fmt.Fprintf(stdout, " (%d graphs for new batch shapes compiled in %.1f s)", st.GraphsCompiled, st.CompileSeconds)
+		}
+		fmt.Fprintln(stdout)
 		if stopped, err = sched.after(tr, cfg.LR, st.TestLoss, stdout); err != nil {
 			return err
 		}
