@@ -73,3 +73,60 @@ func Example() {
 	// loss -0.487047
 	// d loss / d weight_hh_l0 shape: (12, 3)
 }
+
+// Run a whole batch of sequences through the fused kernel: one node for
+// the layer, its own backward pass through time. The input is time-major,
+// [T·B, I]; so are the outputs, [T·B, H].
+func ExampleSequence() {
+	ps, err := graph.NewParams(tensor.Float64)
+	if err != nil {
+		panic(err)
+	}
+	cfg := cells.Config{Kind: cells.GRUKind, InputSize: 2, HiddenSize: 3}
+	if err := cfg.Init(ps, graph.NewSource(42)); err != nil {
+		panic(err)
+	}
+	g, err := graph.New(ps)
+	if err != nil {
+		panic(err)
+	}
+	gru, err := cells.New(g, cfg)
+	if err != nil {
+		panic(err)
+	}
+	const T, B = 4, 2
+	x, err := g.Input("x", T*B, 2) // rows t·B … t·B+B−1 are step t
+	if err != nil {
+		panic(err)
+	}
+	data := make([]float64, T*B*2)
+	for i := range data {
+		data[i] = float64(i%5) / 5
+	}
+	if err := graph.Set(x, data); err != nil {
+		panic(err)
+	}
+	out, final, err := cells.Sequence(gru, x, B, nil, cells.SeqOptions{})
+	if err != nil {
+		panic(err)
+	}
+	loss := gorgonia.Must(gorgonia.Sum(out))
+	if _, err := gorgonia.Grad(loss, g.Learnables()...); err != nil {
+		panic(err)
+	}
+	var lossV gorgonia.Value
+	gorgonia.Read(loss, &lossV)
+	m, err := graph.NewMachine(g)
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+	if err := graph.Run(m); err != nil {
+		panic(err)
+	}
+	fmt.Println("outputs:", out.Shape(), "final h:", final[0].Shape())
+	fmt.Printf("loss %.6f\n", lossV.Data())
+	// Output:
+	// outputs: (8, 3) final h: (2, 3)
+	// loss 4.324190
+}
