@@ -23,6 +23,7 @@ import tempfile
 
 MODELS = [("RNN", "RNN_tanh"), ("LSTM", "LSTM"), ("GRU", "GRU"), ("BiLSTM", "BiLSTM")]
 MODES = [("forward", "fwd"), ("train", "fwdbwd")]
+MARKER = "<!-- end of the tables written by benchmarks/compare.py; what follows is kept -->"
 
 
 def go_bench(shapes, count, tags, models=False):
@@ -153,9 +154,16 @@ def main():
             fs = "%.0f" % f if f else "—"
             fr = "%.2f" % (f / t) if f else "—"
             lines.append("| %s | %.0f | %s | %.0f | %.2f | %s |" % (name, p, fs, t, p / t, fr))
-    lines += ["", "Where the time goes, what is done and what is next: README (Speed) and docs/architecture.md.", ""]
+    # Everything after the marker in the existing file (the analysis written
+    # by hand) is kept.
+    tail = "\nWhere the time goes, what is done and what is next: README (Speed) and docs/architecture.md.\n"
+    if os.path.exists(args.out):
+        old = open(args.out).read()
+        if MARKER in old:
+            tail = old.split(MARKER, 1)[1]
+    lines += ["", MARKER]
     with open(args.out, "w") as f:
-        f.write("\n".join(lines))
+        f.write("\n".join(lines) + tail)
     print("\n".join(lines))
 
 

@@ -133,14 +133,8 @@ func (w *recWS[T]) forward(in recIn[T], out []T) {
 			w.bias[j] = in.bih[j] + in.bhh[j]
 		}
 	}
-	parallelFor(tb, GH, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row := w.gates[r*GH : (r+1)*GH]
-			for j, b := range w.bias {
-				row[j] += b
-			}
-		}
-	})
+	// The biases are added row by row in the gate passes, while the row is
+	// in cache.
 	for s := 0; s < d.T; s++ {
 		t := d.step(s)
 		hp := w.prev(w.hs, in.h0, s)
@@ -184,6 +178,7 @@ func (w *recWS[T]) rnnRows(t int, hp, m, out []T, lo, hi int) {
 			clear(o)
 			continue
 		}
+		addTo(a, w.bias)
 		if w.d.kind == RecReLU {
 			reluTo(a, a)
 		} else {
@@ -213,6 +208,7 @@ func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) 
 			clear(o)
 			continue
 		}
+		addTo(g, w.bias)
 		gi, gf, gg, og := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
 		if peep {
 			for j, v := range cpb {
@@ -257,6 +253,7 @@ func (w *recWS[T]) gruRows(in recIn[T], t int, hp, m, out []T, lo, hi int) {
 			continue
 		}
 		gh := w.gh[b*3*H : (b+1)*3*H]
+		addTo(g, w.bias)
 		gr, gz, gn := g[:H], g[H:2*H], g[2*H:]
 		for j := range gr {
 			gr[j] += gh[j] + bhr[j]
@@ -380,7 +377,11 @@ func (w *recWS[T]) backward(in recIn[T], dOut []T, grads recGrads[T]) {
 	gemm(true, false, GH, H, (d.T-1)*B, 1, dgh[rest:], GH, w.hs[prevs:], H, 0, grads.whh, H)
 	gemm(true, false, GH, H, B, 1, dgh[first:], GH, in.h0, H, 1, grads.whh, H)
 	colSums(w.dg, GH, grads.bih)
-	colSums(dgh, GH, grads.bhh)
+	if d.kind == RecGRU {
+		colSums(dgh, GH, grads.bhh)
+	} else {
+		copy(grads.bhh, grads.bih) // the two biases are added together
+	}
 	if d.kind == RecPeephole {
 		clear(grads.pi)
 		clear(grads.pf)
@@ -399,6 +400,14 @@ func (w *recWS[T]) backward(in recIn[T], dOut []T, grads recGrads[T]) {
 				}
 			}
 		}
+	}
+}
+
+// addTo adds v to dst element by element (len(v) ≥ len(dst)).
+func addTo[T float32 | float64](dst, v []T) {
+	v = v[:len(dst)]
+	for j, x := range v {
+		dst[j] += x
 	}
 }
 
