@@ -1,0 +1,70 @@
+package vmath
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// benchInput returns n pre-activation-like values in [−8, 8].
+func benchInput(n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(i%1601-800) / 100
+	}
+	return x
+}
+
+// benchImpls runs f for each path ("asm", "go") and the simple float64
+// loop, for n = 256 and 4096, reporting ns per element.
+func benchImpls(b *testing.B, f func(dst, src []float32), simple func(y, x []float32)) {
+	for _, n := range []int{256, 4096} {
+		for _, impl := range []string{"asm", "go", "float64"} {
+			b.Run(fmt.Sprintf("n=%d/%s", n, impl), func(b *testing.B) {
+				saved := useAsm
+				defer func() { useAsm = saved }()
+				switch impl {
+				case "asm":
+					if !saved {
+						b.Skip("no assembly kernel on this machine or build")
+					}
+				case "go":
+					useAsm = false
+				}
+				x, y := benchInput(n), make([]float32, n)
+				run := func() { f(y, x) }
+				if impl == "float64" {
+					run = func() { simple(y, x) }
+				}
+				for b.Loop() {
+					run()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/elem")
+			})
+		}
+	}
+}
+
+func BenchmarkSigmoid32(b *testing.B) {
+	benchImpls(b, Sigmoid32, func(y, x []float32) {
+		for i := range x {
+			y[i] = float32(1 / (1 + math.Exp(-float64(x[i]))))
+		}
+	})
+}
+
+func BenchmarkTanh32(b *testing.B) {
+	benchImpls(b, Tanh32, func(y, x []float32) {
+		for i := range x {
+			y[i] = float32(math.Tanh(float64(x[i])))
+		}
+	})
+}
+
+func BenchmarkExp32(b *testing.B) {
+	benchImpls(b, Exp32, func(y, x []float32) {
+		for i := range x {
+			y[i] = float32(math.Exp(float64(x[i])))
+		}
+	})
+}

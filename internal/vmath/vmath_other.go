@@ -1,0 +1,15 @@
+//go:build !amd64 || purego
+
+package vmath
+
+// useAsm reports whether assembly kernels are used. There are none on this
+// architecture (or with the purego build tag), so it is always false.
+var useAsm bool
+
+// sigmoidAsm, tanhAsm and expAsm stand in for the assembly drivers of
+// vmath_amd64.go; they process no elements.
+func sigmoidAsm(dst, src []float32) int { return 0 }
+
+func tanhAsm(dst, src []float32) int { return 0 }
+
+func expAsm(dst, src []float32) int { return 0 }
