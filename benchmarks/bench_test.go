@@ -81,7 +81,8 @@ func layer(b testing.TB, k cells.Kind, bidirectional, stepwise bool, s shape) (*
 			o, _, err = unroll(c, xs, nil)
 		} else {
 			var y *gorgonia.Node
-			y, _, err = cells.Sequence(c, xs[0], s.B, nil, cells.SeqOptions{Reverse: d == 1})
+			// x is data, as in PyTorch's benchmark (requires_grad=False): no ∂x.
+			y, _, err = cells.Sequence(c, xs[0], s.B, nil, cells.SeqOptions{Reverse: d == 1, NoInputGrad: true})
 			o = []*gorgonia.Node{y}
 		}
 		if err != nil {

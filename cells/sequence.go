@@ -21,6 +21,12 @@ type SeqOptions struct {
 	// gradients; the fused kernel is several times faster. Cells from
 	// outside this package always run step by step.
 	Stepwise bool
+	// NoInputGrad declares x data that needs no gradient (PyTorch's
+	// requires_grad=False on the input): the fused kernel then skips the
+	// product ∂x = dG·W_ih of its backward pass, and a gradient with respect
+	// to x is an error. Leave it false when x is computed (an embedding, a
+	// layer below) or when its gradient is wanted.
+	NoInputGrad bool
 }
 
 // Sequence runs c over a whole batch of sequences held time-major in one
@@ -119,6 +125,7 @@ func (a affine) fused(x *gorgonia.Node, s0 State, opt SeqOptions) (*gorgonia.Nod
 }
 
 func (a affine) fusedWith(in graph.RecurrentInputs, opt SeqOptions) (*gorgonia.Node, State, error) {
+	in.NoInputGrad = opt.NoInputGrad
 	kind := map[Kind]graph.RecurrentKind{
 		RNNTanh: graph.RecTanh, RNNReLU: graph.RecReLU, LSTMKind: graph.RecLSTM,
 		PeepholeKind: graph.RecPeephole, GRUKind: graph.RecGRU,
@@ -150,7 +157,9 @@ func (s *Stack) sequence(x *gorgonia.Node, batch int, s0 State, opt SeqOptions) 
 	in := x
 	for i, c := range s.cells {
 		var y *gorgonia.Node
-		if y, next[i], err = Sequence(c, in, batch, layers[i], opt); err != nil {
+		o := opt
+		o.NoInputGrad = opt.NoInputGrad && i == 0 // the layers above need their input's gradient
+		if y, next[i], err = Sequence(c, in, batch, layers[i], o); err != nil {
 			return nil, nil, errors.Wrapf(err, "stack: layer %d", i)
 		}
 		in = y

@@ -277,3 +277,64 @@ func TestSequenceBadInput(t *testing.T) {
 		}
 	}
 }
+
+// With NoInputGrad the fused kernel gives the same outputs and parameter
+// gradients, and refuses a gradient with respect to x.
+func TestSequenceNoInputGrad(t *testing.T) {
+	src := graph.NewSource(3)
+	for _, kind := range cells.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			const T, B, I, H = 3, 2, 4, 5
+			cfg := cells.Config{Kind: kind, InputSize: I, HiddenSize: H}
+			ps, _ := graph.NewParams(tensor.Float64)
+			must(t, cfg.Init(ps, src))
+			c := newSeqCase(kind, src, T, B, I, H, false, true)
+			run := func(noGrad bool) ([]float64, [][]float64) {
+				g, _ := graph.New(ps)
+				cell, err := cells.New(g, cfg)
+				must(t, err)
+				x, _ := g.Input("x", T*B, I)
+				must(t, graph.Set(x, c.x))
+				mask, _ := g.Input("mask", T*B)
+				must(t, graph.Set(mask, c.mask))
+				out, _, err := cells.Sequence(cell, x, B, nil, cells.SeqOptions{Mask: mask, NoInputGrad: noGrad})
+				must(t, err)
+				loss := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.Square(out))))
+				if noGrad {
+					g2, _ := graph.New(ps)
+					cell2, _ := cells.New(g2, cfg)
+					x2, _ := g2.Input("x", T*B, I)
+					out2, _, err := cells.Sequence(cell2, x2, B, nil, cells.SeqOptions{NoInputGrad: true})
+					must(t, err)
+					if _, err := gorgonia.Grad(gorgonia.Must(gorgonia.Sum(out2)), x2); err == nil {
+						t.Error("a gradient with respect to x was built with NoInputGrad")
+					}
+				}
+				gs, err := gorgonia.Grad(loss, g.Learnables()...)
+				must(t, err)
+				var ov gorgonia.Value
+				gorgonia.Read(out, &ov)
+				gv := make([]gorgonia.Value, len(gs))
+				for i := range gs {
+					gorgonia.Read(gs[i], &gv[i])
+				}
+				m, err := graph.NewMachine(g)
+				must(t, err)
+				defer m.Close()
+				must(t, graph.Run(m))
+				o, _ := graph.ValueFloat64s(ov)
+				var grads [][]float64
+				for _, v := range gv {
+					f, _ := graph.ValueFloat64s(v)
+					grads = append(grads, f)
+				}
+				return o, grads
+			}
+			o1, g1 := run(false)
+			o2, g2 := run(true)
+			if fmt.Sprint(o1) != fmt.Sprint(o2) || fmt.Sprint(g1) != fmt.Sprint(g2) {
+				t.Fatal("NoInputGrad changed the outputs or the parameter gradients")
+			}
+		})
+	}
+}

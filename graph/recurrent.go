@@ -46,12 +46,16 @@ func (k RecurrentKind) String() string {
 // [G·H, H], BIH and BHH [G·H] are the cell's parameters in PyTorch's layout
 // (G = 1, 4 or 3 gate blocks), PI, PF, PO [H] the peephole weights. Mask,
 // if not nil, is [T·B] of 0 and 1: at a 0 the sequence keeps its state and
-// outputs zero, as cells.UnrollMasked.
+// outputs zero, as cells.UnrollMasked. NoInputGrad declares X data that
+// needs no gradient (PyTorch's requires_grad=False): the backward pass then
+// skips the product ∂X = dG·W_ih, and X is not differentiable through this
+// node (a gorgonia.Grad with respect to it fails).
 type RecurrentInputs struct {
 	X, H0, C0          *gorgonia.Node
 	WIH, WHH, BIH, BHH *gorgonia.Node
 	PI, PF, PO         *gorgonia.Node
 	Mask               *gorgonia.Node
+	NoInputGrad        bool
 }
 
 // Recurrent runs a whole recurrence as one node (a fused kernel with its
@@ -99,7 +103,7 @@ func recurrentCheck(kind RecurrentKind, reverse bool, in RecurrentInputs) (recDi
 	if kind < RecTanh || kind > RecGRU {
 		return fail("unknown kind")
 	}
-	d.kind, d.reverse, d.masked = kind, reverse, in.Mask != nil
+	d.kind, d.reverse, d.masked, d.noXGrad = kind, reverse, in.Mask != nil, in.NoInputGrad
 	if in.X == nil || in.H0 == nil || in.WIH == nil || in.WHH == nil || in.BIH == nil || in.BHH == nil {
 		return fail("nil input")
 	}
@@ -295,6 +299,9 @@ func (op *recurrentOp) DiffWRT(inputs int) []bool {
 	if op.d.masked && inputs > 0 {
 		diff[inputs-1] = false
 	}
+	if op.d.noXGrad && inputs > 0 {
+		diff[0] = false
+	}
 	return diff
 }
 
@@ -312,9 +319,14 @@ func (op *recurrentOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Nod
 	}
 	shapes := op.d.inputShapes()
 	grads := make(gorgonia.Nodes, len(inputs))
+	first := 0 // the input of the first packed part
+	if op.d.noXGrad {
+		first = 1
+	}
 	off := 0
 	for i, n := range op.d.gradLayout() {
-		if grads[i], err = gorgonia.ApplyOp(unpackOp{opBase: withBuf(), off: off, shape: shapes[i]}, packed); err != nil {
+		k := first + i
+		if grads[k], err = gorgonia.ApplyOp(unpackOp{opBase: withBuf(), off: off, shape: shapes[k]}, packed); err != nil {
 			return nil, errors.Wrapf(err, "graph: %v gradient", op)
 		}
 		off += n

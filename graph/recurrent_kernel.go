@@ -22,6 +22,7 @@ type recDims struct {
 	I, H    int // input and hidden sizes
 	reverse bool
 	masked  bool
+	noXGrad bool // X's gradient is not computed (RecurrentInputs.NoInputGrad)
 }
 
 // gates returns the number of gate blocks G in the weight matrices.
@@ -285,7 +286,10 @@ type recGrads[T float32 | float64] struct {
 // x, h0, [c0], W_ih, W_hh, b_ih, b_hh, [p_i, p_f, p_o].
 func (d recDims) gradLayout() []int {
 	GH := d.gates() * d.H
-	sizes := []int{d.T * d.B * d.I, d.B * d.H}
+	sizes := []int{d.B * d.H}
+	if !d.noXGrad {
+		sizes = append([]int{d.T * d.B * d.I}, sizes...)
+	}
 	if d.lstm() {
 		sizes = append(sizes, d.B*d.H)
 	}
@@ -305,8 +309,10 @@ func splitGrads[T float32 | float64](d recDims, packed []T) recGrads[T] {
 		off += n
 	}
 	var g recGrads[T]
-	g.x, g.h0 = parts[0], parts[1]
-	parts = parts[2:]
+	if !d.noXGrad {
+		g.x, parts = parts[0], parts[1:]
+	}
+	g.h0, parts = parts[0], parts[1:]
 	if d.lstm() {
 		g.c0, parts = parts[0], parts[1:]
 	}
@@ -366,7 +372,9 @@ func (w *recWS[T]) backward(in recIn[T], dOut []T, grads recGrads[T]) {
 	if d.kind == RecGRU {
 		dgh = w.dgh
 	}
-	gemm(false, false, tb, d.I, GH, 1, w.dg, GH, in.wih, d.I, 0, grads.x, d.I)
+	if grads.x != nil {
+		gemm(false, false, tb, d.I, GH, 1, w.dg, GH, in.wih, d.I, 0, grads.x, d.I)
+	}
 	gemm(true, false, GH, d.I, tb, 1, w.dg, GH, in.x, d.I, 0, grads.wih, d.I)
 	// ∂W_hh = Σ_t dg_tᵀ·h_{t−1}: the states before steps 2…T are the states
 	// after steps 1…T−1, contiguous in hs; the first step saw h0.
