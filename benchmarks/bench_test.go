@@ -131,22 +131,7 @@ func build(b testing.TB, k cells.Kind, bidirectional, stepwise, train bool, s sh
 
 // run benchmarks one (model, mode, shape).
 func run(b *testing.B, k cells.Kind, bidirectional, stepwise, train bool, s shape) {
-	m := build(b, k, bidirectional, stepwise, train, s)
-	defer m.Close()
-	if err := graph.Run(m); err != nil { // warm-up
-		b.Fatal(err)
-	}
-	m.Reset()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := graph.Run(m); err != nil {
-			b.Fatal(err)
-		}
-		m.Reset()
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(s.B*s.T*b.N)/b.Elapsed().Seconds(), "tokens/s")
+	timeSteps(b, build(b, k, bidirectional, stepwise, train, s), s.B*s.T)
 }
 
 func bench(b *testing.B, k cells.Kind, bidirectional, stepwise bool) {

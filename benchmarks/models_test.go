@@ -41,6 +41,8 @@ func randomTokens(src graph.Source, B, n int) [][]int {
 	return out
 }
 
+// timeSteps runs the machine b.N times after a warm-up run, closes it, and
+// reports tokens/s for tokens per run.
 func timeSteps(b *testing.B, m gorgonia.VM, tokens int) {
 	defer m.Close()
 	if err := graph.Run(m); err != nil { // warm-up
