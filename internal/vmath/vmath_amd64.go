@@ -2,41 +2,12 @@
 
 package vmath
 
+import "github.com/rnnkit/rnnkit/internal/cpufeat"
+
 // useAsm reports whether the AVX2/FMA assembly kernels are used. It is set
 // at start-up from CPU feature detection; tests clear it to exercise the
 // portable code.
-var useAsm = hasAVX2FMA()
-
-// cpuid executes the CPUID instruction with the given EAX and ECX inputs.
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-// xgetbv reads extended control register 0 (XCR0).
-func xgetbv() (eax, edx uint32)
-
-// hasAVX2FMA reports whether the CPU and operating system support AVX2 and
-// FMA3, i.e. whether the assembly kernels can run.
-func hasAVX2FMA() bool {
-	maxID, _, _, _ := cpuid(0, 0)
-	if maxID < 7 {
-		return false
-	}
-	const (
-		fma     = 1 << 12
-		osxsave = 1 << 27
-		avx     = 1 << 28
-	)
-	_, _, ecx1, _ := cpuid(1, 0)
-	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
-		return false
-	}
-	// The OS must save the XMM (bit 1) and YMM (bit 2) state.
-	if xcr0, _ := xgetbv(); xcr0&6 != 6 {
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	const avx2 = 1 << 5
-	return ebx7&avx2 != 0
-}
+var useAsm = cpufeat.AVX2FMA
 
 // sigmoidAVX2, tanhAVX2 and expAVX2 apply their function to the n
 // elements at src and store the results at dst; n must be a positive

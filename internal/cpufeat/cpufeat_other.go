@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package cpufeat
+
+// AVX2FMA is false off amd64 and with the purego build tag: the portable
+// kernels run.
+const AVX2FMA = false
