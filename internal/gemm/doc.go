@@ -18,6 +18,12 @@
 // Packing buffers are recycled through a sync.Pool, so steady-state calls
 // do not allocate.
 //
+// When the same B operand is multiplied many times with different A and C
+// (the recurrent weights of an RNN at every time step), PackB32 and PackB64
+// pack it once into a PackedB32 or PackedB64, and SgemmPacked and
+// DgemmPacked multiply with it without packing it again. Their results are
+// bit-identical to those of Sgemm and Dgemm for the same arguments.
+//
 // # Preconditions
 //
 // Like gonum's blas/gonum package after argument checking, the functions

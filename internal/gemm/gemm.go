@@ -61,7 +61,7 @@ const (
 // documentation for the preconditions.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	p := problem[float32]{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
-	run(&p, sgemmImpl(), &pool32)
+	run(&p, sgemmImpl(), &pool32, nil)
 }
 
 // Dgemm computes C = alpha*op(A)*op(B) + beta*C for row-major float64
@@ -75,7 +75,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // documentation for the preconditions.
 func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	p := problem[float64]{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
-	run(&p, dgemmImpl(), &pool64)
+	run(&p, dgemmImpl(), &pool64, nil)
 }
 
 // problem describes one GEMM call.
@@ -117,7 +117,9 @@ func grow[T float](buf []T, n int) []T {
 }
 
 // run dispatches a GEMM call to the trivial, small, serial or parallel path.
-func run[T float](p *problem[T], im impl[T], pool *sync.Pool) {
+// If pb is not nil, op(B) is taken from its packed panels (p.b is unused)
+// and im must be pb.im.
+func run[T float](p *problem[T], im impl[T], pool *sync.Pool, pb *packedB[T]) {
 	m, n, k := p.m, p.n, p.k
 	if m == 0 || n == 0 {
 		return
@@ -128,6 +130,10 @@ func run[T float](p *problem[T], im impl[T], pool *sync.Pool) {
 	}
 	work := m * n * k
 	if work < smallWork || m < 3 || n < 4 {
+		if pb != nil {
+			smallPacked(p, im, pb, pool)
+			return
+		}
 		smallGemm(p, im)
 		return
 	}
@@ -138,7 +144,7 @@ func run[T float](p *problem[T], im impl[T], pool *sync.Pool) {
 	}
 	if pm*pn == 1 {
 		ws := getWorkspace[T](pool)
-		blocked(p, im, ws, 0, m, 0, n)
+		blocked(p, im, ws, pb, 0, m, 0, n)
 		pool.Put(ws)
 		return
 	}
@@ -158,7 +164,7 @@ func run[T float](p *problem[T], im impl[T], pool *sync.Pool) {
 			go func() {
 				defer wg.Done()
 				ws := getWorkspace[T](pool)
-				blocked(shared, im, ws, i0, i1, j0, j1)
+				blocked(shared, im, ws, pb, i0, i1, j0, j1)
 				pool.Put(ws)
 			}()
 		}
@@ -168,9 +174,10 @@ func run[T float](p *problem[T], im impl[T], pool *sync.Pool) {
 
 // grid chooses how to split the m×n output among at most threads
 // goroutines as a pm×pn grid. Every goroutine packs its own rows of A and
-// columns of B, so the total packing traffic is proportional to
-// m*pn + n*pm; grid picks the factorisation minimising it, keeping at least
-// one register block per part.
+// columns of B (or, with a pre-packed B, reads its columns of the panels),
+// so the total packing traffic is proportional to m*pn + n*pm; grid picks
+// the factorisation minimising it, keeping at least one register block per
+// part.
 func grid(threads, m, n, mr, nr int) (pm, pn int) {
 	pm, pn = 1, 1
 	best := -1
@@ -218,40 +225,56 @@ func scaleC[T float](beta T, c []T, ldc, i0, i1, j0, j1 int) {
 }
 
 // blocked computes the block C[i0:i1, j0:j1] with packing and the
-// micro-kernel, in the loop order of the Goto/BLIS algorithm.
-func blocked[T float](p *problem[T], im impl[T], ws *workspace[T], i0, i1, j0, j1 int) {
+// micro-kernel, in the loop order of the Goto/BLIS algorithm. If pb is not
+// nil, the panels of B are taken from it instead of being packed.
+//
+// The result does not depend on i0, i1, j0, j1 beyond the block they
+// select (as long as i0 and j0 are multiples of mr and nr, as split makes
+// them): register tiles always start at multiples of mr and nr, only those
+// at the bottom and right edges of C are partial, and the k dimension is
+// always cut at multiples of kc. So every split computes bit-identical C.
+func blocked[T float](p *problem[T], im impl[T], ws *workspace[T], pb *packedB[T], i0, i1, j0, j1 int) {
 	scaleC(p.beta, p.c, p.ldc, i0, i1, j0, j1)
 	mr, nr := im.mr, im.nr
 	kc := min(im.kc, p.k)
 	mc := min(im.mc, roundUp(i1-i0, mr))
 	nc := min(im.nc, roundUp(j1-j0, nr))
 	ws.a = grow(ws.a, mc*kc)
-	ws.b = grow(ws.b, kc*nc)
+	if pb == nil {
+		ws.b = grow(ws.b, kc*nc)
+	}
 	ws.tile = grow(ws.tile, mr*nr)
 	for jc := j0; jc < j1; jc += nc {
 		nb := min(nc, j1-jc)
 		for pc := 0; pc < p.k; pc += kc {
 			kb := min(kc, p.k-pc)
-			packB(p, im.strided, ws.b, pc, kb, jc, nb, nr)
+			var bp []T
+			if pb == nil {
+				packB(p, im.strided, ws.b, pc, kb, jc, nb, nr)
+				bp = ws.b
+			} else {
+				bp = pb.panel(pc, kb, jc, nb)
+			}
 			for ic := i0; ic < i1; ic += mc {
 				mb := min(mc, i1-ic)
 				packA(p, im.strided, im.rows, ws.a, ic, mb, pc, kb, mr)
-				macroKernel(p, im, ws, ic, mb, jc, nb, kb)
+				macroKernel(p, im, ws, bp, ic, mb, jc, nb, kb)
 			}
 		}
 	}
 }
 
-// macroKernel multiplies the packed mb×kb block of A by the packed kb×nb
-// panel of B into C[ic:ic+mb, jc:jc+nb] by looping over register tiles.
-// Partial tiles at the right and bottom edges go through ws.tile.
-func macroKernel[T float](p *problem[T], im impl[T], ws *workspace[T], ic, mb, jc, nb, kb int) {
+// macroKernel multiplies the packed mb×kb block of A (in ws.a) by the
+// packed kb×nb panel of B (in b, as packB lays it out) into
+// C[ic:ic+mb, jc:jc+nb] by looping over register tiles. Partial tiles at
+// the right and bottom edges go through ws.tile.
+func macroKernel[T float](p *problem[T], im impl[T], ws *workspace[T], b []T, ic, mb, jc, nb, kb int) {
 	mr, nr := im.mr, im.nr
 	c, ldc, alpha := p.c, p.ldc, p.alpha
 	tile := ws.tile
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
-		bp := ws.b[jr*kb : (jr+nr)*kb]
+		bp := b[jr*kb : (jr+nr)*kb]
 		for ir := 0; ir < mb; ir += mr {
 			rows := min(mr, mb-ir)
 			ap := ws.a[ir*kb : (ir+mr)*kb]
