@@ -17,3 +17,25 @@ func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 func dgemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	kernel.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// packedB32 is a float32 B operand packed once for many products.
+type packedB32 struct{ p *kernel.PackedB32 }
+
+func (p *packedB32) pack(transB bool, k, n int, b []float32, ldb int) {
+	p.p = kernel.PackB32(p.p, transB, k, n, b, ldb)
+}
+
+func (p *packedB32) mul(m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) {
+	kernel.SgemmPacked(false, m, alpha, a, lda, p.p, beta, c, ldc)
+}
+
+// packedB64 is packedB32 for float64.
+type packedB64 struct{ p *kernel.PackedB64 }
+
+func (p *packedB64) pack(transB bool, k, n int, b []float64, ldb int) {
+	p.p = kernel.PackB64(p.p, transB, k, n, b, ldb)
+}
+
+func (p *packedB64) mul(m int, alpha float64, a []float64, lda int, beta float64, c []float64, ldc int) {
+	kernel.DgemmPacked(false, m, alpha, a, lda, p.p, beta, c, ldc)
+}

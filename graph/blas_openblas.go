@@ -36,3 +36,35 @@ func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 func dgemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	netlib.Implementation{}.Dgemm(trans(tA), trans(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// packedB32 keeps a B operand for many products; OpenBLAS packs it itself.
+type packedB32 struct {
+	transB bool
+	k, n   int
+	b      []float32
+	ldb    int
+}
+
+func (p *packedB32) pack(transB bool, k, n int, b []float32, ldb int) {
+	*p = packedB32{transB, k, n, b, ldb}
+}
+
+func (p *packedB32) mul(m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) {
+	sgemm(false, p.transB, m, p.n, p.k, alpha, a, lda, p.b, p.ldb, beta, c, ldc)
+}
+
+// packedB64 is packedB32 for float64.
+type packedB64 struct {
+	transB bool
+	k, n   int
+	b      []float64
+	ldb    int
+}
+
+func (p *packedB64) pack(transB bool, k, n int, b []float64, ldb int) {
+	*p = packedB64{transB, k, n, b, ldb}
+}
+
+func (p *packedB64) mul(m int, alpha float64, a []float64, lda int, beta float64, c []float64, ldc int) {
+	dgemm(false, p.transB, m, p.n, p.k, alpha, a, lda, p.b, p.ldb, beta, c, ldc)
+}

@@ -27,3 +27,32 @@ func gemm[T float32 | float64](tA, tB bool, m, n, k int, alpha T, a []T, lda int
 		dgemm(tA, tB, m, n, k, float64(alpha), av, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
 }
+
+// packedB is a B operand packed once for many products C = alpha·A·op(B) +
+// beta·C with different A and C: the recurrent weight of a fused pass, used
+// at every step. The pure-Go build packs it into the kernel's panels once
+// (bit-identical to gemm); the OpenBLAS build hands it to OpenBLAS as it is.
+type packedB[T float32 | float64] struct {
+	p32 packedB32
+	p64 packedB64
+}
+
+// pack packs op(B), k×n.
+func (p *packedB[T]) pack(transB bool, k, n int, b []T, ldb int) {
+	switch bv := any(b).(type) {
+	case []float32:
+		p.p32.pack(transB, k, n, bv, ldb)
+	case []float64:
+		p.p64.pack(transB, k, n, bv, ldb)
+	}
+}
+
+// mul computes C = alpha·A·op(B) + beta·C for A m×k.
+func (p *packedB[T]) mul(m int, alpha T, a []T, lda int, beta T, c []T, ldc int) {
+	switch av := any(a).(type) {
+	case []float32:
+		p.p32.mul(m, float32(alpha), av, lda, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		p.p64.mul(m, float64(alpha), av, lda, float64(beta), any(c).([]float64), ldc)
+	}
+}

@@ -66,18 +66,19 @@ type recIn[T float32 | float64] struct {
 // recWS is the workspace a forward pass leaves for its backward pass.
 type recWS[T float32 | float64] struct {
 	d     recDims
-	gates []T // [T·B, G·H]: input projections, then the gate activations
-	hs    []T // [T·B, H]: h after each step (kept through padding)
-	cs    []T // [T·B, H]: c after each step (LSTMs)
-	tc    []T // [T·B, H]: tanh(c) of each step's new c (LSTMs)
-	hn    []T // [T·B, H]: W_hn h + b_hn of each step (GRU)
-	gh    []T // [B, 3H]: a step's hidden projection (GRU)
-	bias  []T // [G·H]: b_ih + b_hh (RNN, LSTMs)
-	dg    []T // [T·B, G·H]: gradients of the gate pre-activations
-	dgh   []T // [T·B, 3H]: the same on the hidden side (GRU)
-	dh    []T // [B, H]: running ∂L/∂h
-	dc    []T // [B, H]: running ∂L/∂c (LSTMs)
-	dtmp  []T // [B, H]
+	gates []T        // [T·B, G·H]: input projections, then the gate activations
+	hs    []T        // [T·B, H]: h after each step (kept through padding)
+	cs    []T        // [T·B, H]: c after each step (LSTMs)
+	tc    []T        // [T·B, H]: tanh(c) of each step's new c (LSTMs)
+	hn    []T        // [T·B, H]: W_hn h + b_hn of each step (GRU)
+	gh    []T        // [B, 3H]: a step's hidden projection (GRU)
+	bias  []T        // [G·H]: b_ih + b_hh (RNN, LSTMs)
+	dg    []T        // [T·B, G·H]: gradients of the gate pre-activations
+	dgh   []T        // [T·B, 3H]: the same on the hidden side (GRU)
+	dh    []T        // [B, H]: running ∂L/∂h
+	dc    []T        // [B, H]: running ∂L/∂c (LSTMs)
+	dtmp  []T        // [B, H]
+	whh   packedB[T] // W_hh packed once per pass for the per-step products
 }
 
 // grow returns s resized to n, reusing its memory when it is large enough.
@@ -136,6 +137,7 @@ func (w *recWS[T]) forward(in recIn[T], out []T) {
 	}
 	// The biases are added row by row in the gate passes, while the row is
 	// in cache.
+	w.whh.pack(true, H, GH, in.whh, H) // h·W_hhᵀ at every step
 	for s := 0; s < d.T; s++ {
 		t := d.step(s)
 		hp := w.prev(w.hs, in.h0, s)
@@ -146,14 +148,14 @@ func (w *recWS[T]) forward(in recIn[T], out []T) {
 		}
 		switch d.kind {
 		case RecGRU:
-			gemm(false, true, B, GH, H, 1, hp, H, in.whh, H, 0, w.gh, GH)
+			w.whh.mul(B, 1, hp, H, 0, w.gh, GH)
 			parallelFor(B, 8*GH, func(lo, hi int) { w.gruRows(in, t, hp, m, out, lo, hi) })
 		case RecLSTM, RecPeephole:
-			gemm(false, true, B, GH, H, 1, hp, H, in.whh, H, 1, g, GH)
+			w.whh.mul(B, 1, hp, H, 1, g, GH)
 			cp := w.prev(w.cs, in.c0, s)
 			parallelFor(B, 8*GH, func(lo, hi int) { w.lstmRows(in, t, hp, cp, m, out, lo, hi) })
 		default:
-			gemm(false, true, B, GH, H, 1, hp, H, in.whh, H, 1, g, GH)
+			w.whh.mul(B, 1, hp, H, 1, g, GH)
 			parallelFor(B, 8*GH, func(lo, hi int) { w.rnnRows(t, hp, m, out, lo, hi) })
 		}
 	}
@@ -341,6 +343,7 @@ func (w *recWS[T]) backward(in recIn[T], dOut []T, grads recGrads[T]) {
 		w.dc = grow(w.dc, n)
 		copy(w.dc, dOut[tb*H+n:tb*H+2*n])
 	}
+	w.whh.pack(false, GH, H, in.whh, H) // dG_t·W_hh at every step
 	for s := d.T - 1; s >= 0; s-- {
 		t := d.step(s)
 		hp := w.prev(w.hs, in.h0, s)
@@ -353,14 +356,14 @@ func (w *recWS[T]) backward(in recIn[T], dOut []T, grads recGrads[T]) {
 		switch d.kind {
 		case RecGRU:
 			parallelFor(B, 8*GH, func(lo, hi int) { w.gruBack(t, hp, m, dy, lo, hi) })
-			gemm(false, false, B, H, GH, 1, w.dgh[t*B*GH:(t+1)*B*GH], GH, in.whh, H, 1, w.dtmp, H)
+			w.whh.mul(B, 1, w.dgh[t*B*GH:(t+1)*B*GH], GH, 1, w.dtmp, H)
 		case RecLSTM, RecPeephole:
 			cp := w.prev(w.cs, in.c0, s)
 			parallelFor(B, 8*GH, func(lo, hi int) { w.lstmBack(in, t, cp, m, dy, lo, hi) })
-			gemm(false, false, B, H, GH, 1, dg, GH, in.whh, H, 1, w.dtmp, H)
+			w.whh.mul(B, 1, dg, GH, 1, w.dtmp, H)
 		default:
 			parallelFor(B, 8*GH, func(lo, hi int) { w.rnnBack(t, m, dy, lo, hi) })
-			gemm(false, false, B, H, GH, 1, dg, GH, in.whh, H, 1, w.dtmp, H)
+			w.whh.mul(B, 1, dg, GH, 1, w.dtmp, H)
 		}
 		w.dh, w.dtmp = w.dtmp, w.dh
 	}

@@ -2,10 +2,12 @@
 
 package gemm
 
+import "github.com/rnnkit/rnnkit/internal/cpufeat"
+
 // useAsm reports whether the AVX2/FMA assembly micro-kernels are used. It is
 // set at start-up from CPU feature detection; tests clear it to exercise the
 // portable kernel.
-var useAsm = hasAVX2FMA()
+var useAsm = cpufeat.AVX2FMA
 
 // Blocking of the assembly kernels. A packed kc×nr sliver of B (16 KiB)
 // stays in L1, an mc×kc block of A (144 KiB) in L2 and a kc×nc panel of B
@@ -68,37 +70,6 @@ func sgemmKernel6x16(k int, a, b, c *float32, ldc int, alpha float32)
 //
 //go:noescape
 func dgemmKernel6x8(k int, a, b, c *float64, ldc int, alpha float64)
-
-// cpuid executes the CPUID instruction with the given EAX and ECX inputs.
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-// xgetbv reads extended control register 0 (XCR0).
-func xgetbv() (eax, edx uint32)
-
-// hasAVX2FMA reports whether the CPU and operating system support AVX2 and
-// FMA3, i.e. whether the assembly kernels can run.
-func hasAVX2FMA() bool {
-	maxID, _, _, _ := cpuid(0, 0)
-	if maxID < 7 {
-		return false
-	}
-	const (
-		fma     = 1 << 12
-		osxsave = 1 << 27
-		avx     = 1 << 28
-	)
-	_, _, ecx1, _ := cpuid(1, 0)
-	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
-		return false
-	}
-	// The OS must save the XMM (bit 1) and YMM (bit 2) state.
-	if xcr0, _ := xgetbv(); xcr0&6 != 6 {
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	const avx2 = 1 << 5
-	return ebx7&avx2 != 0
-}
 
 // sdotRowsAVX2 sets y[j] += alpha * sum_{q<k} x[q]*b[j*ldb+q] for j < n.
 //
