@@ -343,7 +343,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "epoch %d: train loss %.4f, test loss %.4f, test exact match %.2f%%, %.1f s",
 			st.Epoch, st.TrainLoss, st.TestLoss, 100*st.TestExactMatch, st.EpochSeconds)
 		if st.GraphsCompiled > 0 {
-			fmt.Fprintf(stdout, " (%d graphs for new batch shapes compiled in %.1f s)", st.GraphsCompiled, st.CompileSeconds)
+			fmt.Fprintf(stdout, " (%d graphs for new batch shapes compiled in %.0f ms)", st.GraphsCompiled, 1000*st.CompileSeconds)
 		}
 		fmt.Fprintln(stdout)
 		if stopped, err = sched.after(tr, cfg.LR, st.TestLoss, stdout); err != nil {
