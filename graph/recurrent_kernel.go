@@ -479,29 +479,44 @@ func (w *recWS[T]) lstmBack(in recIn[T], t int, cp, m, dy []T, lo, hi int) {
 			continue
 		}
 		g := w.gates[r*4*H : (r+1)*4*H]
-		tc := w.tc[r*H : (r+1)*H]
-		cpb := cp[b*H : (b+1)*H]
-		y := dy[b*H : (b+1)*H]
-		for j := 0; j < H; j++ {
-			i, f, gg, o := g[j], g[H+j], g[2*H+j], g[3*H+j]
-			dht := dh[j] + y[j]
-			tcj := tc[j]
-			dpo := dht * tcj * o * (1 - o)
-			dct := dc[j] + dht*o*(1-tcj*tcj)
-			if peep {
-				dct += dpo * in.po[j]
-			}
-			dpi := dct * gg * i * (1 - i)
-			dpf := dct * cpb[j] * f * (1 - f)
-			dpg := dct * i * (1 - gg*gg)
-			dcp := dct * f
-			if peep {
-				dcp += dpi*in.pi[j] + dpf*in.pf[j]
-			}
-			dc[j] = dcp
-			dg[j], dg[H+j], dg[2*H+j], dg[3*H+j] = dpi, dpf, dpg, dpo
-		}
+		lstmBackRow(g, dg, w.tc[r*H:(r+1)*H], cp[b*H:(b+1)*H], dy[b*H:(b+1)*H], dh, dc, in, peep)
 		clear(dt)
+	}
+}
+
+// lstmBackRow is one row of lstmBack: g holds the gates i, f, g, o of the
+// row and dg receives their pre-activation gradients; tc = tanh(c_t), cp =
+// c_{t−1}, y = ∂L/∂out_t, dh = ∂L/∂h_t from later steps, dc = ∂L/∂c_t on
+// entry and ∂L/∂c_{t−1} on return. The slices are cut to one length so the
+// compiler drops the bounds checks of the loop.
+func lstmBackRow[T float32 | float64](g, dg, tc, cp, y, dh, dc []T, in recIn[T], peep bool) {
+	H := len(tc)
+	gi, gf, gg, og := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
+	di, df, dgg, do := dg[:H], dg[H:2*H], dg[2*H:3*H], dg[3*H:4*H]
+	cp, y, dh, dc = cp[:H], y[:H], dh[:H], dc[:H]
+	if peep {
+		pi, pf, po := in.pi[:H], in.pf[:H], in.po[:H]
+		for j, t := range tc {
+			i, f, c, o := gi[j], gf[j], gg[j], og[j]
+			dht := dh[j] + y[j]
+			dpo := dht * t * o * (1 - o)
+			dct := dc[j] + dht*o*(1-t*t) + dpo*po[j]
+			dpi := dct * c * i * (1 - i)
+			dpf := dct * cp[j] * f * (1 - f)
+			dc[j] = dct*f + (dpi*pi[j] + dpf*pf[j])
+			di[j], df[j], dgg[j], do[j] = dpi, dpf, dct*i*(1-c*c), dpo
+		}
+		return
+	}
+	for j, t := range tc {
+		i, f, c, o := gi[j], gf[j], gg[j], og[j]
+		dht := dh[j] + y[j]
+		dct := dc[j] + dht*o*(1-t*t)
+		dc[j] = dct * f
+		di[j] = dct * c * i * (1 - i)
+		df[j] = dct * cp[j] * f * (1 - f)
+		dgg[j] = dct * i * (1 - c*c)
+		do[j] = dht * t * o * (1 - o)
 	}
 }
 
