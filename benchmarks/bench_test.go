@@ -108,7 +108,7 @@ func build(b testing.TB, k cells.Kind, bidirectional, stepwise, train bool, s sh
 	if train {
 		var loss *gorgonia.Node
 		for _, o := range outs {
-			sum, err := gorgonia.Sum(o)
+			sum, err := graph.Sum(o)
 			if err != nil {
 				b.Fatal(err)
 			}
