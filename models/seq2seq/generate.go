@@ -109,9 +109,9 @@ func (s *State) Select(idx []int) (decode.State, error) {
 type encoderGraph struct {
 	m      gorgonia.VM
 	src    *embed.Tokens
-	masks  []*gorgonia.Node
+	mask   *gorgonia.Node // [T·B], time-major
 	finalV []gorgonia.Value
-	outV   []gorgonia.Value
+	outV   []gorgonia.Value // per source step (Attention)
 }
 
 func (e *encoderGraph) Close() error { return e.m.Close() }
@@ -159,7 +159,7 @@ func (gen *Generator) Encode(src [][]int) (*State, error) {
 	if err := e.src.SetBatchMajor(padded); err != nil {
 		return nil, err
 	}
-	if err := setMasks(e.masks, lens); err != nil {
+	if err := graph.Set(e.mask, seqMask(lens, T)); err != nil {
 		return nil, err
 	}
 	if err := graph.Run(e.m); err != nil {
@@ -199,20 +199,29 @@ func (gen *Generator) buildEncoder(B, T int) (*encoderGraph, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The whole source at once: each encoder layer one fused node.
 	e := &encoderGraph{}
-	var xs []*gorgonia.Node
-	if e.src, xs, err = m.emb.Sequence(T, B); err != nil {
+	var x *gorgonia.Node
+	if e.src, x, err = m.emb.Matrix(T, B); err != nil {
 		return nil, err
 	}
-	if e.masks, err = masks(g, "src_mask", T, B); err != nil {
+	if e.mask, err = g.Input("src_mask", T*B); err != nil {
 		return nil, err
 	}
-	outs, final, err := m.encode(xs, e.masks)
+	mem, final, err := m.encodeSeq(x, B, e.mask)
 	if err != nil {
 		return nil, err
 	}
 	e.finalV = readAll(final)
-	e.outV = readAll(outs)
+	if gen.cfg.decoder() == Attention {
+		outs := make([]*gorgonia.Node, T)
+		for j := range outs {
+			if outs[j], err = graph.Rows(mem, j*B, (j+1)*B); err != nil {
+				return nil, err
+			}
+		}
+		e.outV = readAll(outs)
+	}
 	if e.m, err = graph.NewMachine(g); err != nil {
 		return nil, err
 	}
