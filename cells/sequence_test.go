@@ -338,3 +338,80 @@ func TestSequenceNoInputGrad(t *testing.T) {
 		})
 	}
 }
+
+// A stack runs layer by layer through the fused kernel and gives what the
+// step-by-step stack gives: outputs, every layer's final state and every
+// gradient.
+func TestSequenceStackFusedEqualsStepwise(t *testing.T) {
+	src := graph.NewSource(17)
+	for _, kind := range []cells.Kind{cells.LSTMKind, cells.GRUKind, cells.PeepholeKind} {
+		for _, reverse := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/reverse=%v", kind, reverse), func(t *testing.T) {
+				const T, B, I, H = 4, 3, 5, 6
+				cfgs := []cells.Config{{Kind: kind, InputSize: I, HiddenSize: H}, {Kind: kind, InputSize: H, HiddenSize: H, Layer: 1}}
+				ps, _ := graph.NewParams(tensor.Float64)
+				for _, c := range cfgs {
+					must(t, c.Init(ps, src))
+				}
+				c := newSeqCase(kind, src, T, B, I, H, reverse, true)
+				run := func(stepwise bool) seqResult {
+					g, _ := graph.New(ps)
+					var layers []cells.Cell
+					for _, cfg := range cfgs {
+						l, err := cells.New(g, cfg)
+						must(t, err)
+						layers = append(layers, l)
+					}
+					st, err := cells.NewStack(layers...)
+					must(t, err)
+					x, _ := g.Input("x", T*B, I)
+					must(t, graph.Set(x, c.x))
+					mask, _ := g.Input("mask", T*B)
+					must(t, graph.Set(mask, c.mask))
+					out, fin, err := cells.Sequence(st, x, B, nil, cells.SeqOptions{Reverse: reverse, Mask: mask, Stepwise: stepwise})
+					must(t, err)
+					loss := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.Square(out))))
+					for _, s := range fin {
+						loss = gorgonia.Must(gorgonia.Add(loss, gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.Square(s))))))
+					}
+					wrt := append(g.Learnables(), x)
+					gs, err := gorgonia.Grad(loss, wrt...)
+					must(t, err)
+					var ov gorgonia.Value
+					gorgonia.Read(out, &ov)
+					fv := make([]gorgonia.Value, len(fin))
+					for k := range fin {
+						gorgonia.Read(fin[k], &fv[k])
+					}
+					gv := make([]gorgonia.Value, len(gs))
+					for i := range gs {
+						gorgonia.Read(gs[i], &gv[i])
+					}
+					m, err := graph.NewMachine(g)
+					must(t, err)
+					defer m.Close()
+					must(t, graph.Run(m))
+					var r seqResult
+					r.out, _ = graph.ValueFloat64s(ov)
+					for _, v := range fv {
+						f, _ := graph.ValueFloat64s(v)
+						r.final = append(r.final, f)
+					}
+					for i, v := range gv {
+						f, _ := graph.ValueFloat64s(v)
+						r.grads = append(r.grads, f)
+						r.names = append(r.names, wrt[i].Name())
+					}
+					return r
+				}
+				fused, step := run(false), run(true)
+				if len(fused.final) != 2*(cfgs[0].NumStates()) || len(fused.grads) < 9 {
+					t.Fatalf("%d final states, %d gradients", len(fused.final), len(fused.grads))
+				}
+				if d, where := fused.diff(step, 0); d > 1e-13 {
+					t.Fatalf("fused and step-by-step stacks differ by %.3g at %s", d, where)
+				}
+			})
+		}
+	}
+}
