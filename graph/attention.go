@@ -726,6 +726,7 @@ func (op colVecOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 	return gorgonia.Nodes{d}, nil
 }
 
+// trues returns n trues: every input of an op is differentiable.
 func trues(n int) []bool {
 	d := make([]bool, n)
 	for i := range d {

@@ -104,25 +104,9 @@ func (op concatColsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func (op concatColsOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.concatcols(%d,%v)", op.rows, op.widths)
 }
-func (op concatColsOp) Hashcode() uint32 { return hashOf(op) }
-func (op concatColsOp) String() string   { return fmt.Sprintf("ConcatCols%v", op.widths) }
-func (op concatColsOp) DiffWRT(inputs int) []bool {
-	out := make([]bool, inputs)
-	for i := range out {
-		out[i] = true
-	}
-	return out
-}
+func (op concatColsOp) Hashcode() uint32          { return hashOf(op) }
+func (op concatColsOp) String() string            { return fmt.Sprintf("ConcatCols%v", op.widths) }
+func (op concatColsOp) DiffWRT(inputs int) []bool { return trues(inputs) }
 func (op concatColsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	out := make(gorgonia.Nodes, len(inputs))
-	off := 0
-	for i, w := range op.widths {
-		d, err := Cols(grad, off, off+w)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = d
-		off += w
-	}
-	return out, nil
+	return cutGrad(grad, op.widths, Cols)
 }

@@ -292,10 +292,7 @@ func (op *recurrentOp) String() string {
 }
 
 func (op *recurrentOp) DiffWRT(inputs int) []bool {
-	diff := make([]bool, inputs)
-	for i := range diff {
-		diff[i] = true
-	}
+	diff := trues(inputs)
 	if op.d.masked && inputs > 0 {
 		diff[inputs-1] = false
 	}

@@ -210,24 +210,24 @@ func (op concatRowsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func (op concatRowsOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.concatRows(%v,%d)", op.rows, op.n)
 }
-func (op concatRowsOp) Hashcode() uint32 { return hashOf(op) }
-func (op concatRowsOp) String() string   { return fmt.Sprintf("ConcatRows%v", op.rows) }
-func (op concatRowsOp) DiffWRT(inputs int) []bool {
-	d := make([]bool, inputs)
-	for i := range d {
-		d[i] = true
-	}
-	return d
-}
+func (op concatRowsOp) Hashcode() uint32          { return hashOf(op) }
+func (op concatRowsOp) String() string            { return fmt.Sprintf("ConcatRows%v", op.rows) }
+func (op concatRowsOp) DiffWRT(inputs int) []bool { return trues(inputs) }
 func (op concatRowsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	gs := make(gorgonia.Nodes, len(inputs))
+	return cutGrad(grad, op.rows, Rows)
+}
+
+// cutGrad cuts the gradient of a concatenation back into its parts, of the
+// given sizes, with cut (Rows or Cols).
+func cutGrad(grad *gorgonia.Node, sizes []int, cut func(*gorgonia.Node, int, int) (*gorgonia.Node, error)) (gorgonia.Nodes, error) {
+	out := make(gorgonia.Nodes, len(sizes))
 	off := 0
-	for i, r := range op.rows {
+	for i, n := range sizes {
 		var err error
-		if gs[i], err = Rows(grad, off, off+r); err != nil {
+		if out[i], err = cut(grad, off, off+n); err != nil {
 			return nil, err
 		}
-		off += r
+		off += n
 	}
-	return gs, nil
+	return out, nil
 }
