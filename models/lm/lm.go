@@ -341,18 +341,25 @@ func (gen *Generator) Prime(prompts [][]int) (decode.State, []int, error) {
 	if len(prompts) == 0 || len(prompts[0]) == 0 {
 		return nil, nil, errors.New("lm: empty prompt")
 	}
+	L := len(prompts[0])
+	for r, p := range prompts { // every token, the last ones included, before any run
+		if len(p) != L {
+			return nil, nil, errors.Errorf("lm: prompt %d has %d tokens, want %d", r, len(p), L)
+		}
+		for t, id := range p {
+			if id < 0 || id >= gen.cfg.Vocab {
+				return nil, nil, errors.Errorf("lm: prompt %d, token %d: id %d outside the vocabulary of %d", r, t, id, gen.cfg.Vocab)
+			}
+		}
+	}
 	s0, err := gen.Start(len(prompts))
 	if err != nil {
 		return nil, nil, err
 	}
 	var st decode.State = s0
-	L := len(prompts[0])
 	for t := 0; t < L-1; t++ {
 		toks := make([]int, len(prompts))
 		for r, p := range prompts {
-			if len(p) != L {
-				return nil, nil, errors.Errorf("lm: prompt %d has %d tokens, want %d", r, len(p), L)
-			}
 			toks[r] = p[t]
 		}
 		if _, st, err = gen.Step(st, toks); err != nil {

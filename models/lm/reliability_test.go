@@ -43,19 +43,14 @@ func TestBadSizesAndParams(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer gen.Close()
-	// Prime runs every token but the last, which it returns for the first
-	// Step; that Step checks it.
-	if _, _, err := gen.Prime([][]int{{5, 1}}); err == nil {
-		t.Error("token 5 of a vocabulary of 5 accepted")
+	// Prime checks every token, the last one (which it returns for the first
+	// Step) included, and every prompt's length, before it runs anything.
+	for _, bad := range [][][]int{{{5, 1}}, {{1, -1}}, {{-2}}, {{1}, {7}}, {{1, 2}, {3}}, {{}}} {
+		if _, _, err := gen.Prime(bad); err == nil {
+			t.Errorf("prompts %v accepted", bad)
+		}
 	}
-	st, last, err := gen.Prime([][]int{{1, -1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := gen.Step(st, last); err == nil {
-		t.Error("token -1 accepted")
-	}
-	if _, _, err := gen.Prime([][]int{{}}); err == nil {
-		t.Error("an empty prompt accepted")
+	if _, last, err := gen.Prime([][]int{{1, 2}, {3, 4}}); err != nil || len(last) != 2 || last[0] != 2 || last[1] != 4 {
+		t.Errorf("good prompts: last %v, %v", last, err)
 	}
 }
