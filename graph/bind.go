@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -134,10 +135,17 @@ func (g *Graph) Scalar(v float64) *gorgonia.Node {
 }
 
 // Set gives an input node a value from row-major float64 data, converted to
-// the graph's dtype, copying into the node's existing tensor.
+// the graph's dtype, copying into the node's existing tensor. A NaN or an
+// infinity in data is an error naming the node and the element (it would
+// otherwise reach the loss several ops later); the node keeps its value.
 func Set(n *gorgonia.Node, data []float64) error {
 	if n == nil {
 		return errors.New("graph: nil node")
+	}
+	for i, v := range data {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return errors.Errorf("graph: setting %s: element %d is %v", n.Name(), i, v)
+		}
 	}
 	t, ok := n.Value().(*tensor.Dense)
 	if !ok {

@@ -2,6 +2,8 @@ package graph
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -315,5 +317,26 @@ func TestValueFloat64s(t *testing.T) {
 	}
 	if _, err := ValueFloat64s(tensor.New(tensor.WithShape(2), tensor.Of(tensor.Int))); !errors.Is(err, ErrDtype) {
 		t.Errorf("int tensor: %v, want ErrDtype", err)
+	}
+}
+
+// Set refuses NaN and infinities, naming the node and the element, and
+// leaves the node's value as it was.
+func TestSetRefusesNonFinite(t *testing.T) {
+	ps, _ := NewParams(tensor.Float32)
+	g, _ := New(ps)
+	x, _ := g.Input("x", 2, 2)
+	if err := Set(x, []float64{1, 2, 3, 4}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		err := Set(x, []float64{1, 2, bad, 4})
+		if err == nil || !strings.Contains(err.Error(), "x") || !strings.Contains(err.Error(), "element 2") {
+			t.Errorf("Set with %v: %v", bad, err)
+		}
+	}
+	v, _ := ValueFloat64s(x.Value())
+	if fmt.Sprint(v) != "[1 2 3 4]" {
+		t.Errorf("value after refused Sets: %v", v)
 	}
 }
