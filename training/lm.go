@@ -379,16 +379,12 @@ func (t *LM) Restore(c *checkpoint.Checkpoint) error {
 	if err != nil {
 		return err
 	}
-	sie, skipped, err := readPosition(c)
+	pos, err := readPosition(c)
 	if err != nil {
 		return err
 	}
-	loss, err := readEpochLoss(c)
-	if err != nil {
-		return err
-	}
-	if sie > len(t.train) {
-		return errors.Errorf("training: checkpoint at window %d of an epoch of %d: not this corpus", sie, len(t.train))
+	if pos.stepInEpoch > len(t.train) {
+		return errors.Errorf("training: checkpoint at window %d of an epoch of %d: not this corpus", pos.stepInEpoch, len(t.train))
 	}
 	opt := map[string]*tensor.Dense{}
 	carry := map[int][]float64{}
@@ -427,7 +423,7 @@ func (t *LM) Restore(c *checkpoint.Checkpoint) error {
 	}
 	copyParams(t.Params, srcs)
 	t.carry = carried
-	t.Step, t.Epoch, t.StepInEpoch, t.Skipped, t.loss = c.Meta.Step, c.Meta.Epoch, sie, skipped, loss
+	t.Step, t.Epoch, t.StepInEpoch, t.Skipped, t.loss = c.Meta.Step, c.Meta.Epoch, pos.stepInEpoch, pos.skipped, pos.loss
 	return nil
 }
 

@@ -348,6 +348,8 @@ func TestRestoreRefusesBadCheckpoints(t *testing.T) {
 		{"negative step_in_epoch", func(c *checkpoint.Checkpoint) { c.Meta.Extra["step_in_epoch"] = "-1" }, "step_in_epoch"},
 		{"step_in_epoch not a number", func(c *checkpoint.Checkpoint) { c.Meta.Extra["step_in_epoch"] = "2x" }, "step_in_epoch"},
 		{"skipped not a count", func(c *checkpoint.Checkpoint) { c.Meta.Extra["skipped"] = "-4" }, "skipped"},
+		{"NaN epoch loss", func(c *checkpoint.Checkpoint) { c.Meta.Extra["epoch_loss_sum"] = "NaN" }, "epoch loss"},
+		{"epoch loss without its count", func(c *checkpoint.Checkpoint) { delete(c.Meta.Extra, "epoch_loss_batches") }, "epoch loss"},
 		{"NaN parameter", func(c *checkpoint.Checkpoint) {
 			ps, _ := graph.NewParams(c.Params.Dtype())
 			for i, n := range c.Params.Names() {

@@ -580,11 +580,7 @@ func (t *Seq2Seq) Restore(c *checkpoint.Checkpoint) error {
 	if err != nil {
 		return err
 	}
-	sie, skipped, err := readPosition(c)
-	if err != nil {
-		return err
-	}
-	loss, err := readEpochLoss(c)
+	pos, err := readPosition(c)
 	if err != nil {
 		return err
 	}
@@ -594,7 +590,7 @@ func (t *Seq2Seq) Restore(c *checkpoint.Checkpoint) error {
 		return errors.Wrap(err, "training: checkpoint optimiser state")
 	}
 	copyParams(t.Params, srcs)
-	t.Step, t.Epoch, t.StepInEpoch, t.Skipped, t.loss = c.Meta.Step, c.Meta.Epoch, sie, skipped, loss
+	t.Step, t.Epoch, t.StepInEpoch, t.Skipped, t.loss = c.Meta.Step, c.Meta.Epoch, pos.stepInEpoch, pos.skipped, pos.loss
 	return nil
 }
 
@@ -639,17 +635,26 @@ func copyParams(ps *graph.Params, srcs []*tensor.Dense) {
 	}
 }
 
-// readPosition returns the checkpoint's batch within its epoch and its
-// count of skipped batches (0 when absent).
-func readPosition(c *checkpoint.Checkpoint) (stepInEpoch, skipped int, err error) {
+// position is where a checkpoint stands within its epoch.
+type position struct {
+	stepInEpoch int       // batches of the epoch done
+	skipped     int       // batches skipped for non-finite values (0 when absent)
+	loss        epochLoss // the epoch's running training loss (zero when absent)
+}
+
+// readPosition returns the checkpoint's position within its epoch.
+func readPosition(c *checkpoint.Checkpoint) (position, error) {
+	var p position
+	var err error
 	s := c.Meta.Extra["step_in_epoch"]
-	if stepInEpoch, err = strconv.Atoi(s); err != nil || stepInEpoch < 0 {
-		return 0, 0, errors.Errorf("training: checkpoint step_in_epoch %.20q is not a count", s)
+	if p.stepInEpoch, err = strconv.Atoi(s); err != nil || p.stepInEpoch < 0 {
+		return p, errors.Errorf("training: checkpoint step_in_epoch %.20q is not a count", s)
 	}
-	if skipped, err = readSkipped(c); err != nil {
-		return 0, 0, err
+	if p.skipped, err = readSkipped(c); err != nil {
+		return p, err
 	}
-	return stepInEpoch, skipped, nil
+	p.loss, err = readEpochLoss(c)
+	return p, err
 }
 
 // readSkipped returns the checkpoint's count of skipped batches (0 when

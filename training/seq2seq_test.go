@@ -166,3 +166,43 @@ func TestEpochLowersLoss(t *testing.T) {
 		shapes[c] = true
 	}
 }
+
+// An epoch stopped and resumed from a checkpoint reports the same mean
+// training loss as the same epoch run without a stop (the checkpoint keeps
+// the running loss), even when the stop comes after its last batch.
+func TestResumedEpochLoss(t *testing.T) {
+	whole, _, _, _, _ := smallRun(t, 0)
+	defer whole.Close()
+	want, done, err := whole.TrainEpoch(context.Background(), nil, nil)
+	if err != nil || !done {
+		t.Fatal(done, err)
+	}
+	for _, at := range []int{2, whole.Step} { // mid-epoch, and after the epoch's last batch
+		a, cfg, v, train, test := smallRun(t, 0)
+		var ck *checkpoint.Checkpoint
+		var ckErr error
+		stop := func() bool { // as rnnkit train's -checkpoint-every does
+			if a.StepInEpoch == at {
+				ck, ckErr = a.Checkpoint(nil)
+				return true
+			}
+			return false
+		}
+		if _, _, err := a.TrainEpoch(context.Background(), nil, stop); err != nil || ckErr != nil || ck == nil {
+			t.Fatal(err, ckErr)
+		}
+		a.Close()
+		b, err := NewSeq2Seq(cfg, v, train, test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Restore(ck); err != nil {
+			t.Fatal(err)
+		}
+		got, done, err := b.TrainEpoch(context.Background(), nil, nil)
+		b.Close()
+		if err != nil || !done || got != want {
+			t.Errorf("stopped after batch %d: epoch loss %v (done %v, %v), want %v", at, got, done, err, want)
+		}
+	}
+}
