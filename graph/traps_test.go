@@ -94,3 +94,75 @@ func TestGorgoniaSameNameInputsMergeTrap(t *testing.T) {
 		t.Error("Graph.Input accepted a second input named x")
 	}
 }
+
+// Gorgonia identifies nodes by a 32-bit FNV hash of the expression tree, and
+// v0.9.18 trusts it too far in two places: ExprGraph.AddNode took a new node
+// for an existing one whenever their hashes, ops, arities, types and shapes
+// agreed, without looking at the children; and the compiler's common
+// subexpression elimination replaced a node by any earlier node with the same
+// hash. Add(a5187, y) and Add(a31119, y) below are such a pair (found by
+// searching input names). In a graph of thousands of nodes a collision is a
+// matter of chance — a stepwise LSTM's gradient graph failed one CI run in
+// this way — so rnnkit builds against third_party/gorgonia, which compares
+// the children in both places. Without the fix the two sums are one node (or
+// read one register) and one of the checks below fails.
+func TestGorgoniaHashCollisionFixed(t *testing.T) {
+	ps, err := graph.NewParams(tensor.Float64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := graph.New(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string) *gorgonia.Node {
+		n, err := g.Input(name, 2, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	a, b, y := mk("a5187"), mk("a31119"), mk("y")
+	sa := gorgonia.Must(gorgonia.Add(a, y))
+	sb := gorgonia.Must(gorgonia.Add(b, y))
+	if sa.Hashcode() != sb.Hashcode() {
+		t.Fatalf("the test's premise: hashes %x and %x should collide", sa.Hashcode(), sb.Hashcode())
+	}
+	if sa == sb {
+		t.Fatal("Add(a5187, y) and Add(a31119, y) were merged into one node")
+	}
+	// Both sums feed one output, so both are compiled and run.
+	out := gorgonia.Must(gorgonia.Sub(sa, sb))
+	var va, vb, vo gorgonia.Value
+	gorgonia.Read(sa, &va)
+	gorgonia.Read(sb, &vb)
+	gorgonia.Read(out, &vo)
+	for n, v := range map[*gorgonia.Node]float64{a: 1, b: 10, y: 100} {
+		if err := graph.Set(n, []float64{v, v, v, v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := graph.NewMachine(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := graph.Run(m); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		v    gorgonia.Value
+		want float64
+	}{{"a+y", va, 101}, {"b+y", vb, 110}, {"(a+y)-(b+y)", vo, -9}} {
+		got, err := graph.ValueFloat64s(c.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range got {
+			if x != c.want {
+				t.Fatalf("%s = %v, want %v everywhere", c.name, got, c.want)
+			}
+		}
+	}
+}
