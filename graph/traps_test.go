@@ -166,3 +166,9 @@ func TestGorgoniaHashCollisionFixed(t *testing.T) {
 		}
 	}
 }
+
+func TestGorgoniaPatched(t *testing.T) {
+	if !graph.GorgoniaPatched() {
+		t.Fatal("this build links an unpatched Gorgonia: go.mod should replace it with third_party/gorgonia")
+	}
+}
