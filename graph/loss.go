@@ -19,6 +19,7 @@ type Targets struct {
 	ids     []int
 	weights []float64
 	classes int
+	serial  uint64 // tells the ops of different targets apart in their hashes
 }
 
 // NewTargets returns targets for b rows over the given number of classes.
@@ -26,7 +27,7 @@ func NewTargets(b, classes int) (*Targets, error) {
 	if b <= 0 || classes <= 0 {
 		return nil, errors.Errorf("graph: NewTargets(%d, %d): sizes must be positive", b, classes)
 	}
-	return &Targets{ids: make([]int, b), weights: make([]float64, b), classes: classes}, nil
+	return &Targets{ids: make([]int, b), weights: make([]float64, b), classes: classes, serial: nextSerial()}, nil
 }
 
 // Len returns the number of rows.
@@ -188,7 +189,7 @@ func (op xentOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, nil
 }
 
-func (op xentOp) WriteHash(h hash.Hash)     { fmt.Fprintf(h, "rnnkit.xent(%p)", op.t) }
+func (op xentOp) WriteHash(h hash.Hash)     { fmt.Fprintf(h, "rnnkit.xent(%d)", op.t.serial) }
 func (op xentOp) Hashcode() uint32          { return hashOf(op) }
 func (op xentOp) String() string            { return "CrossEntropy" }
 func (op xentOp) DiffWRT(inputs int) []bool { return []bool{true} }
@@ -237,7 +238,7 @@ func (op xentGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, nil
 }
 
-func (op xentGradOp) WriteHash(h hash.Hash)     { fmt.Fprintf(h, "rnnkit.xentgrad(%p)", op.t) }
+func (op xentGradOp) WriteHash(h hash.Hash)     { fmt.Fprintf(h, "rnnkit.xentgrad(%d)", op.t.serial) }
 func (op xentGradOp) Hashcode() uint32          { return hashOf(op) }
 func (op xentGradOp) String() string            { return "CrossEntropyGrad" }
 func (op xentGradOp) DiffWRT(inputs int) []bool { return []bool{false, false} }

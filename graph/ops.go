@@ -5,6 +5,7 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
+	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -400,3 +401,10 @@ type allocator func(dt tensor.Dtype, zero bool, shape ...int) *tensor.Dense
 func fresh(dt tensor.Dtype, _ bool, shape ...int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
 }
+
+// serials numbers the side inputs (Targets, IDs) whose ops must hash apart:
+// a counter, not a pointer, so that a program builds the same hashes on
+// every run and a hash-related failure can be reproduced.
+var serials atomic.Uint64
+
+func nextSerial() uint64 { return serials.Add(1) }

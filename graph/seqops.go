@@ -15,8 +15,9 @@ import (
 // run. Set checks every id against the vocabulary, so a bad id is an error
 // before the machine runs, never a panic inside it.
 type IDs struct {
-	ids   []int
-	vocab int
+	ids    []int
+	vocab  int
+	serial uint64 // tells the ops of different id sets apart in their hashes
 }
 
 // NewIDs returns n ids, all 0, each to be in [0, vocab).
@@ -24,7 +25,7 @@ func NewIDs(n, vocab int) (*IDs, error) {
 	if n <= 0 || vocab <= 0 {
 		return nil, errors.Errorf("graph: NewIDs(%d, %d): sizes must be positive", n, vocab)
 	}
-	return &IDs{ids: make([]int, n), vocab: vocab}, nil
+	return &IDs{ids: make([]int, n), vocab: vocab, serial: nextSerial()}, nil
 }
 
 // Len returns the number of ids.
@@ -116,7 +117,7 @@ func gatherRows[T float32 | float64](src, dst []T, ids []int, e int) {
 }
 
 func (op gatherOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "rnnkit.gather(%p,%d,%d,%d)", op.ids, op.v, op.e, op.skip)
+	fmt.Fprintf(h, "rnnkit.gather(%d,%d,%d,%d)", op.ids.serial, op.v, op.e, op.skip)
 }
 func (op gatherOp) Hashcode() uint32          { return hashOf(op) }
 func (op gatherOp) String() string            { return fmt.Sprintf("Gather[%d of %d]", len(op.ids.ids), op.v) }
@@ -173,7 +174,7 @@ func scatterRows[T float32 | float64](src, dst []T, ids []int, e, skip int) {
 }
 
 func (op scatterOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "rnnkit.scatter(%p,%d,%d,%d)", op.ids, op.v, op.e, op.skip)
+	fmt.Fprintf(h, "rnnkit.scatter(%d,%d,%d,%d)", op.ids.serial, op.v, op.e, op.skip)
 }
 func (op scatterOp) Hashcode() uint32          { return hashOf(op) }
 func (op scatterOp) String() string            { return fmt.Sprintf("Scatter[%d into %d]", len(op.ids.ids), op.v) }
