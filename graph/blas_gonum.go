@@ -39,3 +39,30 @@ func (p *packedB64) pack(transB bool, k, n int, b []float64, ldb int) {
 func (p *packedB64) mul(m int, alpha float64, a []float64, lda int, beta float64, c []float64, ldc int) {
 	kernel.DgemmPacked(false, m, alpha, a, lda, p.p, beta, c, ldc)
 }
+
+// colAlign returns the column alignment of mulCols, 0 if products of
+// m rows cannot be split by columns.
+func (p *packedB32) colAlign(m int) int {
+	if k, n := p.p.Dims(); !kernel.PackedColsOK(m, n, k) {
+		return 0
+	}
+	return p.p.ColAlign()
+}
+
+// mulCols computes the columns in ranges of C = alpha·A·op(B) + beta·C on
+// the calling goroutine; each range must start at a multiple of
+// colAlign(m) > 0. It reports whether it did.
+func (p *packedB32) mulCols(m int, alpha float32, a []float32, lda int, ranges [][2]int, beta float32, c []float32, ldc int) bool {
+	return kernel.SgemmPackedCols(false, m, alpha, a, lda, p.p, ranges, beta, c, ldc)
+}
+
+func (p *packedB64) colAlign(m int) int {
+	if k, n := p.p.Dims(); !kernel.PackedColsOK(m, n, k) {
+		return 0
+	}
+	return p.p.ColAlign()
+}
+
+func (p *packedB64) mulCols(m int, alpha float64, a []float64, lda int, ranges [][2]int, beta float64, c []float64, ldc int) bool {
+	return kernel.DgemmPackedCols(false, m, alpha, a, lda, p.p, ranges, beta, c, ldc)
+}

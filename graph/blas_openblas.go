@@ -68,3 +68,17 @@ func (p *packedB64) pack(transB bool, k, n int, b []float64, ldb int) {
 func (p *packedB64) mul(m int, alpha float64, a []float64, lda int, beta float64, c []float64, ldc int) {
 	dgemm(false, p.transB, m, p.n, p.k, alpha, a, lda, p.b, p.ldb, beta, c, ldc)
 }
+
+// colAlign is 0: OpenBLAS splits its products over its own threads, so the
+// fused kernels do not split them by columns themselves.
+func (p *packedB32) colAlign(m int) int { return 0 }
+
+func (p *packedB32) mulCols(m int, alpha float32, a []float32, lda int, ranges [][2]int, beta float32, c []float32, ldc int) bool {
+	return false
+}
+
+func (p *packedB64) colAlign(m int) int { return 0 }
+
+func (p *packedB64) mulCols(m int, alpha float64, a []float64, lda int, ranges [][2]int, beta float64, c []float64, ldc int) bool {
+	return false
+}

@@ -56,3 +56,27 @@ func (p *packedB[T]) mul(m int, alpha T, a []T, lda int, beta T, c []T, ldc int)
 		p.p64.mul(m, float64(alpha), av, lda, float64(beta), any(c).([]float64), ldc)
 	}
 }
+
+// colAlign returns the column alignment mulCols needs for products of m
+// rows, or 0 when the build does not split products by columns.
+func (p *packedB[T]) colAlign(m int) int {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		return p.p32.colAlign(m)
+	}
+	return p.p64.colAlign(m)
+}
+
+// mulCols computes the columns in ranges (each [j0, j1)) of C =
+// alpha·A·op(B) + beta·C for A m×k on the calling goroutine, bit-identical
+// to those columns of mul; each range must start at a multiple of
+// colAlign(m) > 0. It reports whether it did.
+func (p *packedB[T]) mulCols(m int, alpha T, a []T, lda int, ranges [][2]int, beta T, c []T, ldc int) bool {
+	switch av := any(a).(type) {
+	case []float32:
+		return p.p32.mulCols(m, float32(alpha), av, lda, ranges, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		return p.p64.mulCols(m, float64(alpha), av, lda, ranges, float64(beta), any(c).([]float64), ldc)
+	}
+	return false
+}

@@ -102,6 +102,85 @@ func DgemmPacked(transA bool, m int, alpha float64, a []float64, lda int, pb *Pa
 	run(&p, b.im, &pool64, b)
 }
 
+// ColAlign returns the column alignment SgemmPackedCols needs: the
+// kernel's register block width.
+func (p *PackedB32) ColAlign() int { return p.b.im.nr }
+
+// ColAlign returns the column alignment DgemmPackedCols needs.
+func (p *PackedB64) ColAlign() int { return p.b.im.nr }
+
+// SgemmPackedCols computes the columns in ranges (each [j0, j1)) of
+// C = alpha*op(A)*B + beta*C, op(B) packed by PackB32, on the calling
+// goroutine: for products that are split across goroutines, callers that
+// have parallel work of their own can run a set of columns each. Each row
+// block of op(A) is packed once for all the ranges. The columns are
+// bit-identical to those SgemmPacked computes. It computes nothing and
+// reports false when SgemmPacked would use its small-product loops (see
+// PackedColsOK; then call SgemmPacked), when alpha is 0, or when a range is
+// empty, out of bounds, or starts off a multiple of ColAlign.
+func SgemmPackedCols(transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB32, ranges [][2]int, beta float32, c []float32, ldc int) bool {
+	b := &pb.b
+	p := problem[float32]{transA, b.transB, m, b.n, b.k, alpha, a, lda, nil, 0, beta, c, ldc}
+	return runCols(&p, b.im, &pool32, b, ranges)
+}
+
+// DgemmPackedCols is SgemmPackedCols for float64.
+func DgemmPackedCols(transA bool, m int, alpha float64, a []float64, lda int, pb *PackedB64, ranges [][2]int, beta float64, c []float64, ldc int) bool {
+	b := &pb.b
+	p := problem[float64]{transA, b.transB, m, b.n, b.k, alpha, a, lda, nil, 0, beta, c, ldc}
+	return runCols(&p, b.im, &pool64, b, ranges)
+}
+
+// PackedColsOK reports whether SgemmPackedCols and DgemmPackedCols compute
+// an m×n product over k with a non-zero alpha (aligned, in-range columns).
+func PackedColsOK(m, n, k int) bool {
+	return m*n*k >= smallWork && m >= 3 && n >= 4 && k > 0
+}
+
+// runCols is run's blocked path for the columns in ranges only.
+func runCols[T float](p *problem[T], im impl[T], pool *sync.Pool, pb *packedB[T], ranges [][2]int) bool {
+	if !PackedColsOK(p.m, p.n, p.k) || p.alpha == 0 {
+		return false
+	}
+	for _, r := range ranges {
+		if r[0] < 0 || r[0] >= r[1] || r[1] > p.n || r[0]%im.nr != 0 {
+			return false
+		}
+	}
+	ws := getWorkspace[T](pool)
+	blockedCols(p, im, ws, pb, ranges)
+	pool.Put(ws)
+	return true
+}
+
+// blockedCols is blocked for all rows and the columns in ranges of a packed
+// B, with the loops over column blocks inside the loop over row blocks, so
+// that each block of A is packed once for all the ranges. Every element of
+// C still sums its k blocks in order, as in blocked.
+func blockedCols[T float](p *problem[T], im impl[T], ws *workspace[T], pb *packedB[T], ranges [][2]int) {
+	mr, nr := im.mr, im.nr
+	kc := min(im.kc, p.k)
+	mc := min(im.mc, roundUp(p.m, mr))
+	for _, r := range ranges {
+		scaleC(p.beta, p.c, p.ldc, 0, p.m, r[0], r[1])
+	}
+	ws.a = grow(ws.a, mc*kc)
+	ws.tile = grow(ws.tile, mr*nr)
+	for pc := 0; pc < p.k; pc += kc {
+		kb := min(kc, p.k-pc)
+		for ic := 0; ic < p.m; ic += mc {
+			mb := min(mc, p.m-ic)
+			packA(p, im.strided, im.rows, ws.a, ic, mb, pc, kb, mr)
+			for _, r := range ranges {
+				for jc := r[0]; jc < r[1]; jc += im.nc {
+					nb := min(im.nc, r[1]-jc)
+					macroKernel(p, im, ws, pb.panel(pc, kb, jc, nb), ic, mb, jc, nb, kb)
+				}
+			}
+		}
+	}
+}
+
 // packedB is the whole of op(B) packed as blocked packs it, one kc×nc
 // panel at a time: for each block of kc rows starting at pc (the last one
 // possibly shorter, kb rows), the kb×np block (np = n rounded up to nr) is

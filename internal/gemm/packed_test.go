@@ -394,3 +394,106 @@ func BenchmarkPacked(b *testing.B) {
 		}
 	}
 }
+
+// TestPackedCols checks that SgemmPackedCols and DgemmPackedCols, run over
+// column ranges that cover C, give SgemmPacked's and DgemmPacked's result
+// bit for bit, that a range leaves the other columns alone, and that they
+// refuse what they cannot do.
+func TestPackedCols(t *testing.T) {
+	forKernels(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(31, 32))
+		shapes := []shape{{m: 32, n: 1024, k: 256, alpha: 1, beta: 1}, {m: 64, n: 1536, k: 512, alpha: 1, beta: 0}}
+		for range 40 {
+			shapes = append(shapes, shape{transA: rnd.IntN(2) == 0, transB: rnd.IntN(2) == 0,
+				m: 3 + rnd.IntN(70), n: 16 + rnd.IntN(300), k: 24 + rnd.IntN(300),
+				padA: rnd.IntN(4), padB: rnd.IntN(4), padC: rnd.IntN(4),
+				alpha: scalars[rnd.IntN(4)], beta: scalars[rnd.IntN(4)]})
+		}
+		for _, s := range shapes {
+			if s.m*s.n*s.k < smallWork {
+				continue // SgemmPackedCols refuses these (tested below)
+			}
+			o := newOperands(s, rnd)
+			if s.alpha == 0 {
+				s.alpha = 1
+			}
+			p64 := PackB64(nil, s.transB, s.k, s.n, o.b, o.ldb)
+			want64 := append([]float64(nil), o.c...)
+			DgemmPacked(s.transA, s.m, s.alpha, o.a, o.lda, p64, s.beta, want64, o.ldc)
+			a32, b32 := to32(o.a), to32(o.b)
+			p32 := PackB32(nil, s.transB, s.k, s.n, b32, o.ldb)
+			want32 := to32(o.c)
+			SgemmPacked(s.transA, s.m, float32(s.alpha), a32, o.lda, p32, float32(s.beta), want32, o.ldc)
+
+			// Random cuts at multiples of the alignment; the ranges between
+			// them, split into two calls (one with every other range), cover C.
+			cover := func(align int) (odd, even [][2]int) {
+				cuts := []int{0}
+				for j := align * (1 + rnd.IntN(3)); j < s.n; j += align * (1 + rnd.IntN(4)) {
+					cuts = append(cuts, j)
+				}
+				cuts = append(cuts, s.n)
+				for i := 1; i < len(cuts); i++ {
+					r := [2]int{cuts[i-1], cuts[i]}
+					if i%2 == 1 {
+						odd = append(odd, r)
+					} else {
+						even = append(even, r)
+					}
+				}
+				return odd, even
+			}
+			got64 := append([]float64(nil), o.c...)
+			odd, even := cover(p64.ColAlign())
+			for _, rs := range [][][2]int{odd, even} {
+				if len(rs) > 0 && !DgemmPackedCols(s.transA, s.m, s.alpha, o.a, o.lda, p64, rs, s.beta, got64, o.ldc) {
+					t.Fatalf("%v: DgemmPackedCols refused %v", s, rs)
+				}
+			}
+			if i := sameBits64(got64, want64); i >= 0 {
+				t.Fatalf("%v ranges %v %v: DgemmPackedCols c[%d] = %v, DgemmPacked gives %v", s, odd, even, i, got64[i], want64[i])
+			}
+			got32 := to32(o.c)
+			odd, even = cover(p32.ColAlign())
+			for _, rs := range [][][2]int{odd, even} {
+				if len(rs) > 0 && !SgemmPackedCols(s.transA, s.m, float32(s.alpha), a32, o.lda, p32, rs, float32(s.beta), got32, o.ldc) {
+					t.Fatalf("%v: SgemmPackedCols refused %v", s, rs)
+				}
+			}
+			if i := sameBits32(got32, want32); i >= 0 {
+				t.Fatalf("%v ranges %v %v: SgemmPackedCols c[%d] = %v, SgemmPacked gives %v", s, odd, even, i, got32[i], want32[i])
+			}
+
+			// One range: the columns outside it stay as they were.
+			nr := p32.ColAlign()
+			j0 := nr * rnd.IntN((s.n-1)/nr+1)
+			j1 := j0 + 1 + rnd.IntN(s.n-j0)
+			one := to32(o.c)
+			SgemmPackedCols(s.transA, s.m, float32(s.alpha), a32, o.lda, p32, [][2]int{{j0, j1}}, float32(s.beta), one, o.ldc)
+			orig := to32(o.c)
+			for i := range s.m {
+				for j := range s.n {
+					x := i*o.ldc + j
+					w := orig[x]
+					if j >= j0 && j < j1 {
+						w = want32[x]
+					}
+					if math.Float32bits(one[x]) != math.Float32bits(w) {
+						t.Fatalf("%v range [%d, %d): c[%d][%d] = %v, want %v", s, j0, j1, i, j, one[x], w)
+					}
+				}
+			}
+			// Refusals: a misaligned start, an empty or out-of-range range.
+			for _, r := range [][2]int{{1, s.n}, {0, 0}, {0, s.n + 1}, {-nr, s.n}} {
+				if SgemmPackedCols(s.transA, s.m, 1, a32, o.lda, p32, [][2]int{{0, nr}, r}, 0, one, o.ldc) {
+					t.Fatalf("%v: SgemmPackedCols accepted [%d, %d)", s, r[0], r[1])
+				}
+			}
+		}
+		// A small product is left to SgemmPacked.
+		pb := PackB32(nil, false, 4, 16, make([]float32, 64), 16)
+		if SgemmPackedCols(false, 3, 1, make([]float32, 12), 4, pb, [][2]int{{0, 16}}, 0, make([]float32, 48), 16) {
+			t.Fatal("SgemmPackedCols accepted a product below the small-product threshold")
+		}
+	})
+}

@@ -1,0 +1,77 @@
+package graph
+
+import (
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// TestUnitSplitBitIdentical runs fused forward passes large enough to be
+// split over the cores by hidden units, and compares them bit for bit, with
+// every state the backward pass reads, against the same passes with the
+// split turned off (each step's product, then its gate pass).
+func TestUnitSplitBitIdentical(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	}
+	rnd := rand.New(rand.NewPCG(5, 6))
+	for _, kind := range []RecurrentKind{RecTanh, RecReLU, RecLSTM, RecPeephole, RecGRU} {
+		for _, c := range []struct {
+			B, H, I       int
+			reverse, mask bool
+		}{{32, 256, 24, false, false}, {33, 272, 7, true, true}} {
+			d := recDims{kind: kind, T: 3, B: c.B, I: c.I, H: c.H, reverse: c.reverse, masked: c.mask}
+			checkSplit[float32](t, d, rnd)
+			checkSplit[float64](t, d, rnd)
+		}
+	}
+}
+
+func checkSplit[T float32 | float64](t *testing.T, d recDims, rnd *rand.Rand) {
+	t.Helper()
+	G, H := d.gates(), d.H
+	fill := func(n int) []T {
+		v := make([]T, n)
+		for i := range v {
+			v[i] = T(rnd.Float64()*2 - 1)
+		}
+		return v
+	}
+	in := recIn[T]{x: fill(d.T * d.B * d.I), h0: fill(d.B * H), c0: fill(d.B * H),
+		wih: fill(G * H * d.I), whh: fill(G * H * H), bih: fill(G * H), bhh: fill(G * H),
+		pi: fill(H), pf: fill(H), po: fill(H)}
+	if d.masked {
+		in.mask = make([]T, d.T*d.B)
+		for i := range in.mask {
+			if rnd.IntN(4) > 0 {
+				in.mask[i] = 1
+			}
+		}
+	}
+	run := func(split bool) (*recWS[T], []T) {
+		unitSplit = split
+		defer func() { unitSplit = true }()
+		w := new(recWS[T])
+		w.ensure(d)
+		w.whh.pack(true, H, G*H, in.whh, H) // as forward does, before it asks
+		if got := w.unitChunk() > 0; got != split {
+			t.Fatalf("%+v %T: split by units = %v, want %v", d, T(0), got, split)
+		}
+		out := make([]T, d.outRows()*H)
+		w.forward(in, out)
+		return w, out
+	}
+	ws, outS := run(true)
+	wo, outO := run(false)
+	for _, c := range []struct {
+		name      string
+		got, want []T
+	}{{"out", outS, outO}, {"gates", ws.gates, wo.gates}, {"hs", ws.hs, wo.hs}, {"cs", ws.cs, wo.cs}, {"tc", ws.tc, wo.tc}, {"hn", ws.hn, wo.hn}} {
+		for i := range c.want {
+			if math.Float64bits(float64(c.got[i])) != math.Float64bits(float64(c.want[i])) {
+				t.Fatalf("%+v %T: %s[%d] = %v split by units, %v not", d, T(0), c.name, i, c.got[i], c.want[i])
+			}
+		}
+	}
+}
