@@ -1,8 +1,6 @@
 package graph
 
-import (
-	"runtime"
-)
+import "runtime"
 
 // The fused recurrent kernels: a whole sequence forward, and its whole
 // backward pass, for the RNN, LSTM, peephole LSTM and GRU. Matrices are
@@ -11,8 +9,8 @@ import (
 // recurrent projection one product per step, and the gates one pass over
 // memory per step, spread over the cores; the weight gradients are one
 // product each over all steps. Buffers live in recWS and are reused from
-// run to run, so a step allocates nothing but the goroutines of its
-// element-wise pass.
+// run to run; the work of a step is handed to the cores by a team of
+// worker goroutines (team.go).
 
 // recDims are a fused recurrence's sizes and options.
 type recDims struct {
@@ -78,7 +76,7 @@ type recWS[T float32 | float64] struct {
 	dc    []T        // [B, H]: running ∂L/∂c (LSTMs)
 	dtmp  []T        // [B, H]
 	whh   packedB[T] // W_hh packed once per pass for the per-step products
-	cols  [][][2]int // per core, its gate columns in a step split by units
+	cols  [][][2]int // per part of a split step product, its column range
 }
 
 // grow returns s resized to n, reusing its memory when it is large enough.
@@ -138,7 +136,6 @@ func (w *recWS[T]) forward(in recIn[T], out []T) {
 	// The biases are added row by row in the gate passes, while the row is
 	// in cache.
 	w.whh.pack(true, H, GH, in.whh, H) // h·W_hhᵀ at every step
-	units := w.unitChunk()
 	for s := 0; s < d.T; s++ {
 		t := d.step(s)
 		hp := w.prev(w.hs, in.h0, s)
@@ -147,46 +144,18 @@ func (w *recWS[T]) forward(in recIn[T], out []T) {
 		if in.mask != nil {
 			m = in.mask[t*B : (t+1)*B]
 		}
-		var cp []T
-		if d.lstm() {
-			cp = w.prev(w.cs, in.c0, s)
+		switch d.kind {
+		case RecGRU:
+			w.stepMul(B, hp, H, 0, w.gh, GH, GH)
+			parallelFor(B, 8*GH, func(lo, hi int) { w.gruRows(in, t, hp, m, out, lo, hi) })
+		case RecLSTM, RecPeephole:
+			w.stepMul(B, hp, H, 1, g, GH, GH)
+			cp := w.prev(w.cs, in.c0, s)
+			parallelFor(B, 8*GH, func(lo, hi int) { w.lstmRows(in, t, hp, cp, m, out, lo, hi) })
+		default:
+			w.stepMul(B, hp, H, 1, g, GH, GH)
+			parallelFor(B, 8*GH, func(lo, hi int) { w.rnnRows(t, hp, m, out, lo, hi) })
 		}
-		// rows computes hidden units [u0, u1) of rows [lo, hi) of the step
-		// once its recurrent product is in.
-		rows := func(lo, hi, u0, u1 int) {
-			switch d.kind {
-			case RecGRU:
-				w.gruRows(in, t, hp, m, out, lo, hi, u0, u1)
-			case RecLSTM, RecPeephole:
-				w.lstmRows(in, t, hp, cp, m, out, lo, hi, u0, u1)
-			default:
-				w.rnnRows(t, hp, m, out, lo, hi, u0, u1)
-			}
-		}
-		// The recurrent product goes into the gates (or, for the GRU, into
-		// gh, as b_hn is added inside r ⊙ (…)).
-		dst, beta := g, T(1)
-		if d.kind == RecGRU {
-			dst, beta = w.gh, 0
-		}
-		if units > 0 {
-			// Each core takes a range of hidden units: its columns of every
-			// gate's product, then the same units' gate pass, while they are
-			// in its cache. One hand-off per step instead of two; the
-			// preconditions checked in unitChunk make every mulCols succeed.
-			parallelUnits(H, units, func(part, u0, u1 int) {
-				cols := w.cols[part][:0]
-				for k := 0; k < G; k++ {
-					cols = append(cols, [2]int{k*H + u0, k*H + u1})
-				}
-				w.cols[part] = cols
-				w.whh.mulCols(B, 1, hp, H, cols, beta, dst, GH)
-				rows(0, B, u0, u1)
-			})
-			continue
-		}
-		w.whh.mul(B, 1, hp, H, beta, dst, GH)
-		parallelFor(B, 8*GH, func(lo, hi int) { rows(lo, hi, 0, H) })
 	}
 	// The final states after the outputs.
 	last := d.step(d.T - 1)
@@ -197,22 +166,20 @@ func (w *recWS[T]) forward(in recIn[T], out []T) {
 	}
 }
 
-// rnnRows computes hidden units [u0, u1) of rows [lo, hi) of step t of an
-// Elman RNN.
-func (w *recWS[T]) rnnRows(t int, hp, m, out []T, lo, hi, u0, u1 int) {
+// rnnRows computes rows [lo, hi) of step t of an Elman RNN.
+func (w *recWS[T]) rnnRows(t int, hp, m, out []T, lo, hi int) {
 	B, H := w.d.B, w.d.H
-	bias := w.bias[u0:u1]
 	for b := lo; b < hi; b++ {
 		r := t*B + b
-		a := w.gates[r*H+u0 : r*H+u1]
-		h := w.hs[r*H+u0 : r*H+u1]
-		o := out[r*H+u0 : r*H+u1]
+		a := w.gates[r*H : (r+1)*H]
+		h := w.hs[r*H : (r+1)*H]
+		o := out[r*H : (r+1)*H]
 		if m != nil && m[b] == 0 {
-			copy(h, hp[b*H+u0:b*H+u1])
+			copy(h, hp[b*H:(b+1)*H])
 			clear(o)
 			continue
 		}
-		addTo(a, bias)
+		addTo(a, w.bias)
 		if w.d.kind == RecReLU {
 			reluTo(a, a)
 		} else {
@@ -223,56 +190,41 @@ func (w *recWS[T]) rnnRows(t int, hp, m, out []T, lo, hi, u0, u1 int) {
 	}
 }
 
-// lstmRows computes hidden units [u0, u1) of rows [lo, hi) of step t of an
-// LSTM (with peepholes for RecPeephole). The gate block of a row becomes
-// i, f, g, o.
-func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi, u0, u1 int) {
+// lstmRows computes rows [lo, hi) of step t of an LSTM (with peepholes
+// for RecPeephole). The gate block of a row becomes i, f, g, o.
+func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) {
 	B, H := w.d.B, w.d.H
 	peep := w.d.kind == RecPeephole
-	whole := u0 == 0 && u1 == H
 	for b := lo; b < hi; b++ {
 		r := t*B + b
 		g := w.gates[r*4*H : (r+1)*4*H]
-		c := w.cs[r*H+u0 : r*H+u1]
-		h := w.hs[r*H+u0 : r*H+u1]
-		tc := w.tc[r*H+u0 : r*H+u1]
-		o := out[r*H+u0 : r*H+u1]
-		cpb := cp[b*H+u0 : b*H+u1]
+		c := w.cs[r*H : (r+1)*H]
+		h := w.hs[r*H : (r+1)*H]
+		tc := w.tc[r*H : (r+1)*H]
+		o := out[r*H : (r+1)*H]
+		cpb := cp[b*H : (b+1)*H]
 		if m != nil && m[b] == 0 {
 			copy(c, cpb)
-			copy(h, hp[b*H+u0:b*H+u1])
+			copy(h, hp[b*H:(b+1)*H])
 			clear(o)
 			continue
 		}
-		gi, gf, gg, og := g[u0:u1], g[H+u0:H+u1], g[2*H+u0:2*H+u1], g[3*H+u0:3*H+u1]
-		if whole {
-			addTo(g, w.bias)
-		} else {
-			for k, gk := range [][]T{gi, gf, gg, og} {
-				addTo(gk, w.bias[k*H+u0:k*H+u1])
-			}
-		}
+		addTo(g, w.bias)
+		gi, gf, gg, og := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
 		if peep {
-			pi, pf := in.pi[u0:u1], in.pf[u0:u1]
 			for j, v := range cpb {
-				gi[j] += pi[j] * v
-				gf[j] += pf[j] * v
+				gi[j] += in.pi[j] * v
+				gf[j] += in.pf[j] * v
 			}
 		}
-		if whole {
-			sigmoidTo(g[:2*H], g[:2*H])
-		} else {
-			sigmoidTo(gi, gi)
-			sigmoidTo(gf, gf)
-		}
+		sigmoidTo(g[:2*H], g[:2*H])
 		tanhTo(gg, gg)
 		for j, v := range cpb {
 			c[j] = gf[j]*v + gi[j]*gg[j]
 		}
 		if peep {
-			po := in.po[u0:u1]
 			for j, v := range c {
-				og[j] += po[j] * v
+				og[j] += in.po[j] * v
 			}
 		}
 		sigmoidTo(og, og)
@@ -284,46 +236,32 @@ func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi, u0, 
 	}
 }
 
-// gruRows computes hidden units [u0, u1) of rows [lo, hi) of step t of a
-// GRU; w.gh holds the step's h·W_hhᵀ. The gate block of a row becomes
-// r, z, n.
-func (w *recWS[T]) gruRows(in recIn[T], t int, hp, m, out []T, lo, hi, u0, u1 int) {
+// gruRows computes rows [lo, hi) of step t of a GRU; w.gh holds the step's
+// h·W_hhᵀ. The gate block of a row becomes r, z, n.
+func (w *recWS[T]) gruRows(in recIn[T], t int, hp, m, out []T, lo, hi int) {
 	B, H := w.d.B, w.d.H
-	whole := u0 == 0 && u1 == H
-	bhr, bhz, bhn := in.bhh[u0:u1], in.bhh[H+u0:H+u1], in.bhh[2*H+u0:2*H+u1]
+	bhr, bhz, bhn := in.bhh[:H], in.bhh[H:2*H], in.bhh[2*H:]
 	for b := lo; b < hi; b++ {
 		r := t*B + b
 		g := w.gates[r*3*H : (r+1)*3*H]
-		h := w.hs[r*H+u0 : r*H+u1]
-		hn := w.hn[r*H+u0 : r*H+u1]
-		o := out[r*H+u0 : r*H+u1]
-		hpb := hp[b*H+u0 : b*H+u1]
+		h := w.hs[r*H : (r+1)*H]
+		hn := w.hn[r*H : (r+1)*H]
+		o := out[r*H : (r+1)*H]
+		hpb := hp[b*H : (b+1)*H]
 		if m != nil && m[b] == 0 {
 			copy(h, hpb)
 			clear(o)
 			continue
 		}
 		gh := w.gh[b*3*H : (b+1)*3*H]
-		ghr, ghz, ghn := gh[u0:u1], gh[H+u0:H+u1], gh[2*H+u0:2*H+u1]
-		gr, gz, gn := g[u0:u1], g[H+u0:H+u1], g[2*H+u0:2*H+u1]
-		if whole {
-			addTo(g, w.bias)
-		} else {
-			for k, gk := range [][]T{gr, gz, gn} {
-				addTo(gk, w.bias[k*H+u0:k*H+u1])
-			}
-		}
+		addTo(g, w.bias)
+		gr, gz, gn := g[:H], g[H:2*H], g[2*H:]
 		for j := range gr {
-			gr[j] += ghr[j] + bhr[j]
-			gz[j] += ghz[j] + bhz[j]
-			hn[j] = ghn[j] + bhn[j]
+			gr[j] += gh[j] + bhr[j]
+			gz[j] += gh[H+j] + bhz[j]
+			hn[j] = gh[2*H+j] + bhn[j]
 		}
-		if whole {
-			sigmoidTo(g[:2*H], g[:2*H])
-		} else {
-			sigmoidTo(gr, gr)
-			sigmoidTo(gz, gz)
-		}
+		sigmoidTo(g[:2*H], g[:2*H])
 		for j, v := range hn {
 			gn[j] += gr[j] * v
 		}
@@ -416,14 +354,14 @@ func (w *recWS[T]) backward(in recIn[T], dOut []T, grads recGrads[T]) {
 		switch d.kind {
 		case RecGRU:
 			parallelFor(B, 8*GH, func(lo, hi int) { w.gruBack(t, hp, m, dy, lo, hi) })
-			w.whh.mul(B, 1, w.dgh[t*B*GH:(t+1)*B*GH], GH, 1, w.dtmp, H)
+			w.stepMul(B, w.dgh[t*B*GH:(t+1)*B*GH], GH, 1, w.dtmp, H, H)
 		case RecLSTM, RecPeephole:
 			cp := w.prev(w.cs, in.c0, s)
 			parallelFor(B, 8*GH, func(lo, hi int) { w.lstmBack(in, t, cp, m, dy, lo, hi) })
-			w.whh.mul(B, 1, dg, GH, 1, w.dtmp, H)
+			w.stepMul(B, dg, GH, 1, w.dtmp, H, H)
 		default:
 			parallelFor(B, 8*GH, func(lo, hi int) { w.rnnBack(t, m, dy, lo, hi) })
-			w.whh.mul(B, 1, dg, GH, 1, w.dtmp, H)
+			w.stepMul(B, dg, GH, 1, w.dtmp, H, H)
 		}
 		w.dh, w.dtmp = w.dtmp, w.dh
 	}
@@ -613,48 +551,6 @@ func (w *recWS[T]) gruBack(t int, hp, m, dy []T, lo, hi int) {
 	}
 }
 
-// unitSplit enables the forward pass's split of each step by hidden units
-// (tests turn it off to compare the two ways).
-var unitSplit = true
-
-// splitWork is the size (multiply-adds) of a step's recurrent product from
-// which the forward pass splits the step over the cores by hidden units;
-// internal/gemm splits a product of this size over two goroutines.
-const splitWork = 2 << 20
-
-// unitChunk returns the number of hidden units each core takes in a
-// forward step split by units, or 0 to run the step's product and its
-// gate pass one after the other, each split on its own: with one core, a
-// small product, or hidden sizes the packed weight's column panels do not
-// divide.
-func (w *recWS[T]) unitChunk() int {
-	d := w.d
-	workers := runtime.GOMAXPROCS(0)
-	GH := d.gates() * d.H
-	if !unitSplit || workers < 2 || d.B*GH*d.H < splitWork {
-		return 0
-	}
-	al := w.whh.colAlign(d.B)
-	if al <= 0 || d.H%al != 0 || d.H < 2*al {
-		return 0
-	}
-	per := (d.H + workers - 1) / workers
-	chunk := (per + al - 1) / al * al
-	for len(w.cols) < (d.H+chunk-1)/chunk {
-		w.cols = append(w.cols, make([][2]int, 0, 4))
-	}
-	return chunk
-}
-
-// parallelUnits calls fn over [0, h) in ranges of chunk units, numbered
-// from 0, one goroutine per range, the first on the calling goroutine.
-func parallelUnits(h, chunk int, fn func(part, u0, u1 int)) {
-	runParts((h+chunk-1)/chunk, func(part int) {
-		u0 := part * chunk
-		fn(part, u0, min(u0+chunk, h))
-	})
-}
-
 // parallelFor calls fn over [0, n) split into one contiguous range per
 // core, when the work (n·cost, roughly in floating-point operations) is
 // worth a goroutine; otherwise fn(0, n) on the calling goroutine.
@@ -671,5 +567,46 @@ func parallelFor(n, cost int, fn func(lo, hi int)) {
 	runParts((n+chunk-1)/chunk, func(part int) {
 		lo := part * chunk
 		fn(lo, min(lo+chunk, n))
+	})
+}
+
+// splitSteps enables stepMul's split (tests turn it off to compare).
+var splitSteps = true
+
+// splitWork is the size (multiply-adds) of a step's recurrent product from
+// which stepMul splits it over the cores; internal/gemm splits a product of
+// this size over two goroutines.
+const splitWork = 2 << 20
+
+// stepMul computes C = A·op(W_hh) + beta·C for the packed W_hh of the pass
+// (A m×k, C m×n): a step's recurrent product. A large one is split by
+// columns over the team's workers (one part per core, each a range of
+// columns starting at a multiple of the kernel's panel width), which hand
+// off in well under a microsecond where goroutines take tens; the columns
+// are bit-identical to the unsplit product's.
+func (w *recWS[T]) stepMul(m int, a []T, k int, beta T, c []T, n, ldc int) {
+	parts := runtime.GOMAXPROCS(0)
+	al := 0
+	if splitSteps && parts > 1 && m*n*k >= splitWork {
+		al = w.whh.colAlign(m)
+	}
+	per := 0
+	if al > 0 {
+		per = ((n+parts-1)/parts + al - 1) / al * al
+	}
+	if per == 0 || per >= n {
+		w.whh.mul(m, 1, a, k, beta, c, ldc)
+		return
+	}
+	parts = (n + per - 1) / per
+	for len(w.cols) < parts {
+		w.cols = append(w.cols, make([][2]int, 1))
+	}
+	// The ranges pass mulCols's checks (aligned, in range, alpha 1, and
+	// colAlign > 0 only for products it computes), so every part runs.
+	runParts(parts, func(p int) {
+		cols := w.cols[p][:1]
+		cols[0] = [2]int{p * per, min((p+1)*per, n)}
+		w.whh.mulCols(m, 1, a, k, cols, beta, c, ldc)
 	})
 }

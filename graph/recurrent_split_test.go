@@ -7,11 +7,11 @@ import (
 	"testing"
 )
 
-// TestUnitSplitBitIdentical runs fused forward passes large enough to be
-// split over the cores by hidden units, and compares them bit for bit, with
-// every state the backward pass reads, against the same passes with the
-// split turned off (each step's product, then its gate pass).
-func TestUnitSplitBitIdentical(t *testing.T) {
+// TestStepSplitBitIdentical runs fused forward and backward passes large
+// enough for each step's recurrent product to be split by columns over the
+// team, and compares them bit for bit, with every state and gradient,
+// against the same passes with the split turned off.
+func TestStepSplitBitIdentical(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	}
@@ -54,28 +54,34 @@ func checkSplit[T float32 | float64](t *testing.T, d recDims, rnd *rand.Rand) {
 			}
 		}
 	}
-	run := func(split bool) (*recWS[T], []T) {
-		unitSplit = split
-		defer func() { unitSplit = true }()
+	dOut := fill(d.outRows() * H)
+	run := func(split bool) (*recWS[T], []T, []T) {
+		splitSteps = split
+		defer func() { splitSteps = true }()
 		w := new(recWS[T])
 		w.ensure(d)
-		w.whh.pack(true, H, G*H, in.whh, H) // as forward does, before it asks
-		if got := w.unitChunk() > 0; got != split {
-			t.Fatalf("%+v %T: split by units = %v, want %v", d, T(0), got, split)
-		}
 		out := make([]T, d.outRows()*H)
 		w.forward(in, out)
-		return w, out
+		total := 0
+		for _, n := range d.gradLayout() {
+			total += n
+		}
+		grads := make([]T, total)
+		w.backward(in, dOut, splitGrads(d, grads))
+		if got := len(w.cols) > 1; got != split {
+			t.Fatalf("%+v %T: step products split = %v, want %v", d, T(0), got, split)
+		}
+		return w, out, grads
 	}
-	ws, outS := run(true)
-	wo, outO := run(false)
+	ws, outS, gradS := run(true)
+	wo, outO, gradO := run(false)
 	for _, c := range []struct {
 		name      string
 		got, want []T
-	}{{"out", outS, outO}, {"gates", ws.gates, wo.gates}, {"hs", ws.hs, wo.hs}, {"cs", ws.cs, wo.cs}, {"tc", ws.tc, wo.tc}, {"hn", ws.hn, wo.hn}} {
+	}{{"out", outS, outO}, {"gates", ws.gates, wo.gates}, {"hs", ws.hs, wo.hs}, {"cs", ws.cs, wo.cs}, {"tc", ws.tc, wo.tc}, {"hn", ws.hn, wo.hn}, {"gradients", gradS, gradO}, {"dg", ws.dg, wo.dg}, {"dgh", ws.dgh, wo.dgh}} {
 		for i := range c.want {
 			if math.Float64bits(float64(c.got[i])) != math.Float64bits(float64(c.want[i])) {
-				t.Fatalf("%+v %T: %s[%d] = %v split by units, %v not", d, T(0), c.name, i, c.got[i], c.want[i])
+				t.Fatalf("%+v %T: %s[%d] = %v split, %v not", d, T(0), c.name, i, c.got[i], c.want[i])
 			}
 		}
 	}
