@@ -66,3 +66,6 @@ func (p *packedB64) colAlign(m int) int {
 func (p *packedB64) mulCols(m int, alpha float64, a []float64, lda int, ranges [][2]int, beta float64, c []float64, ldc int) bool {
 	return kernel.DgemmPackedCols(false, m, alpha, a, lda, p.p, ranges, beta, c, ldc)
 }
+
+// useTeam is true: the fused kernels hand work to the team (team.go).
+const useTeam = true

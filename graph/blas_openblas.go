@@ -82,3 +82,9 @@ func (p *packedB64) colAlign(m int) int { return 0 }
 func (p *packedB64) mulCols(m int, alpha float64, a []float64, lda int, ranges [][2]int, beta float64, c []float64, ldc int) bool {
 	return false
 }
+
+// useTeam is false: OpenBLAS runs its products on threads of its own,
+// which a team worker spinning between the steps' element-wise passes
+// would compete with (the OpenBLAS build's LSTM train/S1 fell to 0.38 of
+// PyTorch with it). The element-wise passes use goroutines.
+const useTeam = false

@@ -115,6 +115,10 @@ func (t *team) await(w *worker, seen uint64) uint64 {
 // have returned. With more parts than workers, or with the team busy, it
 // runs the parts on goroutines of their own.
 func runParts(parts int, fn func(part int)) {
+	if !useTeam {
+		(*team)(nil).run(parts, fn)
+		return
+	}
 	theTeam().run(parts, fn)
 }
 
