@@ -77,6 +77,9 @@ type recWS[T float32 | float64] struct {
 	dtmp  []T        // [B, H]
 	whh   packedB[T] // W_hh packed once per pass for the per-step products
 	cols  [][][2]int // per part of a split step product, its column range
+	job   stepJob[T] // the step being handed to the team
+	mulFn func(int)  // w.mulPart, bound once
+	rowFn func(int)  // w.rowPart, bound once
 }
 
 // grow returns s resized to n, reusing its memory when it is large enough.
@@ -136,27 +139,26 @@ func (w *recWS[T]) forward(in recIn[T], out []T) {
 	// The biases are added row by row in the gate passes, while the row is
 	// in cache.
 	w.whh.pack(true, H, GH, in.whh, H) // h·W_hhᵀ at every step
+	w.job.back, w.job.in, w.job.out = false, in, out
 	for s := 0; s < d.T; s++ {
 		t := d.step(s)
 		hp := w.prev(w.hs, in.h0, s)
-		g := w.gates[t*B*GH : (t+1)*B*GH]
-		var m []T
+		j := &w.job
+		j.t, j.hp, j.mask = t, hp, nil
 		if in.mask != nil {
-			m = in.mask[t*B : (t+1)*B]
+			j.mask = in.mask[t*B : (t+1)*B]
 		}
-		switch d.kind {
-		case RecGRU:
-			w.stepMul(B, hp, H, 0, w.gh, GH, GH)
-			parallelFor(B, 8*GH, func(lo, hi int) { w.gruRows(in, t, hp, m, out, lo, hi) })
-		case RecLSTM, RecPeephole:
-			w.stepMul(B, hp, H, 1, g, GH, GH)
-			cp := w.prev(w.cs, in.c0, s)
-			parallelFor(B, 8*GH, func(lo, hi int) { w.lstmRows(in, t, hp, cp, m, out, lo, hi) })
-		default:
-			w.stepMul(B, hp, H, 1, g, GH, GH)
-			parallelFor(B, 8*GH, func(lo, hi int) { w.rnnRows(t, hp, m, out, lo, hi) })
+		if d.lstm() {
+			j.cp = w.prev(w.cs, in.c0, s)
 		}
+		if d.kind == RecGRU {
+			w.stepMul(B, hp, H, 0, w.gh, GH, GH) // b_hn goes inside r ⊙ (…)
+		} else {
+			w.stepMul(B, hp, H, 1, w.gates[t*B*GH:(t+1)*B*GH], GH, GH)
+		}
+		w.rows()
 	}
+	w.job = stepJob[T]{} // the pass's slices are not kept alive
 	// The final states after the outputs.
 	last := d.step(d.T - 1)
 	n := B * H
@@ -342,29 +344,29 @@ func (w *recWS[T]) backward(in recIn[T], dOut []T, grads recGrads[T]) {
 		copy(w.dc, dOut[tb*H+n:tb*H+2*n])
 	}
 	w.whh.pack(false, GH, H, in.whh, H) // dG_t·W_hh at every step
+	w.job.back, w.job.in = true, in
 	for s := d.T - 1; s >= 0; s-- {
 		t := d.step(s)
-		hp := w.prev(w.hs, in.h0, s)
-		var m []T
+		j := &w.job
+		j.t, j.mask, j.dy = t, nil, dOut[t*n:(t+1)*n]
 		if in.mask != nil {
-			m = in.mask[t*B : (t+1)*B]
+			j.mask = in.mask[t*B : (t+1)*B]
 		}
-		dy := dOut[t*n : (t+1)*n]
-		dg := w.dg[t*B*GH : (t+1)*B*GH]
 		switch d.kind {
 		case RecGRU:
-			parallelFor(B, 8*GH, func(lo, hi int) { w.gruBack(t, hp, m, dy, lo, hi) })
-			w.stepMul(B, w.dgh[t*B*GH:(t+1)*B*GH], GH, 1, w.dtmp, H, H)
+			j.hp = w.prev(w.hs, in.h0, s)
 		case RecLSTM, RecPeephole:
-			cp := w.prev(w.cs, in.c0, s)
-			parallelFor(B, 8*GH, func(lo, hi int) { w.lstmBack(in, t, cp, m, dy, lo, hi) })
-			w.stepMul(B, dg, GH, 1, w.dtmp, H, H)
-		default:
-			parallelFor(B, 8*GH, func(lo, hi int) { w.rnnBack(t, m, dy, lo, hi) })
-			w.stepMul(B, dg, GH, 1, w.dtmp, H, H)
+			j.cp = w.prev(w.cs, in.c0, s)
 		}
+		w.rows()
+		hidden := w.dg[t*B*GH : (t+1)*B*GH] // the gradient on the hidden side
+		if d.kind == RecGRU {
+			hidden = w.dgh[t*B*GH : (t+1)*B*GH]
+		}
+		w.stepMul(B, hidden, GH, 1, w.dtmp, H, H)
 		w.dh, w.dtmp = w.dtmp, w.dh
 	}
+	w.job = stepJob[T]{}
 	copy(grads.h0, w.dh)
 	if d.lstm() {
 		copy(grads.c0, w.dc)
@@ -602,11 +604,78 @@ func (w *recWS[T]) stepMul(m int, a []T, k int, beta T, c []T, n, ldc int) {
 	for len(w.cols) < parts {
 		w.cols = append(w.cols, make([][2]int, 1))
 	}
-	// The ranges pass mulCols's checks (aligned, in range, alpha 1, and
-	// colAlign > 0 only for products it computes), so every part runs.
-	runParts(parts, func(p int) {
-		cols := w.cols[p][:1]
-		cols[0] = [2]int{p * per, min((p+1)*per, n)}
-		w.whh.mulCols(m, 1, a, k, cols, beta, c, ldc)
-	})
+	j := &w.job
+	j.m, j.k, j.n, j.ldc, j.per, j.a, j.c, j.beta = m, k, n, ldc, per, a, c, beta
+	w.bind()
+	runParts(parts, w.mulFn)
+	j.a, j.c = nil, nil
+}
+
+// stepJob holds what a step hands to the team: the arguments of its
+// recurrent product, split by columns (mulPart), and of its element-wise
+// pass, split by rows (rowPart). Those methods are bound to func values
+// once per workspace (bind), so a hand-off allocates nothing.
+type stepJob[T float32 | float64] struct {
+	m, k, n, ldc, per int // C [m, n] = A [m, k]·op(W_hh) + beta·C; per columns a part
+	a, c              []T
+	beta              T
+	back              bool // the element-wise pass is the backward one
+	in                recIn[T]
+	t, chunk          int // the step; rows a part
+	hp, cp, mask      []T // h_{t−1}, c_{t−1}, the step's mask
+	out, dy           []T // forward: the outputs; backward: ∂L/∂out_t
+}
+
+// bind makes the func values of mulPart and rowPart, once.
+func (w *recWS[T]) bind() {
+	if w.mulFn == nil {
+		w.mulFn, w.rowFn = w.mulPart, w.rowPart
+	}
+}
+
+// mulPart computes columns [p·per, (p+1)·per) of the step's product. The
+// ranges pass mulCols's checks (aligned, in range, alpha 1, and colAlign >
+// 0 only for products it computes), so every part runs.
+func (w *recWS[T]) mulPart(p int) {
+	j := &w.job
+	cols := w.cols[p][:1]
+	cols[0] = [2]int{p * j.per, min((p+1)*j.per, j.n)}
+	w.whh.mulCols(j.m, 1, j.a, j.k, cols, j.beta, j.c, j.ldc)
+}
+
+// rowPart runs rows [p·chunk, (p+1)·chunk) of the step's element-wise
+// pass.
+func (w *recWS[T]) rowPart(p int) {
+	j := &w.job
+	lo := p * j.chunk
+	hi := min(lo+j.chunk, w.d.B)
+	switch {
+	case w.d.kind == RecGRU && !j.back:
+		w.gruRows(j.in, j.t, j.hp, j.mask, j.out, lo, hi)
+	case w.d.kind == RecGRU:
+		w.gruBack(j.t, j.hp, j.mask, j.dy, lo, hi)
+	case w.d.lstm() && !j.back:
+		w.lstmRows(j.in, j.t, j.hp, j.cp, j.mask, j.out, lo, hi)
+	case w.d.lstm():
+		w.lstmBack(j.in, j.t, j.cp, j.mask, j.dy, lo, hi)
+	case !j.back:
+		w.rnnRows(j.t, j.hp, j.mask, j.out, lo, hi)
+	default:
+		w.rnnBack(j.t, j.mask, j.dy, lo, hi)
+	}
+}
+
+// rows runs the step's element-wise pass, its rows split over the team
+// when the pass is large enough to be worth it (as parallelFor decides).
+func (w *recWS[T]) rows() {
+	B := w.d.B
+	parts := min(runtime.GOMAXPROCS(0), B)
+	if parts <= 1 || B*8*w.d.gates()*w.d.H < 1<<15 {
+		w.job.chunk = B
+		w.rowPart(0)
+		return
+	}
+	w.job.chunk = (B + parts - 1) / parts
+	w.bind()
+	runParts((B+w.job.chunk-1)/w.job.chunk, w.rowFn)
 }
