@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"math"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -408,3 +409,24 @@ func fresh(dt tensor.Dtype, _ bool, shape ...int) *tensor.Dense {
 var serials atomic.Uint64
 
 func nextSerial() uint64 { return serials.Add(1) }
+
+// floats returns t's data as []T, where t's dtype is T's (callers check
+// it; another dtype gives nil). Unlike tensor.Dense.Data, which boxes a
+// new slice header on every call (two allocations), it allocates nothing.
+func floats[T float32 | float64](t *tensor.Dense) []T {
+	var z T
+	switch any(z).(type) {
+	case float32:
+		if t.Dtype() != tensor.Float32 {
+			return nil
+		}
+		f := t.Float32s()
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(f))), len(f))
+	default:
+		if t.Dtype() != tensor.Float64 {
+			return nil
+		}
+		f := t.Float64s()
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(f))), len(f))
+	}
+}

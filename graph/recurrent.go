@@ -185,6 +185,9 @@ type recurrentOp struct {
 	d  recDims
 	id uint64
 	ws *recState
+	// shapes caches d.inputShapes(); ts holds the input values of a pass.
+	shapes [][]int
+	ts     []*tensor.Dense
 }
 
 // recState is the workspace of one fused node, shared by its forward and
@@ -226,10 +229,10 @@ func (op *recurrentOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	switch out.Dtype() {
 	case tensor.Float32:
 		st.f32.ensure(op.d)
-		st.f32.forward(recInputs[float32](op.d, ts), out.Data().([]float32))
+		st.f32.forward(recInputs[float32](op.d, ts), out.Float32s())
 	default:
 		st.f64.ensure(op.d)
-		st.f64.forward(recInputs[float64](op.d, ts), out.Data().([]float64))
+		st.f64.forward(recInputs[float64](op.d, ts), out.Float64s())
 	}
 	return out, nil
 }
@@ -237,11 +240,15 @@ func (op *recurrentOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 // inputs checks the values of the op's inputs and returns them as dense
 // tensors of the shapes the graph was built with.
 func (op *recurrentOp) inputs(vals []gorgonia.Value) ([]*tensor.Dense, error) {
-	shapes := op.d.inputShapes()
+	if op.shapes == nil {
+		op.shapes = op.d.inputShapes()
+		op.ts = make([]*tensor.Dense, len(op.shapes))
+	}
+	shapes := op.shapes
 	if len(vals) < len(shapes) {
 		return nil, errors.Errorf("graph: %v: %d inputs, want %d", op, len(vals), len(shapes))
 	}
-	ts := make([]*tensor.Dense, len(shapes))
+	ts := op.ts // reused: the op's passes run one at a time
 	for i, s := range shapes {
 		t, err := asShape(op, vals[i], s)
 		if err != nil {
@@ -258,11 +265,13 @@ func (op *recurrentOp) inputs(vals []gorgonia.Value) ([]*tensor.Dense, error) {
 	return ts, nil
 }
 
-// recInputs names the op's input values.
+// recInputs names the op's input values, checked by inputs to be of T's
+// dtype.
 func recInputs[T float32 | float64](d recDims, ts []*tensor.Dense) recIn[T] {
-	v := make([][]T, len(ts))
+	var buf [16][]T // inputs has checked len(ts) = len(d.inputShapes()) ≤ 14
+	v := buf[:len(ts)]
 	for i, t := range ts {
-		v[i] = t.Data().([]T)
+		v[i] = floats[T](t)
 	}
 	var in recIn[T]
 	in.x, in.h0, v = v[0], v[1], v[2:]
@@ -380,12 +389,12 @@ func (op *recurrentGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		if st.f32.d != d || st.f32.gates == nil {
 			return nil, errors.Errorf("graph: %v: the forward pass has not run", op)
 		}
-		st.f32.backward(recInputs[float32](d, ts), dOut.Data().([]float32), splitGrads(d, out.Data().([]float32)))
+		st.f32.backward(recInputs[float32](d, ts), floats[float32](dOut), splitGrads(d, out.Float32s()))
 	default:
 		if st.f64.d != d || st.f64.gates == nil {
 			return nil, errors.Errorf("graph: %v: the forward pass has not run", op)
 		}
-		st.f64.backward(recInputs[float64](d, ts), dOut.Data().([]float64), splitGrads(d, out.Data().([]float64)))
+		st.f64.backward(recInputs[float64](d, ts), floats[float64](dOut), splitGrads(d, out.Float64s()))
 	}
 	return out, nil
 }
@@ -433,11 +442,11 @@ func (op unpackOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, errors.Errorf("graph: %v: packed value of %d elements", op, src.Shape().TotalSize())
 	}
 	out := op.alloc()(src.Dtype(), false, op.shape...)
-	switch s := src.Data().(type) {
-	case []float32:
-		copy(out.Data().([]float32), s[op.off:op.off+n])
-	case []float64:
-		copy(out.Data().([]float64), s[op.off:op.off+n])
+	switch src.Dtype() {
+	case tensor.Float32:
+		copy(out.Float32s(), src.Float32s()[op.off:op.off+n])
+	case tensor.Float64:
+		copy(out.Float64s(), src.Float64s()[op.off:op.off+n])
 	default:
 		return nil, errors.Wrapf(ErrDtype, "%v", op)
 	}
