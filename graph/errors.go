@@ -17,6 +17,11 @@ var (
 	ErrDtype = errors.New("graph: unsupported dtype")
 	// ErrMachine is returned when Gorgonia fails to compile or run a graph.
 	ErrMachine = errors.New("graph: machine failed")
+	// ErrHashCollision is returned by NewMachine when the linked Gorgonia
+	// is v0.9.18 as released (see GorgoniaPatched) and two different nodes
+	// of the graph share a hash: its compiler would read one node's value
+	// for the other's.
+	ErrHashCollision = errors.New("graph: two nodes share a hash")
 )
 
 // ShapeError reports a tensor whose shape is not the one required.

@@ -12,10 +12,18 @@ import (
 
 // NewMachine compiles g into a Gorgonia TapeMachine. Gorgonia panics on a
 // graph it cannot compile; NewMachine recovers and returns ErrMachine with
-// the panic's message instead.
+// the panic's message instead. Where the linked Gorgonia lacks rnnkit's
+// hash-collision fix (GorgoniaPatched is false: a module importing rnnkit
+// without its replace directive), NewMachine refuses, with
+// ErrHashCollision, a graph whose compiled program would be wrong.
 func NewMachine(g *Graph, opts ...gorgonia.VMOpt) (m gorgonia.VM, err error) {
 	if g == nil {
 		return nil, errors.New("graph: nil graph")
+	}
+	if !GorgoniaPatched() {
+		if a, b := hashCollision(g.eg); a != nil {
+			return nil, errors.Wrapf(ErrHashCollision, "%v and %v (hash %#x): Gorgonia v0.9.18 as released would compute one from the other; add rnnkit's `replace gorgonia.org/gorgonia` directive to go.mod (README, \"Importing rnnkit\")", a, b, a.Hashcode())
+		}
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -138,4 +146,21 @@ func (c *Cache[K, V]) Close() error {
 	}
 	c.order.Init()
 	return first
+}
+
+// hashCollision returns two different nodes of eg with the same hash, a
+// pair released Gorgonia's common subexpression elimination would take for
+// one node, or nils. (Nodes that are truly the same expression are one node
+// already: ExprGraph.AddNode merges them.)
+func hashCollision(eg *gorgonia.ExprGraph) (a, b *gorgonia.Node) {
+	nodes := eg.AllNodes()
+	seen := make(map[uint32]*gorgonia.Node, len(nodes))
+	for _, n := range nodes {
+		h := n.Hashcode()
+		if m, ok := seen[h]; ok && m != n {
+			return m, n
+		}
+		seen[h] = n
+	}
+	return nil, nil
 }
