@@ -1,6 +1,10 @@
 package graph
 
-import "runtime"
+import (
+	"runtime"
+
+	"github.com/rnnkit/rnnkit/internal/vmath"
+)
 
 // The fused recurrent kernels: a whole sequence forward, and its whole
 // backward pass, for the RNN, LSTM, peephole LSTM and GRU. Matrices are
@@ -506,6 +510,12 @@ func lstmBackRow[T float32 | float64](g, dg, tc, cp, y, dh, dc []T, in recIn[T],
 			dc[j] = dct*f + (dpi*pi[j] + dpf*pf[j])
 			di[j], df[j], dgg[j], do[j] = dpi, dpf, dct*i*(1-c*c), dpo
 		}
+		return
+	}
+	if t32, ok := any(tc).([]float32); ok {
+		// The same arithmetic, 8 elements at a time (internal/vmath).
+		f := func(s []T) []float32 { return any(s).([]float32) }
+		vmath.LSTMBack32(f(gi), f(gf), f(gg), f(og), t32, f(cp), f(y), f(dh), f(dc), f(di), f(df), f(dgg), f(do))
 		return
 	}
 	for j, t := range tc {

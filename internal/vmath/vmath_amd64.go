@@ -52,3 +52,26 @@ func expAsm(dst, src []float32) int {
 	}
 	return n
 }
+
+// lstmBackAVX2 runs LSTMBack32's row over n elements, n a positive
+// multiple of 8, on the 13 slices whose first elements p points to (in
+// LSTMBack32's argument order).
+//
+//go:noescape
+func lstmBackAVX2(p *[13]*float32, n int)
+
+// lstmBackAsm runs lstmBackAVX2 on the longest prefix whose length is a
+// multiple of 8 and returns that length; the slices have one length.
+func lstmBackAsm(s *[13][]float32) int {
+	n := len(s[0]) &^ 7
+	if n == 0 {
+		return 0
+	}
+	var p [13]*float32
+	for k := range s {
+		_ = s[k][n-1]
+		p[k] = &s[k][0]
+	}
+	lstmBackAVX2(&p, n)
+	return n
+}

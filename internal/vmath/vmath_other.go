@@ -13,3 +13,5 @@ func sigmoidAsm(dst, src []float32) int { return 0 }
 func tanhAsm(dst, src []float32) int { return 0 }
 
 func expAsm(dst, src []float32) int { return 0 }
+
+func lstmBackAsm(s *[13][]float32) int { return 0 }
