@@ -3,7 +3,9 @@
 //
 // Each function maps a source slice element-wise into a destination slice
 // of the same length; the two may be the same slice (in-place use), but
-// must not otherwise overlap.
+// must not otherwise overlap. LSTMBack32 is the element-wise part of an
+// LSTM's backward step, eight units at a time, rounded exactly as its
+// portable code.
 //
 // # Algorithms
 //
