@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -26,5 +27,46 @@ func TestHashCollisionFound(t *testing.T) {
 	}
 	if a, b := hashCollision(build("a5187", "a5188", "a31120")); a != nil {
 		t.Fatalf("found a collision in a graph without one: %v (%#x), %v (%#x)", a, a.Hashcode(), b, b.Hashcode())
+	}
+}
+
+// TestNewMachineRefusesCollisionUnpatched: where Gorgonia is taken to be
+// unpatched, NewMachine refuses a graph holding the colliding pair with
+// ErrHashCollision, and still compiles one without.
+func TestNewMachineRefusesCollisionUnpatched(t *testing.T) {
+	saved := linkedPatched
+	linkedPatched = func() bool { return false }
+	defer func() { linkedPatched = saved }()
+	for _, c := range []struct {
+		names   []string
+		collide bool
+	}{{[]string{"a5187", "a31119"}, true}, {[]string{"a5187", "a5188"}, false}} {
+		ps, err := NewParams(tensor.Float64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := New(ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, _ := g.Input("y", 2, 2)
+		for _, name := range c.names {
+			x, err := g.Input(name, 2, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gorgonia.Must(gorgonia.Add(x, y))
+		}
+		m, err := NewMachine(g)
+		if c.collide {
+			if !errors.Is(err, ErrHashCollision) || m != nil {
+				t.Fatalf("%v: machine %v, error %v; want ErrHashCollision", c.names, m, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", c.names, err)
+		}
+		m.Close()
 	}
 }

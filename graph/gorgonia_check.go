@@ -10,6 +10,9 @@ import (
 var (
 	patchedOnce sync.Once
 	patched     bool
+	// linkedPatched is what NewMachine asks (tests stand in an unpatched
+	// Gorgonia).
+	linkedPatched = GorgoniaPatched
 )
 
 // GorgoniaPatched reports whether the Gorgonia linked into this program

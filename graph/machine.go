@@ -20,7 +20,7 @@ func NewMachine(g *Graph, opts ...gorgonia.VMOpt) (m gorgonia.VM, err error) {
 	if g == nil {
 		return nil, errors.New("graph: nil graph")
 	}
-	if !GorgoniaPatched() {
+	if !linkedPatched() {
 		if a, b := hashCollision(g.eg); a != nil {
 			return nil, errors.Wrapf(ErrHashCollision, "%v and %v (hash %#x): Gorgonia v0.9.18 as released would compute one from the other; add rnnkit's `replace gorgonia.org/gorgonia` directive to go.mod (README, \"Importing rnnkit\")", a, b, a.Hashcode())
 		}
