@@ -14,8 +14,9 @@ import (
 // solver stepping this graph's machine updates the Params in place, and
 // every other Graph over the same Params sees the update.
 //
-// A Graph is built for one input shape; compile it once ([NewMachine]) and
-// run it for every batch of that shape.
+// A Graph is built for one input shape, by [Build] (which checks it for
+// Gorgonia's hash collisions); compile it once ([NewMachine]) and run it
+// for every batch of that shape.
 type Graph struct {
 	eg      *gorgonia.ExprGraph
 	params  *Params
@@ -23,9 +24,11 @@ type Graph struct {
 	inputs  map[string]*gorgonia.Node
 	consts  map[float64]*gorgonia.Node
 	counter int
+	salt    int // leaves are named with it while Build builds (see saltName)
 }
 
-// New returns an empty Graph over p.
+// New returns an empty Graph over p. A graph to be compiled should be made
+// by [Build] instead, which calls New and checks what was built.
 func New(p *Params) (*Graph, error) {
 	if p == nil {
 		return nil, errors.New("graph: nil params")
@@ -62,7 +65,7 @@ func (g *Graph) Param(name string, shape ...int) (*gorgonia.Node, error) {
 		return nil, errors.Wrapf(ErrDuplicate, "parameter %q is also an input name", name)
 	}
 	n := gorgonia.NewTensor(g.eg, g.params.dtype, len(shape), gorgonia.WithShape(shape...),
-		gorgonia.WithName(name), gorgonia.WithValue(t))
+		gorgonia.WithName(g.saltName(name)), gorgonia.WithValue(t))
 	g.bound[name] = n
 	return n, nil
 }
@@ -102,7 +105,7 @@ func (g *Graph) Input(name string, shape ...int) (*gorgonia.Node, error) {
 	}
 	v := tensor.New(tensor.WithShape(shape...), tensor.Of(g.params.dtype))
 	n := gorgonia.NewTensor(g.eg, g.params.dtype, len(shape), gorgonia.WithShape(shape...),
-		gorgonia.WithName(name), gorgonia.WithValue(v))
+		gorgonia.WithName(g.saltName(name)), gorgonia.WithValue(v))
 	g.inputs[name] = n
 	return n, nil
 }

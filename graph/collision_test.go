@@ -8,65 +8,123 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// TestHashCollisionFound: the check NewMachine runs where Gorgonia is not
-// patched finds the colliding pair Add(a5187, y), Add(a31119, y) (kept as
-// two nodes by the patched AddNode), and nothing in a graph without one.
-func TestHashCollisionFound(t *testing.T) {
-	build := func(names ...string) *gorgonia.ExprGraph {
-		g := gorgonia.NewGraph()
-		y := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(2, 2), gorgonia.WithName("y"))
-		for _, name := range names {
-			x := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(2, 2), gorgonia.WithName(name))
-			gorgonia.Must(gorgonia.Add(x, y))
+// Pairs of expressions whose 32-bit Gorgonia hashes collide, found by
+// search against released Gorgonia v0.9.18 (2×2 float64 matrices):
+//   - Add(a5187, y) and Add(a31119, y): same op, type and shape, so
+//     ExprGraph.AddNode returns the first for the second (a merge);
+//   - Add(p38721, y) and Sub(q13082, y): different ops, so both stay in the
+//     graph, and the compiler's common subexpression elimination reads the
+//     first's register for the second.
+var (
+	mergePair = [2]string{"a5187", "a31119"}
+	csePair   = [2]string{"p38721", "q13082"}
+)
+
+// pairGraph builds ops[0](names[0], y) and ops[1](names[1], y) on 2×2
+// inputs filled with distinct values, and reads both.
+type pairGraph struct {
+	outs [2]*gorgonia.Node
+	vals [2]gorgonia.Value
+}
+
+func buildPair(g *Graph, names [2]string, sub bool) (*pairGraph, error) {
+	y, err := g.Input("y", 2, 2)
+	if err != nil {
+		return nil, err
+	}
+	if err := Set(y, []float64{1, 2, 3, 4}); err != nil {
+		return nil, err
+	}
+	p := &pairGraph{}
+	for i, name := range names {
+		x, err := g.Input(name, 2, 2)
+		if err != nil {
+			return nil, err
 		}
-		return g
+		if err := Set(x, []float64{10 * float64(i+1), 0, 0, 0}); err != nil {
+			return nil, err
+		}
+		op := gorgonia.Add
+		if sub && i == 1 {
+			op = gorgonia.Sub
+		}
+		if p.outs[i], err = op(x, y); err != nil {
+			return nil, err
+		}
+		gorgonia.Read(p.outs[i], &p.vals[i])
 	}
-	a, b := hashCollision(build("a5187", "a31119"))
-	if a == nil || b == nil || a == b || a.Hashcode() != b.Hashcode() {
-		t.Fatalf("colliding pair not found: %v, %v", a, b)
+	return p, nil
+}
+
+// TestCollisionsAreReal: with released Gorgonia v0.9.18, the first pair is
+// merged by AddNode when built with New alone, and the second is a graph
+// NewMachine refuses (ErrHashCollision). The test fails if Gorgonia ever
+// fixes either, which would make Build's extra work unnecessary.
+func TestCollisionsAreReal(t *testing.T) {
+	ps, _ := NewParams(tensor.Float64)
+	g, _ := New(ps)
+	p, err := buildPair(g, mergePair, false)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if a, b := hashCollision(build("a5187", "a5188", "a31120")); a != nil {
-		t.Fatalf("found a collision in a graph without one: %v (%#x), %v (%#x)", a, a.Hashcode(), b, b.Hashcode())
+	if p.outs[0] != p.outs[1] {
+		t.Fatalf("Add(%s, y) and Add(%s, y) were not merged: Gorgonia has changed (hashes %#x, %#x)", mergePair[0], mergePair[1], p.outs[0].Hashcode(), p.outs[1].Hashcode())
+	}
+	g, _ = New(ps)
+	p, err = buildPair(g, csePair, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.outs[0] == p.outs[1] || p.outs[0].Hashcode() != p.outs[1].Hashcode() {
+		t.Fatalf("Add(%s, y) and Sub(%s, y) do not collide (hashes %#x, %#x)", csePair[0], csePair[1], p.outs[0].Hashcode(), p.outs[1].Hashcode())
+	}
+	if m, err := NewMachine(g); !errors.Is(err, ErrHashCollision) || m != nil {
+		t.Fatalf("NewMachine on a graph with a colliding pair: machine %v, error %v; want ErrHashCollision", m, err)
 	}
 }
 
-// TestNewMachineRefusesCollisionUnpatched: where Gorgonia is taken to be
-// unpatched, NewMachine refuses a graph holding the colliding pair with
-// ErrHashCollision, and still compiles one without.
-func TestNewMachineRefusesCollisionUnpatched(t *testing.T) {
-	saved := linkedPatched
-	linkedPatched = func() bool { return false }
-	defer func() { linkedPatched = saved }()
+// TestBuildAvoidsCollisions: built with Build, both colliding pairs compile
+// and compute what they say, and the leaves keep their own names.
+func TestBuildAvoidsCollisions(t *testing.T) {
 	for _, c := range []struct {
-		names   []string
-		collide bool
-	}{{[]string{"a5187", "a31119"}, true}, {[]string{"a5187", "a5188"}, false}} {
-		ps, err := NewParams(tensor.Float64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := New(ps)
-		if err != nil {
-			t.Fatal(err)
-		}
-		y, _ := g.Input("y", 2, 2)
-		for _, name := range c.names {
-			x, err := g.Input(name, 2, 2)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gorgonia.Must(gorgonia.Add(x, y))
-		}
-		m, err := NewMachine(g)
-		if c.collide {
-			if !errors.Is(err, ErrHashCollision) || m != nil {
-				t.Fatalf("%v: machine %v, error %v; want ErrHashCollision", c.names, m, err)
-			}
-			continue
-		}
+		names [2]string
+		sub   bool
+	}{{mergePair, false}, {csePair, true}, {[2]string{"a5187", "a5188"}, false}} {
+		_, extra0 := BuildStats()
+		ps, _ := NewParams(tensor.Float64)
+		g, p, err := Build(ps, func(g *Graph) (*pairGraph, error) { return buildPair(g, c.names, c.sub) })
 		if err != nil {
 			t.Fatalf("%v: %v", c.names, err)
 		}
+		_, extra := BuildStats()
+		t.Logf("%v: %d extra builds", c.names, extra-extra0)
+		m, err := NewMachine(g)
+		if err != nil {
+			t.Fatalf("%v: %v", c.names, err)
+		}
+		if err := Run(m); err != nil {
+			t.Fatal(err)
+		}
 		m.Close()
+		want := [2][]float64{{11, 2, 3, 4}, {21, 2, 3, 4}}
+		if c.sub {
+			want[1] = []float64{19, -2, -3, -4}
+		}
+		for i := range want {
+			got, err := ValueFloat64s(p.vals[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := range got {
+				if got[j] != want[i][j] {
+					t.Fatalf("%v: output %d = %v, want %v", c.names, i, got, want[i])
+				}
+			}
+		}
+		for _, name := range c.names {
+			if n := g.inputs[name]; n.Name() != name {
+				t.Fatalf("input %q is named %q in the built graph", name, n.Name())
+			}
+		}
 	}
 }

@@ -17,10 +17,10 @@ var (
 	ErrDtype = errors.New("graph: unsupported dtype")
 	// ErrMachine is returned when Gorgonia fails to compile or run a graph.
 	ErrMachine = errors.New("graph: machine failed")
-	// ErrHashCollision is returned by NewMachine when the linked Gorgonia
-	// is v0.9.18 as released (see GorgoniaPatched) and two different nodes
-	// of the graph share a hash: its compiler would read one node's value
-	// for the other's.
+	// ErrHashCollision is returned by NewMachine for a graph in which two
+	// different nodes share a hash (Gorgonia's compiler would read one
+	// node's value for the other's), and by Build when its builds never
+	// agree without one.
 	ErrHashCollision = errors.New("graph: two nodes share a hash")
 )
 

@@ -12,18 +12,17 @@ import (
 
 // NewMachine compiles g into a Gorgonia TapeMachine. Gorgonia panics on a
 // graph it cannot compile; NewMachine recovers and returns ErrMachine with
-// the panic's message instead. Where the linked Gorgonia lacks rnnkit's
-// hash-collision fix (GorgoniaPatched is false: a module importing rnnkit
-// without its replace directive), NewMachine refuses, with
-// ErrHashCollision, a graph whose compiled program would be wrong.
+// the panic's message instead. A graph with two different nodes of one
+// hash, which Gorgonia's compiler would compute one from the other, is
+// refused with ErrHashCollision; a graph made by [Build] has none, and no
+// node merged into another by Gorgonia's AddNode either (a graph built with
+// [New] alone may have such a merge, which no scan after the fact can see).
 func NewMachine(g *Graph, opts ...gorgonia.VMOpt) (m gorgonia.VM, err error) {
 	if g == nil {
 		return nil, errors.New("graph: nil graph")
 	}
-	if !linkedPatched() {
-		if a, b := hashCollision(g.eg); a != nil {
-			return nil, errors.Wrapf(ErrHashCollision, "%v and %v (hash %#x): Gorgonia v0.9.18 as released would compute one from the other; add rnnkit's `replace gorgonia.org/gorgonia` directive to go.mod (README, \"Importing rnnkit\")", a, b, a.Hashcode())
-		}
+	if a, b := hashCollision(g.eg); a != nil {
+		return nil, errors.Wrapf(ErrHashCollision, "%v and %v (hash %#x): Gorgonia's compiler would compute one from the other; build the graph with graph.Build", a, b, a.Hashcode())
 	}
 	defer func() {
 		if r := recover(); r != nil {

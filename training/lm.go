@@ -143,20 +143,26 @@ func (t *LM) graph() (*lmGraph, error) {
 	if t.g != nil {
 		return t.g, nil
 	}
-	m, err := lm.NewTrainGraph(t.Params, t.Cfg.Model, t.Cfg.Batch, t.Cfg.Steps)
+	eg, g, err := graph.Build(t.Params, func(eg *graph.Graph) (*lmGraph, error) {
+		m, err := lm.BuildTrainGraph(eg, t.Cfg.Model, t.Cfg.Batch, t.Cfg.Steps)
+		if err != nil {
+			return nil, err
+		}
+		g := &lmGraph{m: m, params: m.G.Learnables()}
+		if _, err := gorgonia.Grad(m.Loss, g.params...); err != nil {
+			return nil, err
+		}
+		gorgonia.Read(m.Loss, &g.lossV)
+		g.finalV = make([]gorgonia.Value, len(m.Final))
+		for i, n := range m.Final {
+			gorgonia.Read(n, &g.finalV[i])
+		}
+		return g, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	g := &lmGraph{m: m, params: m.G.Learnables()}
-	if _, err := gorgonia.Grad(m.Loss, g.params...); err != nil {
-		return nil, err
-	}
-	gorgonia.Read(m.Loss, &g.lossV)
-	g.finalV = make([]gorgonia.Value, len(m.Final))
-	for i, n := range m.Final {
-		gorgonia.Read(n, &g.finalV[i])
-	}
-	if g.vm, err = graph.NewMachine(m.G, gorgonia.BindDualValues(g.params...)); err != nil {
+	if g.vm, err = graph.NewMachine(eg, gorgonia.BindDualValues(g.params...)); err != nil {
 		return nil, err
 	}
 	t.g = g

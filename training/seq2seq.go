@@ -220,22 +220,30 @@ func (t *Seq2Seq) getGraph(train bool, B, Ts, Tt int) (*s2sGraph, error) {
 		defer func() {
 			t.Compiled = append(t.Compiled, CompileStat{Train: train, B: B, Ts: Ts, Tt: Tt, Seconds: time.Since(start).Seconds()})
 		}()
-		m, err := seq2seq.NewTrainGraph(t.Params, t.Cfg.Model, B, Ts, Tt)
+		g, s, err := graph.Build(t.Params, func(g *graph.Graph) (*s2sGraph, error) {
+			m, err := seq2seq.BuildTrainGraph(g, t.Cfg.Model, B, Ts, Tt)
+			if err != nil {
+				return nil, err
+			}
+			s := &s2sGraph{m: m, params: m.G.Learnables()}
+			if train {
+				if _, err := gorgonia.Grad(m.Loss, s.params...); err != nil {
+					return nil, errors.Wrap(err, "training: gradient")
+				}
+			} else if m.Dropout != nil {
+				m.Dropout.SetTraining(false)
+			}
+			gorgonia.Read(m.Loss, &s.lossV)
+			return s, nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		s := &s2sGraph{m: m, params: m.G.Learnables()}
 		var opts []gorgonia.VMOpt
 		if train {
-			if _, err := gorgonia.Grad(m.Loss, s.params...); err != nil {
-				return nil, errors.Wrap(err, "training: gradient")
-			}
 			opts = append(opts, gorgonia.BindDualValues(s.params...))
-		} else if m.Dropout != nil {
-			m.Dropout.SetTraining(false)
 		}
-		gorgonia.Read(m.Loss, &s.lossV)
-		if s.vm, err = graph.NewMachine(m.G, opts...); err != nil {
+		if s.vm, err = graph.NewMachine(g, opts...); err != nil {
 			return nil, err
 		}
 		return s, nil

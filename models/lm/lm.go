@@ -156,15 +156,27 @@ type TrainGraph struct {
 	tgts    *graph.Targets // T·B rows
 }
 
-// NewTrainGraph builds the training graph for batch B and T steps.
+// NewTrainGraph builds the training graph for batch B and T steps over the
+// parameters in ps, checked by [graph.Build]. To add nodes of one's own
+// (gorgonia.Grad, reads), call [BuildTrainGraph] inside one's own
+// graph.Build instead.
 func NewTrainGraph(ps *graph.Params, c Config, B, T int) (*TrainGraph, error) {
+	_, t, err := graph.Build(ps, func(g *graph.Graph) (*TrainGraph, error) {
+		return BuildTrainGraph(g, c, B, T)
+	})
+	return t, err
+}
+
+// BuildTrainGraph builds the training graph for batch B and T steps into g
+// (typically inside [graph.Build]).
+func BuildTrainGraph(g *graph.Graph, c Config, B, T int) (*TrainGraph, error) {
+	if g == nil {
+		return nil, errors.New("lm: nil graph")
+	}
 	if B <= 0 || T <= 0 {
 		return nil, errors.Errorf("lm: batch %d and length %d must be positive", B, T)
 	}
-	g, err := graph.New(ps)
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	var d *graph.Dropout
 	if c.Dropout > 0 {
 		if d, err = graph.NewDropout(c.Dropout, graph.NewSource(c.Seed)); err != nil {
@@ -374,10 +386,17 @@ func (gen *Generator) Prime(prompts [][]int) (decode.State, []int, error) {
 }
 
 func (gen *Generator) build(rows int) (*stepGraph, error) {
-	g, err := graph.New(gen.ps)
+	g, s, err := graph.Build(gen.ps, func(g *graph.Graph) (*stepGraph, error) { return gen.buildStep(g, rows) })
 	if err != nil {
 		return nil, err
 	}
+	if s.m, err = graph.NewMachine(g); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (gen *Generator) buildStep(g *graph.Graph, rows int) (*stepGraph, error) {
 	m, err := bind(g, gen.cfg, nil)
 	if err != nil {
 		return nil, err
@@ -407,9 +426,6 @@ func (gen *Generator) build(rows int) (*stepGraph, error) {
 	s.nextV = make([]gorgonia.Value, len(next)) // Read keeps a pointer into this slice: allocate it once
 	for i, n := range next {
 		gorgonia.Read(n, &s.nextV[i])
-	}
-	if s.m, err = graph.NewMachine(g); err != nil {
-		return nil, err
 	}
 	return s, nil
 }

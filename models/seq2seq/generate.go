@@ -191,10 +191,17 @@ func (gen *Generator) Encode(src [][]int) (*State, error) {
 }
 
 func (gen *Generator) buildEncoder(B, T int) (*encoderGraph, error) {
-	g, err := graph.New(gen.ps)
+	g, e, err := graph.Build(gen.ps, func(g *graph.Graph) (*encoderGraph, error) { return gen.encoderGraph(g, B, T) })
 	if err != nil {
 		return nil, err
 	}
+	if e.m, err = graph.NewMachine(g); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (gen *Generator) encoderGraph(g *graph.Graph, B, T int) (*encoderGraph, error) {
 	m, err := bind(g, gen.cfg, nil)
 	if err != nil {
 		return nil, err
@@ -222,17 +229,21 @@ func (gen *Generator) buildEncoder(B, T int) (*encoderGraph, error) {
 		}
 		e.outV = readAll(outs)
 	}
-	if e.m, err = graph.NewMachine(g); err != nil {
-		return nil, err
-	}
 	return e, nil
 }
 
 func (gen *Generator) buildStep(rows, srcLen int) (*stepGraph, error) {
-	g, err := graph.New(gen.ps)
+	g, s, err := graph.Build(gen.ps, func(g *graph.Graph) (*stepGraph, error) { return gen.stepGraph(g, rows, srcLen) })
 	if err != nil {
 		return nil, err
 	}
+	if s.m, err = graph.NewMachine(g); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (gen *Generator) stepGraph(g *graph.Graph, rows, srcLen int) (*stepGraph, error) {
 	m, err := bind(g, gen.cfg, nil)
 	if err != nil {
 		return nil, err
@@ -285,9 +296,6 @@ func (gen *Generator) buildStep(rows, srcLen int) (*stepGraph, error) {
 		gorgonia.Read(alpha, &s.alphaV)
 	}
 	s.nextV = readAll(next)
-	if s.m, err = graph.NewMachine(g); err != nil {
-		return nil, err
-	}
 	return s, nil
 }
 

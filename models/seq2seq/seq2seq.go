@@ -540,15 +540,26 @@ type TrainGraph struct {
 }
 
 // NewTrainGraph builds the training graph for batch size B, source length
-// Ts and target length Tt over the parameters in ps.
+// Ts and target length Tt over the parameters in ps, checked by
+// [graph.Build]. To add nodes of one's own (gorgonia.Grad, reads), call
+// [BuildTrainGraph] inside one's own graph.Build instead.
 func NewTrainGraph(ps *graph.Params, c Config, B, Ts, Tt int) (*TrainGraph, error) {
+	_, t, err := graph.Build(ps, func(g *graph.Graph) (*TrainGraph, error) {
+		return BuildTrainGraph(g, c, B, Ts, Tt)
+	})
+	return t, err
+}
+
+// BuildTrainGraph builds the training graph for batch size B, source length
+// Ts and target length Tt into g (typically inside [graph.Build]).
+func BuildTrainGraph(g *graph.Graph, c Config, B, Ts, Tt int) (*TrainGraph, error) {
+	if g == nil {
+		return nil, errors.New("seq2seq: nil graph")
+	}
 	if B <= 0 || Ts <= 0 || Tt <= 0 {
 		return nil, errors.Errorf("seq2seq: batch %d, source length %d and target length %d must be positive", B, Ts, Tt)
 	}
-	g, err := graph.New(ps)
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	var d *graph.Dropout
 	if c.Dropout > 0 {
 		if d, err = graph.NewDropout(c.Dropout, graph.NewSource(c.Seed)); err != nil {
