@@ -138,6 +138,17 @@ func (g *Graph) unsalt() {
 // builds of one expression have equal fingerprints whatever their salts,
 // and a build in which Gorgonia merged two different nodes has another.
 func fingerprint(g *Graph) []uint64 {
+	hs := fingerprintNodes(g)
+	out := make([]uint64, 0, len(hs))
+	for _, h := range hs {
+		out = append(out, h)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// fingerprintNodes returns the structural hash of every node of g.
+func fingerprintNodes(g *Graph) map[*gorgonia.Node]uint64 {
 	names := make(map[*gorgonia.Node]string, len(g.bound)+len(g.inputs))
 	for name, n := range g.bound {
 		names[n] = name
@@ -171,11 +182,8 @@ func fingerprint(g *Graph) []uint64 {
 		memo[n] = h.Sum64()
 		return memo[n]
 	}
-	nodes := g.eg.AllNodes()
-	out := make([]uint64, len(nodes))
-	for i, n := range nodes {
-		out[i] = hashOf(n)
+	for _, n := range g.eg.AllNodes() {
+		hashOf(n)
 	}
-	slices.Sort(out)
-	return out
+	return memo
 }

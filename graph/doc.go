@@ -13,6 +13,13 @@
 // shape and reuse its compiled machine across batches: building a graph per
 // batch is a performance bug.
 //
+// Make a graph that will be compiled with [Build], which calls the build
+// function twice (under differently named leaves) and compares the two, so
+// that Gorgonia v0.9.18's 32-bit hash collisions, which merge two different
+// nodes or let the compiler share their registers, are found and the graph
+// built again. Everything the machine runs, gorgonia.Grad and
+// gorgonia.Read included, belongs inside the build function.
+//
 // # Names
 //
 // Parameter names follow PyTorch (weight_ih_l0, bias_hh_l1_reverse, …),
