@@ -355,7 +355,7 @@ func (u *unpickler) step(op byte, at int64) (value any, stop bool, err error) {
 		default:
 			v, ok := parseInt(string(line), 10)
 			if !ok {
-				return nil, false, u.fail(at, "INT %q is not an integer", truncate(line))
+				return nil, false, u.fail(at, "INT %s is not an integer", truncate(line))
 			}
 			u.push(v)
 		}
@@ -369,7 +369,7 @@ func (u *unpickler) step(op byte, at int64) (value any, stop bool, err error) {
 		}
 		v, ok := parseInt(string(line), 0)
 		if !ok {
-			return nil, false, u.fail(at, "LONG %q is not an integer", truncate(line))
+			return nil, false, u.fail(at, "LONG %s is not an integer", truncate(line))
 		}
 		u.push(v)
 	case opFloat:
@@ -379,7 +379,7 @@ func (u *unpickler) step(op byte, at int64) (value any, stop bool, err error) {
 		}
 		f, err := strconv.ParseFloat(string(line), 64)
 		if err != nil {
-			return nil, false, u.fail(at, "FLOAT %q is not a number", truncate(line))
+			return nil, false, u.fail(at, "FLOAT %s is not a number", truncate(line))
 		}
 		u.push(f)
 	case opBinFloat:
@@ -676,7 +676,7 @@ func (u *unpickler) memoOp(op byte, at int64) error {
 		}
 		n, err := strconv.ParseInt(string(line), 10, 64)
 		if err != nil || n < 0 {
-			return u.fail(at, "memo index %q is not a non-negative integer", truncate(line))
+			return u.fail(at, "memo index %s is not a non-negative integer", truncate(line))
 		}
 		idx = n
 	case opBinGet, opBinPut:
