@@ -1,7 +1,9 @@
 package torch
 
 import (
+	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -470,4 +472,84 @@ func TestReaderErrors(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 	var _ io.ReaderAt = failingReader{}
+}
+
+// TestDeflatedRecords: a state_dict re-zipped with compression reads the
+// same; a record whose stated size its compressed bytes cannot give is
+// refused before anything is allocated for it.
+func TestDeflatedRecords(t *testing.T) {
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	for _, r := range []record{{"archive/data.pkl", stateDict(false, goodFakes...)}, {"archive/data/0", goodStorage}} {
+		f, err := w.CreateHeader(&zip.FileHeader{Name: r.name, Method: zip.Deflate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write(r.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	sd, err := readBytes(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sd.Tensors[1].Data; !reflect.DeepEqual(got, goodValues["w_t"]) {
+		t.Errorf("deflated: w_t = %v", got)
+	}
+
+	// setSize patches the uncompressed size of the central directory
+	// entry of name (archive/zip reads sizes from there).
+	setSize := func(b []byte, name string, size uint32) []byte {
+		b = append([]byte(nil), b...)
+		at := bytes.Index(b, []byte("PK\x01\x02"))
+		for at >= 0 {
+			n := int(binary.LittleEndian.Uint16(b[at+28:]))
+			if string(b[at+46:at+46+n]) == name {
+				binary.LittleEndian.PutUint32(b[at+24:], size)
+				return b
+			}
+			next := bytes.Index(b[at+4:], []byte("PK\x01\x02"))
+			if next < 0 {
+				break
+			}
+			at += 4 + next
+		}
+		t.Fatalf("no central directory entry %q", name)
+		return nil
+	}
+	stored := goodZip(t)
+	checkBad(t, []badCase{
+		{"deflated data.pkl of 2 GiB", setSize(good, "archive/data.pkl", 1<<31), "cannot become 2147483648", ErrFormat},
+		{"stored data.pkl longer than its bytes", setSize(stored, "archive/data.pkl", 1<<20), "stored, but", ErrFormat},
+		{"stored storage of 2 GiB", setSize(stored, "archive/data/0", 1<<31), "holds 2147483648 bytes, want 24", ErrFormat},
+	})
+}
+
+// TestLargeStorage: storages longer than the reading buffer and the
+// allocation step, in both formats, read whole.
+func TestLargeStorage(t *testing.T) {
+	const n = 300001 // 1.2 MB of float32
+	vals := make([]float32, n)
+	for i := range vals {
+		vals[i] = float32(i) / 8
+	}
+	data := float32s(vals...)
+	f := fake{name: "big", storage: "FloatStorage", key: "0", numel: n, offset: 1, shape: []int64{n - 1}, stride: []int64{1}}
+	for name, b := range map[string][]byte{
+		"zip":    zipFile(t, stateDict(false, f), record{"0", data}),
+		"legacy": legacyFile(stateDict(true, f), legacyStorage{"0", n, data}),
+	} {
+		sd, err := readBytes(b)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := sd.Tensors[0].Data
+		if len(got) != n-1 || got[0] != 0.125 || got[n-2] != float64(n-1)/8 {
+			t.Errorf("%s: %d values, first %v, last %v", name, len(got), got[0], got[len(got)-1])
+		}
+	}
 }

@@ -189,8 +189,13 @@ func readRecord(f *zip.File, fileSize, want, max int64) ([]byte, error) {
 		return nil, errors.Wrapf(ErrFormat, "record %s: %v", name, err)
 	}
 	defer rc.Close()
-	// Grow with the bytes read, so that a size that lies costs nothing.
+	// A stored record's size is checked against the file: allocate it at
+	// once. A deflated one grows with the bytes it gives, so that a size
+	// that lies costs no more than the bytes that are there.
 	var out []byte
+	if f.Method == zip.Store {
+		out = make([]byte, 0, n)
+	}
 	for int64(len(out)) < n {
 		step := n - int64(len(out))
 		if step > allocStep {
