@@ -127,6 +127,7 @@ func TestBadViews(t *testing.T) {
 			}
 			return fs
 		}(), `tensor "v65": the tensors so far hold 66000 values over storages of 6 elements`},
+		{"65 dimensions", []fake{with(w, func(f *fake) { f.shape, f.stride = make([]int64, 65), make([]int64, 65) })}, "size: 65 dimensions (at most 64)"},
 		{"storage of 2^62 floats", []fake{with(w, func(f *fake) { f.numel = 1 << 62 })}, `storage "0" of 4611686018427387904 elements`},
 		{"one key, two dtypes", []fake{w, with(w, func(f *fake) { f.name, f.storage = "d", "DoubleStorage" })}, `storage "0" is both float32×6 and float64×6`},
 		{"one key, two sizes", []fake{w, with(w, func(f *fake) { f.name, f.numel = "d", 5 })}, `storage "0" is both float32×6 and float32×5`},
@@ -551,5 +552,24 @@ func TestLargeStorage(t *testing.T) {
 		if len(got) != n-1 || got[0] != 0.125 || got[n-2] != float64(n-1)/8 {
 			t.Errorf("%s: %d values, first %v, last %v", name, len(got), got[0], got[len(got)-1])
 		}
+	}
+}
+
+// TestManyDimensions: 64 dimensions, most of size 1, read in the right
+// order.
+func TestManyDimensions(t *testing.T) {
+	shape, stride := make([]int64, 64), make([]int64, 64)
+	for i := range shape {
+		shape[i], stride[i] = 1, 1000 // size-1 dimensions: any stride
+	}
+	shape[10], stride[10] = 2, 3 // [2, 3] transposed over the storage
+	shape[50], stride[50] = 3, 1
+	f := fake{name: "t", storage: "FloatStorage", key: "0", numel: 6, shape: shape, stride: stride}
+	sd, err := readBytes(zipFile(t, stateDict(false, f), record{"0", goodStorage}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sd.Tensors[0]; len(got.Shape) != 64 || !reflect.DeepEqual(got.Data, goodValues["w"]) {
+		t.Errorf("%d dimensions, values %v", len(got.Shape), got.Data)
 	}
 }

@@ -78,7 +78,9 @@
 // count against the pickle's. The tensors together may hold at most 16
 // times the elements of the storages they view, plus 65,536, so a few bytes
 // of storage cannot be expanded into gigabytes through stride-0 or
-// repeated views. data.pkl may be at most 1 GiB. Memory otherwise follows
+// repeated views. A tensor may have at most 64 dimensions (PyTorch's kernels
+// stop at 25), so that a shape the pickle shares among many tensors costs
+// little for each. data.pkl may be at most 1 GiB. Memory otherwise follows
 // the file: reading a file of n bytes of float32 storages allocates about
 // 2n bytes of float64 values.
 package torch

@@ -181,11 +181,19 @@ func rebuildTensor(g global, args tuple) (*tensorRef, error) {
 	return &tensorRef{st: st, offset: offset, shape: shape, stride: stride}, nil
 }
 
-// ints reads a tuple of Python ints.
+// maxDims bounds a tensor's dimensions. PyTorch's own kernels stop at 25;
+// the bound keeps a shape tuple the pickle shares among many tensors (one
+// memo entry, two bytes a reference) from costing its length for each.
+const maxDims = 64
+
+// ints reads a tuple of Python ints, a tensor's size or stride.
 func ints(v any) ([]int64, error) {
 	t, ok := v.(tuple)
 	if !ok {
 		return nil, errors.Wrapf(ErrFormat, "a %s, not a tuple", pyType(v))
+	}
+	if len(t) > maxDims {
+		return nil, errors.Wrapf(ErrFormat, "%d dimensions (at most %d)", len(t), maxDims)
 	}
 	out := make([]int64, len(t))
 	for i, x := range t {

@@ -274,13 +274,16 @@ func gather(t *tensorRef, numel int64) []float64 {
 	}
 	dec := decoder(t.st.root.dt.name)
 	raw := t.st.root.data
-	nd := len(t.shape)
-	stride := make([]int64, nd)
-	for i := range stride {
-		if t.shape[i] > 1 {
-			stride[i] = t.stride[i]
+	// Dimensions of size 1 move nothing: leave them out, so that each
+	// element costs O(1) on average.
+	var shape, stride []int64
+	for i, n := range t.shape {
+		if n > 1 {
+			shape = append(shape, n)
+			stride = append(stride, t.stride[i])
 		}
 	}
+	nd := len(shape)
 	idx := make([]int64, nd)
 	off := t.st.offset + t.offset
 	for i := range out {
@@ -288,10 +291,10 @@ func gather(t *tensorRef, numel int64) []float64 {
 		for d := nd - 1; d >= 0; d-- {
 			idx[d]++
 			off += stride[d]
-			if idx[d] < t.shape[d] {
+			if idx[d] < shape[d] {
 				break
 			}
-			off -= stride[d] * t.shape[d]
+			off -= stride[d] * shape[d]
 			idx[d] = 0
 		}
 	}
