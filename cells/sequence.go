@@ -5,6 +5,7 @@ import (
 	"gorgonia.org/gorgonia"
 
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/recurrent"
 )
 
 // SeqOptions are the options of Sequence.
@@ -37,7 +38,7 @@ type SeqOptions struct {
 // for the whole [T·B, H] output of a layer).
 //
 // For the cells of this package it builds one fused node
-// ([graph.Recurrent]): the input projections of all steps in one matrix
+// ([recurrent.Fused]): the input projections of all steps in one matrix
 // product, each step's gates in one pass over memory, and a backward pass
 // through time of its own. It is the fast way to run a layer, and the
 // values and gradients are those of Unroll over the same steps (tested on
@@ -111,8 +112,8 @@ type fusable interface {
 }
 
 // recurrentInputs returns the cell's parameters as the inputs of a fused node.
-func (a affine) recurrentInputs(x *gorgonia.Node, s0 State, mask *gorgonia.Node) graph.RecurrentInputs {
-	in := graph.RecurrentInputs{X: x, H0: s0[0], WIH: a.wih, WHH: a.whh, BIH: a.bih, BHH: a.bhh, Mask: mask}
+func (a affine) recurrentInputs(x *gorgonia.Node, s0 State, mask *gorgonia.Node) recurrent.Inputs {
+	in := recurrent.Inputs{X: x, H0: s0[0], WIH: a.wih, WHH: a.whh, BIH: a.bih, BHH: a.bhh, Mask: mask}
 	if len(s0) > 1 {
 		in.C0 = s0[1]
 	}
@@ -124,13 +125,13 @@ func (a affine) fused(x *gorgonia.Node, s0 State, opt SeqOptions) (*gorgonia.Nod
 	return a.fusedWith(a.recurrentInputs(x, s0, opt.Mask), opt)
 }
 
-func (a affine) fusedWith(in graph.RecurrentInputs, opt SeqOptions) (*gorgonia.Node, State, error) {
+func (a affine) fusedWith(in recurrent.Inputs, opt SeqOptions) (*gorgonia.Node, State, error) {
 	in.NoInputGrad = opt.NoInputGrad
-	kind := map[Kind]graph.RecurrentKind{
-		RNNTanh: graph.RecTanh, RNNReLU: graph.RecReLU, LSTMKind: graph.RecLSTM,
-		PeepholeKind: graph.RecPeephole, GRUKind: graph.RecGRU,
+	kind := map[Kind]recurrent.Kind{
+		RNNTanh: recurrent.Tanh, RNNReLU: recurrent.ReLU, LSTMKind: recurrent.LSTM,
+		PeepholeKind: recurrent.Peephole, GRUKind: recurrent.GRU,
 	}[a.cfg.Kind]
-	out, h, c, err := graph.Recurrent(kind, opt.Reverse, in)
+	out, h, c, err := recurrent.Fused(kind, opt.Reverse, in)
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "cells: %s sequence", a.cfg.name())
 	}

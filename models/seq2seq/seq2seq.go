@@ -6,6 +6,7 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 
+	"github.com/rnnkit/rnnkit/attention"
 	"github.com/rnnkit/rnnkit/cells"
 	"github.com/rnnkit/rnnkit/graph"
 	"github.com/rnnkit/rnnkit/models/birnn"
@@ -436,10 +437,10 @@ func (b *bound) step(x *gorgonia.Node, s cells.State, mem *memory) (logits, alph
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		if alpha, err = graph.SoftmaxRows(scores, mem.mask); err != nil {
+		if alpha, err = attention.SoftmaxRows(scores, mem.mask); err != nil {
 			return nil, nil, nil, err
 		}
-		ctx, err := graph.Attend(alpha, mem.values)
+		ctx, err := attention.Attend(alpha, mem.values)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -459,7 +460,7 @@ func (b *bound) scores(h *gorgonia.Node, mem *memory) (*gorgonia.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return graph.DotScores(q, mem.keys)
+		return attention.DotScores(q, mem.keys)
 	case Additive:
 		q, err := graph.MatMul(h, b.attn[1], false, true) // W_dec h
 		if err != nil {
@@ -481,7 +482,7 @@ func (b *bound) scores(h *gorgonia.Node, mem *memory) (*gorgonia.Node, error) {
 		}
 		return graph.ConcatCols(cols...)
 	default:
-		return graph.DotScores(h, mem.keys)
+		return attention.DotScores(h, mem.keys)
 	}
 }
 
@@ -703,14 +704,14 @@ func (t *TrainGraph) buildFused(m *bound) error {
 				return err
 			}
 		}
-		scores, err := graph.SeqScores(q, mem, B)
+		scores, err := attention.SeqScores(q, mem, B)
 		if err != nil {
 			return err
 		}
-		if alpha, err = graph.SoftmaxRows(scores, t.srcMaskMat); err != nil {
+		if alpha, err = attention.SoftmaxRows(scores, t.srcMaskMat); err != nil {
 			return err
 		}
-		ctx, err := graph.SeqAttend(alpha, mem, B)
+		ctx, err := attention.SeqAttend(alpha, mem, B)
 		if err != nil {
 			return err
 		}
