@@ -95,8 +95,8 @@ var registry = struct {
 }{specs: map[Kind]Spec{}}
 
 // errBuiltin is the first error of registering the built-in kinds: nil
-// unless one of their Specs is malformed (a test checks it), in which case
-// that kind is left out and Config.Validate refuses it by name.
+// unless one of their Specs is malformed, in which case that kind is left
+// out (TestBuiltinKinds then fails) and Config.Validate refuses it by name.
 var errBuiltin error
 
 // The built-in kinds, registered in this order; each is described in its
