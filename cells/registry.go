@@ -96,7 +96,8 @@ var registry = struct {
 
 // errBuiltin is the first error of registering the built-in kinds: nil
 // unless one of their Specs is malformed, in which case that kind is left
-// out (TestBuiltinKinds then fails) and Config.Validate refuses it by name.
+// out (TestBuiltinKinds then fails) and Config.Validate refuses it,
+// naming this error.
 var errBuiltin error
 
 // The built-in kinds, registered in this order; each is described in its
@@ -210,6 +211,9 @@ func KindHelp() string {
 func (c Config) spec() (Spec, error) {
 	s, ok := Lookup(c.Kind)
 	if !ok {
+		if errBuiltin != nil {
+			return Spec{}, errors.Wrapf(ErrConfig, "unknown cell kind %q (known: %s; a built-in kind was not registered: %v)", string(c.Kind), KindList(), errBuiltin)
+		}
 		return Spec{}, errors.Wrapf(ErrConfig, "unknown cell kind %q (known: %s)", string(c.Kind), KindList())
 	}
 	return s, nil
