@@ -23,11 +23,70 @@ var shapes = []shape{
 	{"S3", 1, 35, 32, 32},
 }
 
-// layer builds a one-layer (optionally bidirectional) recurrent layer of
-// kind k over T inputs, and returns its graph and its outputs: one node
-// for the whole sequence from the fused kernel (cells.Sequence), or one
-// node per step from the step-by-step subgraph (cells.Unroll) if stepwise.
-func layer(b testing.TB, k cells.Kind, bidirectional, stepwise bool, s shape) (*graph.Graph, []*gorgonia.Node) {
+// layer builds into g a one-layer (optionally bidirectional) recurrent
+// layer of kind k over T inputs drawn from seed 1, and returns its
+// outputs: one node for the whole sequence from cells.Sequence (the fused
+// kernel where the kind has one), or one node per step from the
+// step-by-step subgraph (cells.Unroll) if stepwise.
+func layer(g *graph.Graph, cfgs []cells.Config, stepwise bool, s shape) ([]*gorgonia.Node, error) {
+	src := graph.NewSource(1)
+	steps, rows := 1, s.T*s.B
+	if stepwise {
+		steps, rows = s.T, s.B
+	}
+	xs := make([]*gorgonia.Node, steps)
+	data := make([]float64, rows*s.I)
+	var err error
+	for t := range xs {
+		if xs[t], err = g.Input(fmt.Sprintf("x_%d", t), rows, s.I); err != nil {
+			return nil, err
+		}
+		for i := range data {
+			data[i] = src.NormFloat64()
+		}
+		if err := graph.Set(xs[t], data); err != nil {
+			return nil, err
+		}
+	}
+	var outs []*gorgonia.Node
+	for d, cfg := range cfgs {
+		c, err := cells.New(g, cfg)
+		if err != nil {
+			return nil, err
+		}
+		var o []*gorgonia.Node
+		if stepwise {
+			unroll := cells.Unroll
+			if d == 1 {
+				unroll = cells.UnrollReverse
+			}
+			o, _, err = unroll(c, xs, nil)
+		} else {
+			var y *gorgonia.Node
+			// x is data, as in PyTorch's benchmark (requires_grad=False): no ∂x.
+			y, _, err = cells.Sequence(c, xs[0], s.B, nil, cells.SeqOptions{Reverse: d == 1, NoInputGrad: true})
+			o = []*gorgonia.Node{y}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if outs == nil {
+			outs = o
+			continue
+		}
+		for t := range outs {
+			if outs[t], err = graph.ConcatCols(outs[t], o[t]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return outs, nil
+}
+
+// build returns the compiled machine of one (model, mode, shape): the
+// layer, and in train mode the gradient of the sum of its outputs, built
+// by graph.Build.
+func build(b testing.TB, k cells.Kind, bidirectional, stepwise, train bool, s shape) gorgonia.VM {
 	b.Helper()
 	ps, err := graph.NewParams(tensor.Float32)
 	if err != nil {
@@ -45,82 +104,28 @@ func layer(b testing.TB, k cells.Kind, bidirectional, stepwise bool, s shape) (*
 			b.Fatal(err)
 		}
 	}
-	g, err := graph.New(ps)
-	if err != nil {
-		b.Fatal(err)
-	}
-	steps, rows := 1, s.T*s.B
-	if stepwise {
-		steps, rows = s.T, s.B
-	}
-	xs := make([]*gorgonia.Node, steps)
-	data := make([]float64, rows*s.I)
-	for t := range xs {
-		if xs[t], err = g.Input(fmt.Sprintf("x_%d", t), rows, s.I); err != nil {
-			b.Fatal(err)
+	g, _, err := graph.Build(ps, func(g *graph.Graph) (struct{}, error) {
+		outs, err := layer(g, cfgs, stepwise, s)
+		if err != nil || !train {
+			return struct{}{}, err
 		}
-		for i := range data {
-			data[i] = src.NormFloat64()
-		}
-		if err := graph.Set(xs[t], data); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var outs []*gorgonia.Node
-	for d, cfg := range cfgs {
-		c, err := cells.New(g, cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var o []*gorgonia.Node
-		if stepwise {
-			unroll := cells.Unroll
-			if d == 1 {
-				unroll = cells.UnrollReverse
-			}
-			o, _, err = unroll(c, xs, nil)
-		} else {
-			var y *gorgonia.Node
-			// x is data, as in PyTorch's benchmark (requires_grad=False): no ∂x.
-			y, _, err = cells.Sequence(c, xs[0], s.B, nil, cells.SeqOptions{Reverse: d == 1, NoInputGrad: true})
-			o = []*gorgonia.Node{y}
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		if outs == nil {
-			outs = o
-			continue
-		}
-		for t := range outs {
-			if outs[t], err = graph.ConcatCols(outs[t], o[t]); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	return g, outs
-}
-
-// build returns the compiled machine of one (model, mode, shape).
-func build(b testing.TB, k cells.Kind, bidirectional, stepwise, train bool, s shape) gorgonia.VM {
-	b.Helper()
-	g, outs := layer(b, k, bidirectional, stepwise, s)
-	if train {
 		var loss *gorgonia.Node
 		for _, o := range outs {
 			sum, err := graph.Sum(o)
 			if err != nil {
-				b.Fatal(err)
+				return struct{}{}, err
 			}
 			if loss == nil {
 				loss = sum
 			} else if loss, err = gorgonia.Add(loss, sum); err != nil {
-				b.Fatal(err)
+				return struct{}{}, err
 			}
 		}
-		if _, err := gorgonia.Grad(loss, g.Learnables()...); err != nil {
-			b.Fatal(err)
-		}
+		_, err = gorgonia.Grad(loss, g.Learnables()...)
+		return struct{}{}, err
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
 	m, err := graph.NewMachine(g)
 	if err != nil {
@@ -152,13 +157,30 @@ func BenchmarkBiLSTM(b *testing.B) { bench(b, cells.LSTMKind, true, false) }
 // expression subgraph that defines the cell: what the fused kernel saves.
 func BenchmarkLSTMStepwise(b *testing.B) { bench(b, cells.LSTMKind, false, true) }
 
-// Every benchmarked model runs at the small shape S3 (batch 1, which once
-// exposed a Gorgonia op handing on a [1, n] gradient as [n]).
+// BenchmarkCells runs every registered cell kind (cells.Kinds) as
+// cells.Sequence runs it — its fused kernel if it has one, its step-by-step
+// subgraph otherwise — with sub-benchmarks KIND/forward/S1 … and
+// KIND/train/S1 …: a kind registered anywhere in the program is measured
+// with no edit here.
+func BenchmarkCells(b *testing.B) {
+	for _, k := range cells.Kinds() {
+		b.Run(string(k), func(b *testing.B) { bench(b, k, false, false) })
+	}
+}
+
+// Every registered kind, and a bidirectional LSTM, runs at the small shape
+// S3 (batch 1, which once exposed a Gorgonia op handing on a [1, n]
+// gradient as [n]), fused and step by step, forward and in training.
 func TestModelsRun(t *testing.T) {
-	for _, c := range []struct {
+	type model struct {
 		k     cells.Kind
 		bidir bool
-	}{{cells.RNNTanh, false}, {cells.LSTMKind, false}, {cells.GRUKind, false}, {cells.LSTMKind, true}} {
+	}
+	var models []model
+	for _, k := range cells.Kinds() {
+		models = append(models, model{k, false})
+	}
+	for _, c := range append(models, model{cells.LSTMKind, true}) {
 		for _, train := range []bool{false, true} {
 			for _, stepwise := range []bool{false, true} {
 				m := build(t, c.k, c.bidir, stepwise, train, shapes[2])

@@ -9,7 +9,10 @@
 //	S2: batch 64, 35 steps, input 256, hidden 512
 //	S3: batch 1,  35 steps, input 32,  hidden 32
 //
-// all float32. forward runs the unrolled layer; train runs forward and
+// all float32. BenchmarkCells runs every registered cell kind
+// (cells.Kinds) the same way, as KIND/forward/S1 … and KIND/train/S1 …:
+// through its fused kernel if it has one, its step-by-step subgraph
+// otherwise. forward runs the unrolled layer; train runs forward and
 // backward of the sum of all outputs (no optimiser step), as
 // ../shared/peer/torch_bench.py does for PyTorch. Each reports tokens/s,
 // where tokens = batch × steps. The graph is built and compiled once per

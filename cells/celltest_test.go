@@ -8,9 +8,11 @@ import (
 	"github.com/rnnkit/rnnkit/graph"
 )
 
+// Every registered kind passes the conformance suite: the built-in ones,
+// and those the package's tests register (sum_rnn, sumrnn_test.go).
 func TestConformance(t *testing.T) {
-	for _, k := range cells.Kinds {
-		t.Run(string(k), func(t *testing.T) { celltest.Run(t, celltest.ForConfig(k)) })
+	for _, k := range cells.Kinds() {
+		t.Run(string(k), func(t *testing.T) { celltest.Run(t, celltest.ForKind(k)) })
 	}
 }
 

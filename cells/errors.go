@@ -28,3 +28,6 @@ type ShapeError struct {
 func (e *ShapeError) Error() string {
 	return fmt.Sprintf("cells: %s: %s has shape %v, want %v", e.Cell, e.What, e.Got, e.Want)
 }
+
+// ErrSpec is returned by Register for a malformed or duplicate Spec.
+var ErrSpec = errors.New("cells: invalid cell spec")

@@ -4,7 +4,25 @@ import (
 	"gorgonia.org/gorgonia"
 
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/reference"
+	"github.com/rnnkit/rnnkit/recurrent"
 )
+
+// lstmSpec registers the LSTM (registry.go).
+func lstmSpec() Spec {
+	return Spec{
+		Kind: LSTMKind, Doc: "LSTM with forget gate (gates i, f, g, o), as torch.nn.LSTM",
+		Gates: 4, States: []string{"h", "c"},
+		New: func(a Affine) (Cell, error) { return &LSTM{a}, nil },
+		Fused: func(c Cell) SequenceFunc {
+			if l, ok := c.(*LSTM); ok {
+				return l.fusedAs(recurrent.LSTM)
+			}
+			return nil
+		},
+		Reference: ReferenceStep(reference.Step(reference.LSTM)),
+	}
+}
 
 // LSTM is the long short-term memory cell with a forget gate, as
 // torch.nn.LSTM (Hochreiter & Schmidhuber 1997; Gers et al. 2000):
@@ -21,11 +39,11 @@ import (
 // Parameters: weight_ih_l{k} [4H, I] = [W_ii; W_if; W_ig; W_io],
 // weight_hh_l{k} [4H, H], bias_ih_l{k} [4H], bias_hh_l{k} [4H] (gate order
 // i, f, g, o). Its state is {h, c}.
-type LSTM struct{ affine }
+type LSTM struct{ Affine }
 
 // NewLSTM binds an LSTM cell of config c (kind lstm) into g.
 func NewLSTM(g *graph.Graph, c Config) (*LSTM, error) {
-	a, err := bindAffine(g, c, LSTMKind)
+	a, err := bindKind(g, c, LSTMKind)
 	if err != nil {
 		return nil, err
 	}
@@ -34,22 +52,22 @@ func NewLSTM(g *graph.Graph, c Config) (*LSTM, error) {
 
 // Step implements Cell.
 func (l *LSTM) Step(x *gorgonia.Node, prev State) (*gorgonia.Node, State, error) {
-	if _, err := l.check(x, prev); err != nil {
+	if _, err := l.Check(x, prev); err != nil {
 		return nil, nil, err
 	}
 	h, c, err := l.step(x, prev[0], prev[1])
 	if err != nil {
-		return nil, nil, l.wrap(err)
+		return nil, nil, l.Wrap(err)
 	}
 	return h, State{h, c}, nil
 }
 
 func (l *LSTM) step(x, hPrev, cPrev *gorgonia.Node) (h, c *gorgonia.Node, err error) {
-	pre, err := l.proj(x, hPrev)
+	pre, err := l.Proj(x, hPrev)
 	if err != nil {
 		return nil, nil, err
 	}
-	gs, err := l.gates(pre)
+	gs, err := l.SplitGates(pre)
 	if err != nil {
 		return nil, nil, err
 	}

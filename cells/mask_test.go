@@ -114,7 +114,7 @@ func TestPaddedBatchEqualsSequencesAlone(t *testing.T) {
 	const I, H = 3, 4
 	lengths := []int{5, 2, 4, 1}
 	T := 5
-	for _, kind := range cells.Kinds {
+	for _, kind := range cells.Kinds() {
 		for _, reverse := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/reverse=%v", kind, reverse), func(t *testing.T) {
 				ps, _ := graph.NewParams(tensor.Float64)

@@ -5,7 +5,26 @@ import (
 	"gorgonia.org/gorgonia"
 
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/reference"
 )
+
+// peepholeSpec registers the peephole LSTM (registry.go).
+func peepholeSpec() Spec {
+	diagonal := func(_, hidden int) []int { return []int{hidden} }
+	return Spec{
+		Kind: PeepholeKind, Doc: "LSTM whose gates see the cell state: i, f through peephole_i, peephole_f on c, o through peephole_o on c'",
+		Gates: 4, States: []string{"h", "c"},
+		Extra: []ParamDef{{"peephole_i", diagonal}, {"peephole_f", diagonal}, {"peephole_o", diagonal}},
+		New:   func(a Affine) (Cell, error) { return newPeephole(a) },
+		Fused: func(c Cell) SequenceFunc {
+			if p, ok := c.(*Peephole); ok {
+				return p.fused
+			}
+			return nil
+		},
+		Reference: ReferenceStep(reference.Step(reference.Peephole)),
+	}
+}
 
 // Peephole is the LSTM whose gates also see the cell state through
 // diagonal "peephole" weights (Gers & Schmidhuber 2000; Graves 2013):
@@ -21,47 +40,45 @@ import (
 // at the new one. Parameters: those of [LSTM] plus peephole_i_l{k},
 // peephole_f_l{k}, peephole_o_l{k}, each [H]. Its state is {h, c}.
 type Peephole struct {
-	affine
+	Affine
 	pi, pf, po *gorgonia.Node // [H]
 }
 
 // NewPeephole binds a peephole LSTM cell of config c (kind peephole_lstm) into g.
 func NewPeephole(g *graph.Graph, c Config) (*Peephole, error) {
-	a, err := bindAffine(g, c, PeepholeKind)
+	a, err := bindKind(g, c, PeepholeKind)
 	if err != nil {
 		return nil, err
 	}
-	p := &Peephole{affine: a}
-	specs := c.Params()[4:]
-	dst := []**gorgonia.Node{&p.pi, &p.pf, &p.po}
-	for i, s := range specs {
-		n, err := g.Param(s.Name, s.Shape...)
-		if err != nil {
-			return nil, errors.Wrapf(err, "cells: %s", c.name())
-		}
-		*dst[i] = n
+	return newPeephole(a)
+}
+
+func newPeephole(a Affine) (*Peephole, error) {
+	p := &Peephole{Affine: a, pi: a.Param("peephole_i"), pf: a.Param("peephole_f"), po: a.Param("peephole_o")}
+	if p.pi == nil || p.pf == nil || p.po == nil {
+		return nil, errors.Wrapf(ErrConfig, "cells: %s: the peephole parameters are not bound", a.Config().name())
 	}
 	return p, nil
 }
 
 // Step implements Cell.
 func (p *Peephole) Step(x *gorgonia.Node, prev State) (*gorgonia.Node, State, error) {
-	if _, err := p.check(x, prev); err != nil {
+	if _, err := p.Check(x, prev); err != nil {
 		return nil, nil, err
 	}
 	h, c, err := p.step(x, prev[0], prev[1])
 	if err != nil {
-		return nil, nil, p.wrap(err)
+		return nil, nil, p.Wrap(err)
 	}
 	return h, State{h, c}, nil
 }
 
 func (p *Peephole) step(x, hPrev, cPrev *gorgonia.Node) (h, c *gorgonia.Node, err error) {
-	pre, err := p.proj(x, hPrev)
+	pre, err := p.Proj(x, hPrev)
 	if err != nil {
 		return nil, nil, err
 	}
-	gs, err := p.gates(pre)
+	gs, err := p.SplitGates(pre)
 	if err != nil {
 		return nil, nil, err
 	}

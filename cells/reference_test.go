@@ -11,7 +11,6 @@ import (
 
 	"github.com/rnnkit/rnnkit/cells"
 	"github.com/rnnkit/rnnkit/graph"
-	"github.com/rnnkit/rnnkit/internal/reference"
 )
 
 // The graph against the plain-Go reference (internal/reference) at hidden
@@ -29,24 +28,44 @@ const (
 )
 
 // refRun is one comparison's numbers: the graph's and the reference's
-// outputs per step and final states, with the reference cell and inputs.
+// outputs per step and final states, with the reference step, its
+// parameters and the inputs.
 type refRun struct {
-	cell             *reference.Cell
-	xs               [][]float64
-	h0, c0           []float64
-	gotOuts          [][]float64
-	gotH, gotC       []float64
-	wantOuts         [][]float64
-	wantH, wantC     []float64
-	lstmLike, hasCol bool
+	step     cells.ReferenceStep
+	p        map[string][]float64 // the parameters by base name
+	H        int
+	xs       [][]float64
+	s0       [][]float64 // the initial state, h first
+	gotOuts  [][]float64
+	gotFinal [][]float64
+	wantOuts [][]float64
+	wantFin  [][]float64
+}
+
+// refForward loops step over xs from s0 and returns every step's h and the
+// final state.
+func refForward(step cells.ReferenceStep, p map[string][]float64, H int, xs, s0 [][]float64) (outs, final [][]float64, err error) {
+	s := s0
+	for k, x := range xs {
+		if s, err = step(p, refI, H, refB, x, s); err != nil {
+			return nil, nil, fmt.Errorf("step %d: %w", k, err)
+		}
+		outs = append(outs, s[0])
+	}
+	return outs, s, nil
 }
 
 // refBuild initialises a cell of kind and hidden size H in dtype dt from
-// seed, unrolls it on a graph over refT random steps of a batch of refB
-// from a random initial state, runs it, and runs the reference on the same
-// numbers (rounded to float32 first for a float32 graph).
+// seed, unrolls it on a graph (made by graph.Build) over refT random steps
+// of a batch of refB from a random initial state, runs it, and runs the
+// kind's reference step on the same numbers (rounded to float32 first for
+// a float32 graph).
 func refBuild(t *testing.T, dt tensor.Dtype, kind cells.Kind, H int, seed uint64) *refRun {
 	t.Helper()
+	spec, ok := cells.Lookup(kind)
+	if !ok || spec.Reference == nil {
+		t.Fatalf("kind %q has no reference step", kind)
+	}
 	ps, err := graph.NewParams(dt)
 	if err != nil {
 		t.Fatal(err)
@@ -56,21 +75,17 @@ func refBuild(t *testing.T, dt tensor.Dtype, kind cells.Kind, H int, seed uint64
 		t.Fatal(err)
 	}
 
-	// The reference cell, with the weights copied out of the Params.
-	ref := &reference.Cell{Kind: string(kind), I: refI, H: H}
-	dst := []*[]float64{&ref.Wih, &ref.Whh, &ref.Bih, &ref.Bhh, &ref.Pi, &ref.Pf, &ref.Po}
-	specs := cfg.Params()
-	for i, p := range specs {
+	// The reference's parameters, copied out of the Params.
+	r := &refRun{step: spec.Reference, p: map[string][]float64{}, H: H}
+	bases := cfg.Bases()
+	for i, p := range cfg.Params() {
 		tt, ok := ps.Get(p.Name)
 		if !ok {
 			t.Fatalf("parameter %q missing after Init", p.Name)
 		}
-		if *dst[i], err = graph.Float64s(tt); err != nil {
+		if r.p[bases[i]], err = graph.Float64s(tt); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := ref.Validate(); err != nil {
-		t.Fatalf("reference cell from the Params: %v", err)
 	}
 
 	// Random inputs and initial state, representable in dt.
@@ -85,58 +100,60 @@ func refBuild(t *testing.T, dt tensor.Dtype, kind cells.Kind, H int, seed uint64
 		}
 		return v
 	}
-	r := &refRun{cell: ref, lstmLike: reference.HasCellState(string(kind))}
 	r.xs = make([][]float64, refT)
 	for k := range r.xs {
 		r.xs[k] = draw(refB*refI, 1)
 	}
-	r.h0 = draw(refB*H, 1)
-	if r.lstmLike {
-		r.c0 = draw(refB*H, 2)
+	for k := range spec.States {
+		r.s0 = append(r.s0, draw(refB*H, float64(1+k))) // h in (−1, 1), c in (−2, 2)
 	}
 
 	// The graph.
-	g, err := graph.New(ps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	input := func(name string, data []float64, shape ...int) *gorgonia.Node {
-		t.Helper()
-		n, err := g.Input(name, shape...)
+	type built struct{ outs, final []gorgonia.Value }
+	g, b, err := graph.Build(ps, func(g *graph.Graph) (*built, error) {
+		input := func(name string, data []float64, shape ...int) (*gorgonia.Node, error) {
+			n, err := g.Input(name, shape...)
+			if err != nil {
+				return nil, err
+			}
+			return n, graph.Set(n, data)
+		}
+		xn := make([]*gorgonia.Node, refT)
+		for k := range xn {
+			if xn[k], err = input(fmt.Sprintf("x_%d", k), r.xs[k], refB, refI); err != nil {
+				return nil, err
+			}
+		}
+		var s0 cells.State
+		for k, name := range spec.States {
+			n, err := input(name+"0", r.s0[k], refB, H)
+			if err != nil {
+				return nil, err
+			}
+			s0 = append(s0, n)
+		}
+		cell, err := cells.New(g, cfg)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		if err := graph.Set(n, data); err != nil {
-			t.Fatal(err)
+		outs, final, err := cells.Unroll(cell, xn, s0)
+		if err != nil {
+			return nil, err
 		}
-		return n
-	}
-	xn := make([]*gorgonia.Node, refT)
-	for k := range xn {
-		xn[k] = input(fmt.Sprintf("x_%d", k), r.xs[k], refB, refI)
-	}
-	s0 := cells.State{input("h0", r.h0, refB, H)}
-	if r.lstmLike {
-		s0 = append(s0, input("c0", r.c0, refB, H))
-	}
-	cell, err := cells.New(g, cfg)
+		if len(final) != len(s0) {
+			return nil, fmt.Errorf("final state has %d tensors, want %d", len(final), len(s0))
+		}
+		b := &built{outs: make([]gorgonia.Value, len(outs)), final: make([]gorgonia.Value, len(final))}
+		for k, n := range outs {
+			gorgonia.Read(n, &b.outs[k])
+		}
+		for k, n := range final {
+			gorgonia.Read(n, &b.final[k])
+		}
+		return b, nil
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	outs, final, err := cells.Unroll(cell, xn, s0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(final) != len(s0) {
-		t.Fatalf("final state has %d tensors, want %d", len(final), len(s0))
-	}
-	outV := make([]gorgonia.Value, len(outs))
-	for k, n := range outs {
-		gorgonia.Read(n, &outV[k])
-	}
-	finalV := make([]gorgonia.Value, len(final))
-	for k, n := range final {
-		gorgonia.Read(n, &finalV[k])
 	}
 	m, err := graph.NewMachine(g)
 	if err != nil {
@@ -157,17 +174,15 @@ func refBuild(t *testing.T, dt tensor.Dtype, kind cells.Kind, H int, seed uint64
 		}
 		return out
 	}
-	r.gotOuts = make([][]float64, refT)
-	for k, v := range outV {
-		r.gotOuts[k] = get(fmt.Sprintf("output %d", k), v)
+	for k, v := range b.outs {
+		r.gotOuts = append(r.gotOuts, get(fmt.Sprintf("output %d", k), v))
 	}
-	r.gotH = get("h_T", finalV[0])
-	if r.lstmLike {
-		r.gotC = get("c_T", finalV[1])
+	for k, v := range b.final {
+		r.gotFinal = append(r.gotFinal, get(spec.States[k]+"_T", v))
 	}
 
 	// The reference.
-	if r.wantOuts, r.wantH, r.wantC, err = ref.Forward(r.xs, r.h0, r.c0, refB); err != nil {
+	if r.wantOuts, r.wantFin, err = refForward(r.step, r.p, H, r.xs, r.s0); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -205,44 +220,45 @@ func (r *refRun) check(t *testing.T, tol float64) float64 {
 	for k := range r.wantOuts {
 		cmp(fmt.Sprintf("output %d", k), r.gotOuts[k], r.wantOuts[k])
 	}
-	cmp("h_T", r.gotH, r.wantH)
-	if r.lstmLike {
-		cmp("c_T", r.gotC, r.wantC)
+	for k := range r.wantFin {
+		cmp(fmt.Sprintf("final state %d", k), r.gotFinal[k], r.wantFin[k])
 	}
 	return worst
 }
 
-// refMergedGates returns a copy of c in which every gate block uses the
+// refMergedGates returns a copy of the parameters p of a cell of hidden
+// size H in which every gate block of the four affine parameters uses the
 // first block's weights and biases — what a graph computes when Gorgonia
 // merges the gate slices 0:H, H:2H, … into one node.
-func refMergedGates(c *reference.Cell) *reference.Cell {
-	m := *c
-	G := len(c.Bih) / c.H
-	rep := func(w []float64, cols int) []float64 {
-		blk := w[:c.H*cols]
-		out := make([]float64, 0, len(w))
+func refMergedGates(p map[string][]float64, H int) map[string][]float64 {
+	m := map[string][]float64{}
+	for k, v := range p {
+		m[k] = v
+	}
+	G := len(p["bias_ih"]) / H
+	for base, cols := range map[string]int{"weight_ih": refI, "weight_hh": H, "bias_ih": 1, "bias_hh": 1} {
+		blk := p[base][:H*cols]
+		out := make([]float64, 0, G*len(blk))
 		for g := 0; g < G; g++ {
 			out = append(out, blk...)
 		}
-		return out
+		m[base] = out
 	}
-	m.Wih, m.Whh = rep(c.Wih, c.I), rep(c.Whh, c.H)
-	m.Bih, m.Bhh = rep(c.Bih, 1), rep(c.Bhh, 1)
-	return &m
+	return m
 }
 
 func TestGraphMatchesReference(t *testing.T) {
-	cases := []struct {
+	type refCase struct {
 		kind cells.Kind
 		H    int
-	}{
-		{cells.RNNTanh, 256},
-		{cells.RNNReLU, 256},
-		{cells.LSTMKind, 256},
-		{cells.PeepholeKind, 256},
-		{cells.GRUKind, 256},
-		{cells.LSTMKind, 300},
 	}
+	var cases []refCase
+	for _, k := range cells.Kinds() {
+		if s, _ := cells.Lookup(k); s.Reference != nil {
+			cases = append(cases, refCase{k, 256})
+		}
+	}
+	cases = append(cases, refCase{cells.LSTMKind, 300})
 	for i, tc := range cases {
 		t.Run(fmt.Sprintf("%s/H=%d", tc.kind, tc.H), func(t *testing.T) {
 			r := refBuild(t, tensor.Float64, tc.kind, tc.H, uint64(100+i))
@@ -251,9 +267,8 @@ func TestGraphMatchesReference(t *testing.T) {
 
 			// The comparison has teeth: had the gate blocks been merged
 			// into one, the reference would be far from the graph.
-			if G := len(r.cell.Bih) / tc.H; G > 1 {
-				merged := refMergedGates(r.cell)
-				outs, _, _, err := merged.Forward(r.xs, r.h0, r.c0, refB)
+			if G := len(r.p["bias_ih"]) / tc.H; G > 1 {
+				outs, _, err := refForward(r.step, refMergedGates(r.p, tc.H), tc.H, r.xs, r.s0)
 				if err != nil {
 					t.Fatal(err)
 				}

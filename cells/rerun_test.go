@@ -16,7 +16,7 @@ import (
 // give exactly what a fresh machine gives, outputs and gradients.
 func TestRerunEqualsFreshMachine(t *testing.T) {
 	const T, B, I, H = 4, 3, 3, 5
-	for _, kind := range cells.Kinds {
+	for _, kind := range cells.Kinds() {
 		t.Run(string(kind), func(t *testing.T) {
 			ps, _ := graph.NewParams(tensor.Float64)
 			src := graph.NewSource(21)

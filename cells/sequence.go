@@ -5,6 +5,7 @@ import (
 	"gorgonia.org/gorgonia"
 
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/recurrent"
 )
 
 // SeqOptions are the options of Sequence.
@@ -18,14 +19,16 @@ type SeqOptions struct {
 	Mask *gorgonia.Node
 	// Stepwise builds the step-by-step subgraph (Unroll over row blocks)
 	// instead of the fused kernel. Both compute the same values and
-	// gradients; the fused kernel is several times faster. Cells from
-	// outside this package always run step by step.
+	// gradients; the fused kernel is several times faster. A cell whose
+	// kind has no fused kernel (Spec.Fused), or that is no registered
+	// kind's cell, always runs step by step.
 	Stepwise bool
 	// NoInputGrad declares x data that needs no gradient (PyTorch's
-	// requires_grad=False on the input): the fused kernel then skips the
+	// requires_grad=False on the input): a fused kernel then skips the
 	// product ∂x = dG·W_ih of its backward pass, and a gradient with respect
-	// to x is an error. Leave it false when x is computed (an embedding, a
-	// layer below) or when its gradient is wanted.
+	// to x is an error. The step-by-step subgraph ignores it. Leave it
+	// false when x is computed (an embedding, a layer below) or when its
+	// gradient is wanted.
 	NoInputGrad bool
 }
 
@@ -36,12 +39,15 @@ type SeqOptions struct {
 // each layer over the whole sequence (its dropout, if any, draws one mask
 // for the whole [T·B, H] output of a layer).
 //
-// For the cells of this package it builds one fused node
-// ([graph.Recurrent]): the input projections of all steps in one matrix
-// product, each step's gates in one pass over memory, and a backward pass
-// through time of its own. It is the fast way to run a layer, and the
-// values and gradients are those of Unroll over the same steps (tested on
-// random shapes, against the PyTorch fixtures and finite differences).
+// For a cell whose kind registers a fused kernel (Spec.Fused; the
+// built-in kinds, through [recurrent.Fused]) it builds one fused node: the
+// input projections of all steps in one matrix product, each step's gates
+// in one pass over memory, and a backward pass through time of its own. It
+// is the fast way to run a layer, and the values and gradients are those of
+// Unroll over the same steps (tested on random shapes, against the PyTorch
+// fixtures and finite differences). Every other cell — a kind without a
+// fused kernel, a cell type of one's own — runs the step-by-step subgraph
+// of its Step, as Unroll builds it.
 func Sequence(c Cell, x *gorgonia.Node, batch int, s0 State, opt SeqOptions) (*gorgonia.Node, State, error) {
 	if c == nil {
 		return nil, nil, errors.Wrap(ErrConfig, "sequence: nil cell")
@@ -71,11 +77,14 @@ func Sequence(c Cell, x *gorgonia.Node, batch int, s0 State, opt SeqOptions) (*g
 	if st, ok := c.(*Stack); ok && !opt.Stepwise {
 		return st.sequence(x, batch, s0, opt)
 	}
-	if f, ok := c.(fusable); ok && !opt.Stepwise {
-		if _, err := f.checkBatch(x, batch, s0); err != nil {
-			return nil, nil, errors.Wrap(err, "sequence")
+	if !opt.Stepwise {
+		if f := fusedKernel(c); f != nil {
+			y, s, err := f(x, batch, s0, opt)
+			if err != nil {
+				return nil, nil, errors.Wrap(err, "sequence")
+			}
+			return y, s, nil
 		}
-		return f.fused(x, s0, opt)
 	}
 	xs := make([]*gorgonia.Node, T)
 	var masks []*gorgonia.Node
@@ -104,33 +113,28 @@ func Sequence(c Cell, x *gorgonia.Node, batch int, s0 State, opt SeqOptions) (*g
 	return y, s, nil
 }
 
-// fusable is implemented by the cells that build a fused node.
-type fusable interface {
-	checkBatch(x *gorgonia.Node, batch int, prev State) (int, error)
-	fused(x *gorgonia.Node, s0 State, opt SeqOptions) (*gorgonia.Node, State, error)
-}
-
 // recurrentInputs returns the cell's parameters as the inputs of a fused node.
-func (a affine) recurrentInputs(x *gorgonia.Node, s0 State, mask *gorgonia.Node) graph.RecurrentInputs {
-	in := graph.RecurrentInputs{X: x, H0: s0[0], WIH: a.wih, WHH: a.whh, BIH: a.bih, BHH: a.bhh, Mask: mask}
+func (a Affine) recurrentInputs(x *gorgonia.Node, s0 State, opt SeqOptions) recurrent.Inputs {
+	in := recurrent.Inputs{X: x, H0: s0[0], WIH: a.wih, WHH: a.whh, BIH: a.bih, BHH: a.bhh, Mask: opt.Mask, NoInputGrad: opt.NoInputGrad}
 	if len(s0) > 1 {
 		in.C0 = s0[1]
 	}
 	return in
 }
 
-// fused builds the fused node for the RNN, LSTM and GRU cells.
-func (a affine) fused(x *gorgonia.Node, s0 State, opt SeqOptions) (*gorgonia.Node, State, error) {
-	return a.fusedWith(a.recurrentInputs(x, s0, opt.Mask), opt)
+// fusedAs returns the fused kernel of the RNN, LSTM and GRU cells: the
+// recurrence k over the cell's parameters.
+func (a Affine) fusedAs(k recurrent.Kind) SequenceFunc {
+	return func(x *gorgonia.Node, batch int, s0 State, opt SeqOptions) (*gorgonia.Node, State, error) {
+		if err := a.CheckRows(x, batch, s0); err != nil {
+			return nil, nil, err
+		}
+		return a.fusedWith(k, a.recurrentInputs(x, s0, opt), opt.Reverse)
+	}
 }
 
-func (a affine) fusedWith(in graph.RecurrentInputs, opt SeqOptions) (*gorgonia.Node, State, error) {
-	in.NoInputGrad = opt.NoInputGrad
-	kind := map[Kind]graph.RecurrentKind{
-		RNNTanh: graph.RecTanh, RNNReLU: graph.RecReLU, LSTMKind: graph.RecLSTM,
-		PeepholeKind: graph.RecPeephole, GRUKind: graph.RecGRU,
-	}[a.cfg.Kind]
-	out, h, c, err := graph.Recurrent(kind, opt.Reverse, in)
+func (a Affine) fusedWith(k recurrent.Kind, in recurrent.Inputs, reverse bool) (*gorgonia.Node, State, error) {
+	out, h, c, err := recurrent.Fused(k, reverse, in)
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "cells: %s sequence", a.cfg.name())
 	}
@@ -140,11 +144,14 @@ func (a affine) fusedWith(in graph.RecurrentInputs, opt SeqOptions) (*gorgonia.N
 	return out, State{h}, nil
 }
 
-// fused builds the fused node of the peephole LSTM.
-func (p *Peephole) fused(x *gorgonia.Node, s0 State, opt SeqOptions) (*gorgonia.Node, State, error) {
-	in := p.recurrentInputs(x, s0, opt.Mask)
+// fused is the fused kernel of the peephole LSTM.
+func (p *Peephole) fused(x *gorgonia.Node, batch int, s0 State, opt SeqOptions) (*gorgonia.Node, State, error) {
+	if err := p.CheckRows(x, batch, s0); err != nil {
+		return nil, nil, err
+	}
+	in := p.recurrentInputs(x, s0, opt)
 	in.PI, in.PF, in.PO = p.pi, p.pf, p.po
-	return p.fusedWith(in, opt)
+	return p.fusedWith(recurrent.Peephole, in, opt.Reverse)
 }
 
 // sequence runs the stack layer by layer, each over the whole sequence.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/rnnkit/rnnkit/cells"
 	"github.com/rnnkit/rnnkit/graph"
-	"github.com/rnnkit/rnnkit/internal/gradcheck"
 )
 
 // seqCase is one random sequence problem: sizes, options and data.
@@ -179,7 +178,7 @@ func (a seqResult) diff(b seqResult, _ float64) (float64, string) {
 // directions, with and without padding, in float64 and float32.
 func TestSequenceFusedEqualsStepwise(t *testing.T) {
 	src := graph.NewSource(2026)
-	for _, kind := range cells.Kinds {
+	for _, kind := range cells.Kinds() {
 		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 			for trial := 0; trial < 4; trial++ {
 				T, B := 1+src.IntN(6), 1+src.IntN(5)
@@ -205,45 +204,9 @@ func TestSequenceFusedEqualsStepwise(t *testing.T) {
 	}
 }
 
-// Finite differences agree with the fused kernel's gradients, for every
-// parameter, the input and the initial state.
-func TestSequenceFusedFiniteDifferences(t *testing.T) {
-	src := graph.NewSource(7)
-	for _, kind := range cells.Kinds {
-		for _, reverse := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/reverse=%v", kind, reverse), func(t *testing.T) {
-				const T, B, I, H = 4, 3, 3, 4
-				ps, _ := graph.NewParams(tensor.Float64)
-				must(t, (cells.Config{Kind: kind, InputSize: I, HiddenSize: H}).Init(ps, src))
-				g, _ := graph.New(ps)
-				cell, err := cells.New(g, cells.Config{Kind: kind, InputSize: I, HiddenSize: H})
-				must(t, err)
-				c := newSeqCase(kind, src, T, B, I, H, reverse, true)
-				x, _ := g.Input("x", T*B, I)
-				must(t, graph.Set(x, c.x))
-				mask, _ := g.Input("mask", T*B)
-				must(t, graph.Set(mask, c.mask))
-				var s0 cells.State
-				for k := range c.s0 {
-					n, _ := g.Input(fmt.Sprintf("s0_%d", k), B, H)
-					must(t, graph.Set(n, c.s0[k]))
-					s0 = append(s0, n)
-				}
-				out, fin, err := cells.Sequence(cell, x, B, s0, cells.SeqOptions{Reverse: reverse, Mask: mask})
-				must(t, err)
-				loss := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.Square(out))))
-				for _, s := range fin {
-					loss = gorgonia.Must(gorgonia.Add(loss, gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.Square(s))))))
-				}
-				rep, err := gradcheck.Check(g, loss, append(append(g.Learnables(), x), s0...), 1e-6)
-				must(t, err)
-				if rep.Checked == 0 || rep.MaxErr > 1e-7 {
-					t.Fatalf("max error %.3g at %s (%d elements)", rep.MaxErr, rep.Worst, rep.Checked)
-				}
-			})
-		}
-	}
-}
+// The fused kernel's gradients against finite differences: the
+// conformance suite's SequenceGradientsMatchFiniteDifferences, run for
+// every registered kind by TestConformance.
 
 // Sequence refuses inputs it cannot run.
 func TestSequenceBadInput(t *testing.T) {
@@ -279,10 +242,11 @@ func TestSequenceBadInput(t *testing.T) {
 }
 
 // With NoInputGrad the fused kernel gives the same outputs and parameter
-// gradients, and refuses a gradient with respect to x.
+// gradients, and refuses a gradient with respect to x (a kind without a
+// fused kernel ignores NoInputGrad).
 func TestSequenceNoInputGrad(t *testing.T) {
 	src := graph.NewSource(3)
-	for _, kind := range cells.Kinds {
+	for _, kind := range cells.Kinds() {
 		t.Run(string(kind), func(t *testing.T) {
 			const T, B, I, H = 3, 2, 4, 5
 			cfg := cells.Config{Kind: kind, InputSize: I, HiddenSize: H}
@@ -300,7 +264,7 @@ func TestSequenceNoInputGrad(t *testing.T) {
 				out, _, err := cells.Sequence(cell, x, B, nil, cells.SeqOptions{Mask: mask, NoInputGrad: noGrad})
 				must(t, err)
 				loss := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.Square(out))))
-				if noGrad {
+				if spec, _ := cells.Lookup(kind); noGrad && spec.Fused != nil {
 					g2, _ := graph.New(ps)
 					cell2, _ := cells.New(g2, cfg)
 					x2, _ := g2.Input("x", T*B, I)

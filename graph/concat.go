@@ -8,6 +8,8 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/internal/opkit"
 )
 
 // ConcatCols joins matrices [B, n_i] side by side into [B, Σ n_i], the
@@ -39,7 +41,7 @@ func ConcatCols(xs ...*gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 type concatColsOp struct {
-	opBase
+	opkit.Base
 	rows   int
 	widths []int
 }
@@ -72,7 +74,7 @@ func (op concatColsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	var out *tensor.Dense
 	off := 0
 	for i, v := range vals {
-		x, err := asShape(op, v, []int{op.rows, op.widths[i]})
+		x, err := opkit.AsShape(op, v, []int{op.rows, op.widths[i]})
 		if err != nil {
 			return nil, err
 		}
@@ -104,9 +106,9 @@ func (op concatColsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func (op concatColsOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.concatcols(%d,%v)", op.rows, op.widths)
 }
-func (op concatColsOp) Hashcode() uint32          { return hashOf(op) }
+func (op concatColsOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op concatColsOp) String() string            { return fmt.Sprintf("ConcatCols%v", op.widths) }
-func (op concatColsOp) DiffWRT(inputs int) []bool { return trues(inputs) }
+func (op concatColsOp) DiffWRT(inputs int) []bool { return opkit.Trues(inputs) }
 func (op concatColsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	return cutGrad(grad, op.widths, Cols)
 }

@@ -36,6 +36,14 @@
 // function exactly at every input, where Gorgonia's saturates to 0 or 1
 // early. Both differentiate symbolically.
 //
+// # What is built on it
+//
+// The fused recurrent kernels are in package recurrent and the attention
+// ops in package attention; both import graph, never the reverse. What
+// their ops share with this package's (the reused output buffer, the
+// matrix multiply, the worker team) is in internal/opkit, internal/blas and
+// internal/parallel.
+//
 // # Errors
 //
 // Nothing in this package panics on bad input: shapes are checked and

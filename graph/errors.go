@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/pkg/errors"
+
+	"github.com/rnnkit/rnnkit/internal/opkit"
 )
 
 // Sentinel errors of this package; test for them with errors.Is.
@@ -13,8 +15,9 @@ var (
 	// ErrNotFound is returned when a parameter name is unknown.
 	ErrNotFound = errors.New("graph: no such parameter")
 	// ErrDtype is returned for a dtype other than float32 or float64, or
-	// for a tensor whose dtype differs from its Params'.
-	ErrDtype = errors.New("graph: unsupported dtype")
+	// for a tensor whose dtype differs from its Params'. It is
+	// internal/opkit's, which the ops of every package return.
+	ErrDtype = opkit.ErrDtype
 	// ErrMachine is returned when Gorgonia fails to compile or run a graph.
 	ErrMachine = errors.New("graph: machine failed")
 	// ErrHashCollision is returned by NewMachine for a graph in which two
@@ -34,18 +37,6 @@ type ShapeError struct {
 // Error implements error.
 func (e *ShapeError) Error() string {
 	return fmt.Sprintf("graph: %s: shape %v, want %v", e.Name, e.Got, e.Want)
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func checkDims(name string, dims []int) error {

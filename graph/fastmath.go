@@ -1,17 +1,10 @@
 package graph
 
-import (
-	"math"
+import "math"
 
-	"github.com/rnnkit/rnnkit/internal/vmath"
-)
-
-// The element-wise activations of the fused recurrent kernels. float64
-// values go through the standard library (the PyTorch fixtures are matched
-// to 1e-9 in float64); float32 slices go to internal/vmath (AVX2/FMA
-// assembly, 8 to 16 values at a time, within 2 (sigmoid) and 3 (tanh) ulp of
-// the correctly rounded result), and exp32 below serves the loss's
-// log-sum-exp one value at a time (within 1 ulp).
+// exp32 serves the loss's log-sum-exp one value at a time (within 1 ulp);
+// the fused recurrent kernels' vector activations are in package recurrent
+// (fastmath.go) and internal/vmath.
 
 const (
 	log2e32 = 1.44269504088896341
@@ -59,44 +52,4 @@ func exp32(x float32) float32 {
 		return p * 2 * math.Float32frombits(uint32(e-1+127)<<23)
 	}
 	return p * math.Float32frombits(uint32(e+127)<<23)
-}
-
-// sigmoidTo writes σ(src) into dst (the same length; they may alias).
-func sigmoidTo[T float32 | float64](dst, src []T) {
-	switch d := any(dst).(type) {
-	case []float32:
-		vmath.Sigmoid32(d, any(src).([]float32)[:len(d)])
-	case []float64:
-		s := any(src).([]float64)
-		s = s[:len(d)]
-		for i, v := range s {
-			d[i] = sigmoid64(v)
-		}
-	}
-}
-
-// tanhTo writes tanh(src) into dst (the same length; they may alias).
-func tanhTo[T float32 | float64](dst, src []T) {
-	switch d := any(dst).(type) {
-	case []float32:
-		vmath.Tanh32(d, any(src).([]float32)[:len(d)])
-	case []float64:
-		s := any(src).([]float64)
-		s = s[:len(d)]
-		for i, v := range s {
-			d[i] = math.Tanh(v)
-		}
-	}
-}
-
-// reluTo writes max(src, 0) into dst (the same length; they may alias).
-func reluTo[T float32 | float64](dst, src []T) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		if v > 0 {
-			dst[i] = v
-		} else {
-			dst[i] = 0
-		}
-	}
 }

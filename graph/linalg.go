@@ -8,7 +8,15 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/internal/blas"
+	"github.com/rnnkit/rnnkit/internal/opkit"
 )
+
+// BLAS names the matrix multiply this build uses: rnnkit's own pure-Go one
+// ("rnnkit-gemm", internal/gemm) by default, "openblas" with the build tag
+// openblas (and cgo, and Debian's libopenblas-dev installed).
+const BLAS = blas.Name
 
 // MatMul returns op(a)·op(b) for matrices, where op transposes when the
 // flag is set: MatMul(x, w, false, true) is x·wᵀ, PyTorch's linear layer
@@ -26,7 +34,7 @@ func MatMul(a, b *gorgonia.Node, transA, transB bool) (*gorgonia.Node, error) {
 	if len(sa) != 2 || len(sb) != 2 {
 		return nil, errors.Errorf("graph: MatMul needs matrices, got %v and %v", sa, sb)
 	}
-	op := matMulOp{opBase: withBuf(), transA: transA, transB: transB, sa: [2]int{sa[0], sa[1]}, sb: [2]int{sb[0], sb[1]}}
+	op := matMulOp{Base: opkit.WithBuf(), transA: transA, transB: transB, sa: [2]int{sa[0], sa[1]}, sb: [2]int{sb[0], sb[1]}}
 	if _, err := op.InferShape(sa, sb); err != nil {
 		return nil, err
 	}
@@ -49,7 +57,7 @@ func rowOp(kind rowKind, x, v *gorgonia.Node) (*gorgonia.Node, error) {
 	if x == nil || v == nil {
 		return nil, errors.Errorf("graph: %v of nil node", kind)
 	}
-	op := rowBroadcastOp{opBase: withBuf(), kind: kind}
+	op := rowBroadcastOp{Base: opkit.WithBuf(), kind: kind}
 	if _, err := op.InferShape(x.Shape(), v.Shape()); err != nil {
 		return nil, err
 	}
@@ -60,7 +68,7 @@ func rowOp(kind rowKind, x, v *gorgonia.Node) (*gorgonia.Node, error) {
 
 // matMulOp: op(A)·op(B).
 type matMulOp struct {
-	opBase
+	opkit.Base
 	transA, transB bool
 	sa, sb         [2]int // the input shapes the graph was built with
 }
@@ -107,18 +115,18 @@ func (op matMulOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op matMulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	return op.do(op.alloc(), vals...)
+	return op.do(op.Alloc(), vals...)
 }
 
-func (op matMulOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
+func (op matMulOp) do(alloc opkit.Allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 2 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
-	a, err := asShape(op, vals[0], op.sa[:])
+	a, err := opkit.AsShape(op, vals[0], op.sa[:])
 	if err != nil {
 		return nil, err
 	}
-	b, err := asShape(op, vals[1], op.sb[:])
+	b, err := opkit.AsShape(op, vals[1], op.sb[:])
 	if err != nil {
 		return nil, err
 	}
@@ -137,11 +145,11 @@ func (op matMulOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, 
 	switch ad := a.Data().(type) {
 	case []float64:
 		if k > 0 {
-			gemm(op.transA, op.transB, m, n, k, 1, ad, lda, b.Data().([]float64), ldb, 0, out.Data().([]float64), n)
+			blas.Gemm(op.transA, op.transB, m, n, k, 1, ad, lda, b.Data().([]float64), ldb, 0, out.Data().([]float64), n)
 		}
 	case []float32:
 		if k > 0 {
-			gemm(op.transA, op.transB, m, n, k, 1, ad, lda, b.Data().([]float32), ldb, 0, out.Data().([]float32), n)
+			blas.Gemm(op.transA, op.transB, m, n, k, 1, ad, lda, b.Data().([]float32), ldb, 0, out.Data().([]float32), n)
 		}
 	default:
 		return nil, errors.Wrapf(ErrDtype, "%v", op)
@@ -152,7 +160,7 @@ func (op matMulOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, 
 func (op matMulOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.matmul(%t,%t,%v,%v)", op.transA, op.transB, op.sa, op.sb)
 }
-func (op matMulOp) Hashcode() uint32 { return hashOf(op) }
+func (op matMulOp) Hashcode() uint32 { return opkit.Hash(op) }
 func (op matMulOp) String() string {
 	t := func(b bool) string {
 		if b {
@@ -217,7 +225,7 @@ func (k rowKind) String() string {
 
 // rowBroadcastOp: x [m, n] ∘ v [n] → [m, n], ∘ = + or ⊙.
 type rowBroadcastOp struct {
-	opBase
+	opkit.Base
 	kind rowKind
 	m, n int // x's shape when the graph was built
 }
@@ -239,18 +247,18 @@ func (op rowBroadcastOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, erro
 	return sx.Clone(), nil
 }
 func (op rowBroadcastOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	return op.do(op.alloc(), vals...)
+	return op.do(op.Alloc(), vals...)
 }
 
-func (op rowBroadcastOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
+func (op rowBroadcastOp) do(alloc opkit.Allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 2 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op.kind, len(vals))
 	}
-	x, err := asShape(op, vals[0], []int{op.m, op.n})
+	x, err := opkit.AsShape(op, vals[0], []int{op.m, op.n})
 	if err != nil {
 		return nil, err
 	}
-	v, err := asShape(op, vals[1], []int{op.n})
+	v, err := opkit.AsShape(op, vals[1], []int{op.n})
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +293,7 @@ func rowApply[T float32 | float64](kind rowKind, x, v, out []T, n int) {
 func (op rowBroadcastOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.row(%d,%d,%d)", op.kind, op.m, op.n)
 }
-func (op rowBroadcastOp) Hashcode() uint32 { return hashOf(op) }
+func (op rowBroadcastOp) Hashcode() uint32 { return opkit.Hash(op) }
 func (op rowBroadcastOp) String() string   { return op.kind.String() }
 func (op rowBroadcastOp) DiffWRT(inputs int) []bool {
 	return []bool{true, true}

@@ -9,6 +9,9 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/internal/opkit"
+	"github.com/rnnkit/rnnkit/internal/parallel"
 )
 
 // Targets holds, for each of B rows, a class id and a weight: the side
@@ -69,12 +72,12 @@ func CrossEntropy(logits *gorgonia.Node, t *Targets) (*gorgonia.Node, error) {
 	if len(s) != 2 || s[0] != len(t.ids) || s[1] != t.classes {
 		return nil, errors.Errorf("graph: CrossEntropy: logits %v for %d targets over %d classes", s, len(t.ids), t.classes)
 	}
-	n, err := gorgonia.ApplyOp(xentOp{opBase: withBuf(), t: t}, logits)
+	n, err := gorgonia.ApplyOp(xentOp{Base: opkit.WithBuf(), t: t}, logits)
 	return n, errors.Wrap(err, "graph: CrossEntropy")
 }
 
 type xentOp struct {
-	opBase
+	opkit.Base
 	t *Targets
 }
 
@@ -116,7 +119,7 @@ func logSumExp[T float32 | float64](x []T) float64 {
 
 // matrix returns the logits value as a dense [B, C] tensor.
 func (op xentOp) matrix(v gorgonia.Value) (*tensor.Dense, error) {
-	x, err := asShape(op, v, []int{len(op.t.ids), op.t.classes})
+	x, err := opkit.AsShape(op, v, []int{len(op.t.ids), op.t.classes})
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +132,7 @@ func (op xentOp) matrix(v gorgonia.Value) (*tensor.Dense, error) {
 // xentLoss writes each row's weighted loss −w_b log softmax(x_b)[y_b].
 func xentLoss[T float32 | float64](t *Targets, x, loss []T) {
 	c := t.classes
-	parallelFor(len(loss), 4*c, func(lo, hi int) {
+	parallel.For(len(loss), 4*c, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			if t.weights[i] == 0 {
 				loss[i] = 0
@@ -144,7 +147,7 @@ func xentLoss[T float32 | float64](t *Targets, x, loss []T) {
 // xentGrad writes g_b · w_b · (softmax(x_b) − onehot(y_b)) into out.
 func xentGrad[T float32 | float64](t *Targets, x, g, out []T) {
 	c := t.classes
-	parallelFor(len(g), 6*c, func(lo, hi int) {
+	parallel.For(len(g), 6*c, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			d := out[i*c : (i+1)*c]
 			w := t.weights[i] * float64(g[i])
@@ -179,7 +182,7 @@ func (op xentOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := op.alloc()(x.Dtype(), false, len(op.t.ids))
+	out := op.Alloc()(x.Dtype(), false, len(op.t.ids))
 	switch xd := x.Data().(type) {
 	case []float32:
 		xentLoss(op.t, xd, out.Data().([]float32))
@@ -190,11 +193,11 @@ func (op xentOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 }
 
 func (op xentOp) WriteHash(h hash.Hash)     { fmt.Fprintf(h, "rnnkit.xent(%d)", op.t.serial) }
-func (op xentOp) Hashcode() uint32          { return hashOf(op) }
+func (op xentOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op xentOp) String() string            { return "CrossEntropy" }
 func (op xentOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op xentOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(xentGradOp{xentOp{opBase: withBuf(), t: op.t}}, inputs[0], grad)
+	d, err := gorgonia.ApplyOp(xentGradOp{xentOp{Base: opkit.WithBuf(), t: op.t}}, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -221,14 +224,14 @@ func (op xentGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := asShape(op, vals[1], []int{len(op.t.ids)})
+	g, err := opkit.AsShape(op, vals[1], []int{len(op.t.ids)})
 	if err != nil {
 		return nil, err
 	}
 	if g.Dtype() != x.Dtype() {
 		return nil, errors.Wrapf(ErrDtype, "%v: gradient %v, logits %v", op, g.Dtype(), x.Dtype())
 	}
-	out := op.alloc()(x.Dtype(), false, len(op.t.ids), op.t.classes)
+	out := op.Alloc()(x.Dtype(), false, len(op.t.ids), op.t.classes)
 	switch xd := x.Data().(type) {
 	case []float32:
 		xentGrad(op.t, xd, g.Data().([]float32), out.Data().([]float32))
@@ -239,7 +242,7 @@ func (op xentGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 }
 
 func (op xentGradOp) WriteHash(h hash.Hash)     { fmt.Fprintf(h, "rnnkit.xentgrad(%d)", op.t.serial) }
-func (op xentGradOp) Hashcode() uint32          { return hashOf(op) }
+func (op xentGradOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op xentGradOp) String() string            { return "CrossEntropyGrad" }
 func (op xentGradOp) DiffWRT(inputs int) []bool { return []bool{false, false} }
 func (op xentGradOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {

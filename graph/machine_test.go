@@ -13,6 +13,8 @@ import (
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/internal/opkit"
 )
 
 func TestNewMachineRecoversCompilePanic(t *testing.T) {
@@ -117,7 +119,7 @@ func (failOp) ReturnsPtr() bool         { return false }
 func (failOp) CallsExtern() bool        { return false }
 func (failOp) OverwritesInput() int     { return -1 }
 func (op failOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "failOp(%v)", op.panics) }
-func (op failOp) Hashcode() uint32      { return hashOf(op) }
+func (op failOp) Hashcode() uint32      { return opkit.Hash(op) }
 func (op failOp) String() string        { return fmt.Sprintf("failOp(%v)", op.panics) }
 
 func TestRunOpError(t *testing.T) {

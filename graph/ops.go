@@ -3,15 +3,15 @@ package graph
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
-	"math"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/internal/opkit"
+	"github.com/rnnkit/rnnkit/internal/vmath"
 )
 
 // Cols returns the columns [start, end) of the matrix x, as a new node of
@@ -29,8 +29,26 @@ func Cols(x *gorgonia.Node, start, end int) (*gorgonia.Node, error) {
 	if start < 0 || end > s[1] || start >= end {
 		return nil, errors.Errorf("graph: Cols [%d, %d) out of range for %s of shape %v", start, end, x.Name(), s)
 	}
-	n, err := gorgonia.ApplyOp(colsOp{opBase: withBuf(), start: start, end: end, rows: s[0], n: s[1]}, x)
+	n, err := gorgonia.ApplyOp(colsOp{Base: opkit.WithBuf(), start: start, end: end, rows: s[0], n: s[1]}, x)
 	return n, errors.Wrap(err, "graph: Cols")
+}
+
+// PadCols returns the [rows, n] matrix whose columns [start, start+k) are
+// those of x [rows, k] and whose other columns are zero: the adjoint of
+// Cols (each is the other's gradient).
+func PadCols(x *gorgonia.Node, start, n int) (*gorgonia.Node, error) {
+	if x == nil {
+		return nil, errors.New("graph: PadCols of nil node")
+	}
+	s := x.Shape()
+	if len(s) != 2 {
+		return nil, errors.Errorf("graph: PadCols needs a matrix, %s has shape %v", x.Name(), s)
+	}
+	if start < 0 || start+s[1] > n {
+		return nil, errors.Errorf("graph: PadCols: columns [%d, %d) out of range for width %d", start, start+s[1], n)
+	}
+	p, err := gorgonia.ApplyOp(colsGradOp{Base: opkit.WithBuf(), start: start, end: start + s[1], rows: s[0], n: n}, x)
+	return p, errors.Wrap(err, "graph: PadCols")
 }
 
 // Sigmoid returns the element-wise logistic function 1/(1+e^−x), computed
@@ -44,74 +62,13 @@ func Sigmoid(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if x.IsScalar() {
 		return nil, errors.Errorf("graph: Sigmoid of scalar %s: want a tensor", x.Name())
 	}
-	n, err := gorgonia.ApplyOp(sigmoidOp{withBuf()}, x)
+	n, err := gorgonia.ApplyOp(sigmoidOp{opkit.WithBuf()}, x)
 	return n, errors.Wrap(err, "graph: Sigmoid")
-}
-
-// sigmoid64 is the logistic function, stable for every x.
-func sigmoid64(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
-
-// opBase holds what every op here has in common: the buffer its result is
-// written into, reused from one run of the machine to the next (nil: a new
-// tensor every run).
-type opBase struct{ buf *outBuf }
-
-// withBuf returns an opBase with a buffer of its own: every node gets one.
-func withBuf() opBase { return opBase{buf: new(outBuf)} }
-
-// alloc returns the op's allocator.
-func (b opBase) alloc() allocator {
-	if b.buf == nil {
-		return fresh
-	}
-	return b.buf.get
-}
-
-// outBuf keeps an op's last result so the next run writes into it instead
-// of allocating (and clearing) a new tensor: Gorgonia's tape machine forgets
-// its registers on Reset. The result of the previous run is overwritten, so
-// read values with gorgonia.Read (which copies) — as rnnkit always does.
-type outBuf struct{ t *tensor.Dense }
-
-func (b *outBuf) get(dt tensor.Dtype, zero bool, shape ...int) *tensor.Dense {
-	t := b.t
-	if t == nil || t.Dtype() != dt || t.IsView() || !sameShape(t.Shape(), shape) {
-		b.t = fresh(dt, zero, shape...)
-		return b.t
-	}
-	if zero {
-		switch d := t.Data().(type) {
-		case []float64:
-			clear(d)
-		case []float32:
-			clear(d)
-		default:
-			b.t = fresh(dt, zero, shape...)
-			return b.t
-		}
-	}
-	return t
-}
-
-func (opBase) ReturnsPtr() bool     { return false }
-func (opBase) CallsExtern() bool    { return false }
-func (opBase) OverwritesInput() int { return -1 }
-
-func hashOf(w interface{ WriteHash(hash.Hash) }) uint32 {
-	h := fnv.New32a()
-	w.WriteHash(h)
-	return h.Sum32()
 }
 
 // colsOp: [rows, n] → [rows, end−start].
 type colsOp struct {
-	opBase
+	opkit.Base
 	start, end, rows, n int
 }
 
@@ -128,14 +85,14 @@ func (op colsOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{s[0], op.end - op.start}, nil
 }
 func (op colsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	return op.do(op.alloc(), vals...)
+	return op.do(op.Alloc(), vals...)
 }
 
-func (op colsOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
+func (op colsOp) do(alloc opkit.Allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 1 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
-	x, err := asShape(op, vals[0], []int{op.rows, op.n})
+	x, err := opkit.AsShape(op, vals[0], []int{op.rows, op.n})
 	if err != nil {
 		return nil, err
 	}
@@ -160,11 +117,11 @@ func (op colsOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, er
 func (op colsOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.cols(%d,%d,%d,%d)", op.start, op.end, op.rows, op.n)
 }
-func (op colsOp) Hashcode() uint32          { return hashOf(op) }
+func (op colsOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op colsOp) String() string            { return fmt.Sprintf("Cols[%d:%d of %d]", op.start, op.end, op.n) }
 func (op colsOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op colsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(colsGradOp{opBase: withBuf(), start: op.start, end: op.end, rows: op.rows, n: op.n}, grad)
+	d, err := gorgonia.ApplyOp(colsGradOp{Base: opkit.WithBuf(), start: op.start, end: op.end, rows: op.rows, n: op.n}, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +130,7 @@ func (op colsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (go
 
 // colsGradOp: [rows, end−start] → [rows, n], zero outside [start, end).
 type colsGradOp struct {
-	opBase
+	opkit.Base
 	start, end, rows, n int
 }
 
@@ -190,15 +147,15 @@ func (op colsGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{s[0], op.n}, nil
 }
 func (op colsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	return op.do(op.alloc(), vals...)
+	return op.do(op.Alloc(), vals...)
 }
 
-func (op colsGradOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
+func (op colsGradOp) do(alloc opkit.Allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	k := op.end - op.start
 	if len(vals) != 1 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
-	g, err := asShape(op, vals[0], []int{op.rows, k})
+	g, err := opkit.AsShape(op, vals[0], []int{op.rows, k})
 	if err != nil {
 		return nil, err
 	}
@@ -223,13 +180,13 @@ func (op colsGradOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value
 func (op colsGradOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.colsgrad(%d,%d,%d,%d)", op.start, op.end, op.rows, op.n)
 }
-func (op colsGradOp) Hashcode() uint32 { return hashOf(op) }
+func (op colsGradOp) Hashcode() uint32 { return opkit.Hash(op) }
 func (op colsGradOp) String() string {
 	return fmt.Sprintf("ColsGrad[%d:%d of %d]", op.start, op.end, op.n)
 }
 func (op colsGradOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op colsGradOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(colsOp{opBase: withBuf(), start: op.start, end: op.end, rows: op.rows, n: op.n}, grad)
+	d, err := gorgonia.ApplyOp(colsOp{Base: opkit.WithBuf(), start: op.start, end: op.end, rows: op.rows, n: op.n}, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +194,7 @@ func (op colsGradOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node)
 }
 
 // sigmoidOp: y = σ(x), element-wise, any shape.
-type sigmoidOp struct{ opBase }
+type sigmoidOp struct{ opkit.Base }
 
 func (op sigmoidOp) Arity() int { return 1 }
 func (op sigmoidOp) Type() hm.Type {
@@ -252,14 +209,14 @@ func (op sigmoidOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 func (op sigmoidOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	return op.do(op.alloc(), vals...)
+	return op.do(op.Alloc(), vals...)
 }
 
-func (op sigmoidOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
+func (op sigmoidOp) do(alloc opkit.Allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 1 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
-	x, err := dense(op, vals[0])
+	x, err := opkit.Dense(op, vals[0])
 	if err != nil {
 		return nil, err
 	}
@@ -268,12 +225,12 @@ func (op sigmoidOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value,
 	case []float64:
 		dst := out.Data().([]float64)
 		for i, v := range src {
-			dst[i] = sigmoid64(v)
+			dst[i] = vmath.Sigmoid64(v)
 		}
 	case []float32:
 		dst := out.Data().([]float32)
 		for i, v := range src {
-			dst[i] = float32(sigmoid64(float64(v)))
+			dst[i] = float32(vmath.Sigmoid64(float64(v)))
 		}
 	default:
 		return nil, errors.Wrapf(ErrDtype, "%v", op)
@@ -281,11 +238,11 @@ func (op sigmoidOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value,
 	return out, nil
 }
 func (op sigmoidOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, "rnnkit.sigmoid") }
-func (op sigmoidOp) Hashcode() uint32          { return hashOf(op) }
+func (op sigmoidOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op sigmoidOp) String() string            { return "σ" }
 func (op sigmoidOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op sigmoidOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(sigmoidGradOp{withBuf()}, output, grad)
+	d, err := gorgonia.ApplyOp(sigmoidGradOp{opkit.WithBuf()}, output, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +250,7 @@ func (op sigmoidOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) 
 }
 
 // sigmoidGradOp: (y, dy) → dy·y·(1−y).
-type sigmoidGradOp struct{ opBase }
+type sigmoidGradOp struct{ opkit.Base }
 
 func (op sigmoidGradOp) Arity() int { return 2 }
 func (op sigmoidGradOp) Type() hm.Type {
@@ -308,16 +265,16 @@ func (op sigmoidGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error
 	return s.Clone(), nil
 }
 func (op sigmoidGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	return op.do(op.alloc(), vals...)
+	return op.do(op.Alloc(), vals...)
 }
 
-func (op sigmoidGradOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
+func (op sigmoidGradOp) do(alloc opkit.Allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 2 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
-	y, err1 := dense(op, vals[0])
-	dy, err2 := dense(op, vals[1])
-	if err1 != nil || err2 != nil || !sameShape(y.Shape(), dy.Shape()) {
+	y, err1 := opkit.Dense(op, vals[0])
+	dy, err2 := opkit.Dense(op, vals[1])
+	if err1 != nil || err2 != nil || !opkit.SameShape(y.Shape(), dy.Shape()) {
 		return nil, errors.Errorf("graph: %v: inputs %v and %v", op, vals[0].Shape(), vals[1].Shape())
 	}
 	out := alloc(y.Dtype(), false, y.Shape().Clone()...)
@@ -338,69 +295,11 @@ func (op sigmoidGradOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Va
 	return out, nil
 }
 func (op sigmoidGradOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, "rnnkit.sigmoidgrad") }
-func (op sigmoidGradOp) Hashcode() uint32          { return hashOf(op) }
+func (op sigmoidGradOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op sigmoidGradOp) String() string            { return "σ'" }
 func (op sigmoidGradOp) DiffWRT(inputs int) []bool { return []bool{false, false} }
 func (op sigmoidGradOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	return nil, errors.New("graph: second derivative of sigmoid is not implemented")
-}
-
-// asShape returns v as a contiguous dense tensor of the given shape. Some of
-// Gorgonia's ops hand on values whose shape lost a dimension of size 1
-// (a [1, n] gradient arriving as [n], seen with batch size 1); a value of
-// the right size is viewed with the shape the graph was built with.
-func asShape(op fmt.Stringer, v gorgonia.Value, shape []int) (*tensor.Dense, error) {
-	x, err := dense(op, v)
-	if err != nil {
-		return nil, err
-	}
-	if sameShape(x.Shape(), shape) {
-		return x, nil
-	}
-	size := 1
-	for _, d := range shape {
-		size *= d
-	}
-	if x.Shape().TotalSize() != size {
-		return nil, errors.Errorf("graph: %v: value of shape %v, want %v", op, x.Shape(), shape)
-	}
-	var backing any
-	switch d := x.Data().(type) {
-	case []float64, []float32:
-		backing = d
-	case float64:
-		backing = []float64{d}
-	case float32:
-		backing = []float32{d}
-	default:
-		return nil, errors.Wrapf(ErrDtype, "%v: value of type %T", op, d)
-	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing)), nil
-}
-
-// dense returns v as a contiguous dense tensor, materialising a view.
-func dense(op fmt.Stringer, v gorgonia.Value) (*tensor.Dense, error) {
-	x, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, errors.Errorf("graph: %v: input is %T, want a dense tensor", op, v)
-	}
-	if x.RequiresIterator() {
-		m, ok := x.Materialize().(*tensor.Dense)
-		if !ok {
-			return nil, errors.Errorf("graph: %v: cannot materialise a view", op)
-		}
-		return m, nil
-	}
-	return x, nil
-}
-
-// allocator returns the output tensor of an op: zeroed when zero is set,
-// otherwise with unspecified contents that the op overwrites entirely.
-type allocator func(dt tensor.Dtype, zero bool, shape ...int) *tensor.Dense
-
-// fresh allocates a new (zeroed) tensor.
-func fresh(dt tensor.Dtype, _ bool, shape ...int) *tensor.Dense {
-	return tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
 }
 
 // serials numbers the side inputs (Targets, IDs) whose ops must hash apart:
@@ -409,24 +308,3 @@ func fresh(dt tensor.Dtype, _ bool, shape ...int) *tensor.Dense {
 var serials atomic.Uint64
 
 func nextSerial() uint64 { return serials.Add(1) }
-
-// floats returns t's data as []T, where t's dtype is T's (callers check
-// it; another dtype gives nil). Unlike tensor.Dense.Data, which boxes a
-// new slice header on every call (two allocations), it allocates nothing.
-func floats[T float32 | float64](t *tensor.Dense) []T {
-	var z T
-	switch any(z).(type) {
-	case float32:
-		if t.Dtype() != tensor.Float32 {
-			return nil
-		}
-		f := t.Float32s()
-		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(f))), len(f))
-	default:
-		if t.Dtype() != tensor.Float64 {
-			return nil
-		}
-		f := t.Float64s()
-		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(f))), len(f))
-	}
-}

@@ -5,6 +5,8 @@ import (
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/internal/opkit"
 )
 
 // Params is an ordered set of named parameter tensors of one dtype. Names
@@ -56,7 +58,7 @@ func (p *Params) Lookup(name string, shape ...int) (*tensor.Dense, error) {
 	if !ok {
 		return nil, errors.Wrapf(ErrNotFound, "%q", name)
 	}
-	if !sameShape(t.Shape(), shape) {
+	if !opkit.SameShape(t.Shape(), shape) {
 		return nil, &ShapeError{Name: name, Want: shape, Got: t.Shape().Clone()}
 	}
 	return t, nil

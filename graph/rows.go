@@ -8,6 +8,8 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/internal/opkit"
 )
 
 // Rows returns rows [start, end) of the matrix x, a copy; of a vector, its
@@ -18,7 +20,7 @@ func Rows(x *gorgonia.Node, start, end int) (*gorgonia.Node, error) {
 		return nil, errors.New("graph: Rows of nil node")
 	}
 	s := x.Shape()
-	op := rowsOp{opBase: withBuf(), start: start, end: end}
+	op := rowsOp{Base: opkit.WithBuf(), start: start, end: end}
 	switch {
 	case len(s) == 2:
 		op.rows, op.n = s[0], s[1]
@@ -37,7 +39,7 @@ func Rows(x *gorgonia.Node, start, end int) (*gorgonia.Node, error) {
 // rowsOp: [rows, n] → [end−start, n]; with grad set, the adjoint
 // [end−start, n] → [rows, n] (zeros outside the rows).
 type rowsOp struct {
-	opBase
+	opkit.Base
 	start, end, rows, n int
 	grad                bool
 	vec                 bool // a vector [rows] (n = 1)
@@ -73,12 +75,12 @@ func (op rowsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if op.grad {
 		in = op.shape(op.end - op.start)
 	}
-	x, err := asShape(op, vals[0], in)
+	x, err := opkit.AsShape(op, vals[0], in)
 	if err != nil {
 		return nil, err
 	}
 	shape, _ := op.InferShape()
-	out := op.alloc()(x.Dtype(), op.grad, shape...)
+	out := op.Alloc()(x.Dtype(), op.grad, shape...)
 	lo, hi := op.start*op.n, op.end*op.n
 	switch xd := x.Data().(type) {
 	case []float32:
@@ -102,7 +104,7 @@ func (op rowsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func (op rowsOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.rows(%d,%d,%d,%d,%t,%t)", op.start, op.end, op.rows, op.n, op.grad, op.vec)
 }
-func (op rowsOp) Hashcode() uint32 { return hashOf(op) }
+func (op rowsOp) Hashcode() uint32 { return opkit.Hash(op) }
 func (op rowsOp) String() string {
 	if op.grad {
 		return fmt.Sprintf("RowsGrad[%d:%d into %d]", op.start, op.end, op.rows)
@@ -112,7 +114,7 @@ func (op rowsOp) String() string {
 func (op rowsOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op rowsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	adj := op
-	adj.opBase, adj.grad = withBuf(), !op.grad
+	adj.Base, adj.grad = opkit.WithBuf(), !op.grad
 	n, err := gorgonia.ApplyOp(adj, grad)
 	if err != nil {
 		return nil, errors.Wrapf(err, "graph: %v gradient", op)
@@ -127,7 +129,7 @@ func ConcatRows(xs ...*gorgonia.Node) (*gorgonia.Node, error) {
 	if len(xs) == 0 {
 		return nil, errors.New("graph: ConcatRows of nothing")
 	}
-	op := concatRowsOp{opBase: withBuf()}
+	op := concatRowsOp{Base: opkit.WithBuf()}
 	for i, x := range xs {
 		if x == nil {
 			return nil, errors.Errorf("graph: ConcatRows: input %d is nil", i)
@@ -149,7 +151,7 @@ func ConcatRows(xs ...*gorgonia.Node) (*gorgonia.Node, error) {
 
 // concatRowsOp: [r_i, n]… → [Σ r_i, n].
 type concatRowsOp struct {
-	opBase
+	opkit.Base
 	rows []int
 	n    int
 }
@@ -180,12 +182,12 @@ func (op concatRowsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	var out *tensor.Dense
 	off := 0
 	for i, v := range vals {
-		x, err := asShape(op, v, []int{op.rows[i], op.n})
+		x, err := opkit.AsShape(op, v, []int{op.rows[i], op.n})
 		if err != nil {
 			return nil, err
 		}
 		if out == nil {
-			out = op.alloc()(x.Dtype(), false, op.total(), op.n)
+			out = op.Alloc()(x.Dtype(), false, op.total(), op.n)
 		}
 		switch xd := x.Data().(type) {
 		case []float32:
@@ -210,9 +212,9 @@ func (op concatRowsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func (op concatRowsOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.concatRows(%v,%d)", op.rows, op.n)
 }
-func (op concatRowsOp) Hashcode() uint32          { return hashOf(op) }
+func (op concatRowsOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op concatRowsOp) String() string            { return fmt.Sprintf("ConcatRows%v", op.rows) }
-func (op concatRowsOp) DiffWRT(inputs int) []bool { return trues(inputs) }
+func (op concatRowsOp) DiffWRT(inputs int) []bool { return opkit.Trues(inputs) }
 func (op concatRowsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	return cutGrad(grad, op.rows, Rows)
 }

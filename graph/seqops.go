@@ -8,6 +8,8 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/internal/opkit"
 )
 
 // IDs holds the integer ids (token ids) that a [Gather] node reads on each
@@ -66,13 +68,13 @@ func Gather(table *gorgonia.Node, ids *IDs, skip int) (*gorgonia.Node, error) {
 	if skip < -1 || skip >= ids.vocab {
 		return nil, errors.Errorf("graph: Gather: padding id %d out of range", skip)
 	}
-	n, err := gorgonia.ApplyOp(gatherOp{opBase: withBuf(), ids: ids, v: s[0], e: s[1], skip: skip}, table)
+	n, err := gorgonia.ApplyOp(gatherOp{Base: opkit.WithBuf(), ids: ids, v: s[0], e: s[1], skip: skip}, table)
 	return n, errors.Wrap(err, "graph: Gather")
 }
 
 // gatherOp: table [V, E] → [n, E].
 type gatherOp struct {
-	opBase
+	opkit.Base
 	ids        *IDs
 	v, e, skip int
 }
@@ -86,14 +88,14 @@ func (op gatherOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{len(op.ids.ids), op.e}, nil
 }
 func (op gatherOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	return op.do(op.alloc(), vals...)
+	return op.do(op.Alloc(), vals...)
 }
 
-func (op gatherOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
+func (op gatherOp) do(alloc opkit.Allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 1 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
-	t, err := asShape(op, vals[0], []int{op.v, op.e})
+	t, err := opkit.AsShape(op, vals[0], []int{op.v, op.e})
 	if err != nil {
 		return nil, err
 	}
@@ -119,11 +121,11 @@ func gatherRows[T float32 | float64](src, dst []T, ids []int, e int) {
 func (op gatherOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.gather(%d,%d,%d,%d)", op.ids.serial, op.v, op.e, op.skip)
 }
-func (op gatherOp) Hashcode() uint32          { return hashOf(op) }
+func (op gatherOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op gatherOp) String() string            { return fmt.Sprintf("Gather[%d of %d]", len(op.ids.ids), op.v) }
 func (op gatherOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op gatherOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	op.opBase = withBuf() // the scatter's own buffer
+	op.Base = opkit.WithBuf() // the scatter's own buffer
 	d, err := gorgonia.ApplyOp(scatterOp{gatherOp: op}, grad)
 	if err != nil {
 		return nil, err
@@ -138,14 +140,14 @@ func (op scatterOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.v, op.e}, nil
 }
 func (op scatterOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	return op.do(op.alloc(), vals...)
+	return op.do(op.Alloc(), vals...)
 }
 
-func (op scatterOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
+func (op scatterOp) do(alloc opkit.Allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 1 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
-	g, err := asShape(op, vals[0], []int{len(op.ids.ids), op.e})
+	g, err := opkit.AsShape(op, vals[0], []int{len(op.ids.ids), op.e})
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +178,7 @@ func scatterRows[T float32 | float64](src, dst []T, ids []int, e, skip int) {
 func (op scatterOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.scatter(%d,%d,%d,%d)", op.ids.serial, op.v, op.e, op.skip)
 }
-func (op scatterOp) Hashcode() uint32          { return hashOf(op) }
+func (op scatterOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op scatterOp) String() string            { return fmt.Sprintf("Scatter[%d into %d]", len(op.ids.ids), op.v) }
 func (op scatterOp) DiffWRT(inputs int) []bool { return []bool{false} }
 func (op scatterOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -192,10 +194,10 @@ func Blend(a, b, mask *gorgonia.Node) (*gorgonia.Node, error) {
 		return nil, errors.New("graph: Blend of nil node")
 	}
 	sa, sb, sm := a.Shape(), b.Shape(), mask.Shape()
-	if len(sa) != 2 || !sameShape(sa, sb) || len(sm) != 1 || sm[0] != sa[0] {
+	if len(sa) != 2 || !opkit.SameShape(sa, sb) || len(sm) != 1 || sm[0] != sa[0] {
 		return nil, errors.Errorf("graph: Blend needs [B, n], [B, n] and [B], got %v, %v and %v", sa, sb, sm)
 	}
-	n, err := gorgonia.ApplyOp(blendOp{opBase: withBuf(), b: sa[0], n: sa[1]}, a, b, mask)
+	n, err := gorgonia.ApplyOp(blendOp{Base: opkit.WithBuf(), b: sa[0], n: sa[1]}, a, b, mask)
 	return n, errors.Wrap(err, "graph: Blend")
 }
 
@@ -209,12 +211,12 @@ func MaskRows(x, mask *gorgonia.Node, invert bool) (*gorgonia.Node, error) {
 	if len(sx) != 2 || len(sm) != 1 || sm[0] != sx[0] {
 		return nil, errors.Errorf("graph: MaskRows needs [B, n] and [B], got %v and %v", sx, sm)
 	}
-	n, err := gorgonia.ApplyOp(maskRowsOp{opBase: withBuf(), b: sx[0], n: sx[1], invert: invert}, x, mask)
+	n, err := gorgonia.ApplyOp(maskRowsOp{Base: opkit.WithBuf(), b: sx[0], n: sx[1], invert: invert}, x, mask)
 	return n, errors.Wrap(err, "graph: MaskRows")
 }
 
 type blendOp struct {
-	opBase
+	opkit.Base
 	b, n int
 }
 
@@ -228,22 +230,22 @@ func (op blendOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.b, op.n}, nil
 }
 func (op blendOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	return op.do(op.alloc(), vals...)
+	return op.do(op.Alloc(), vals...)
 }
 
-func (op blendOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
+func (op blendOp) do(alloc opkit.Allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 3 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
-	a, err := asShape(op, vals[0], []int{op.b, op.n})
+	a, err := opkit.AsShape(op, vals[0], []int{op.b, op.n})
 	if err != nil {
 		return nil, err
 	}
-	b, err := asShape(op, vals[1], []int{op.b, op.n})
+	b, err := opkit.AsShape(op, vals[1], []int{op.b, op.n})
 	if err != nil {
 		return nil, err
 	}
-	m, err := asShape(op, vals[2], []int{op.b})
+	m, err := opkit.AsShape(op, vals[2], []int{op.b})
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +278,7 @@ func blendRows[T float32 | float64](a, b, m, out []T, n int) {
 }
 
 func (op blendOp) WriteHash(h hash.Hash)     { fmt.Fprintf(h, "rnnkit.blend(%d,%d)", op.b, op.n) }
-func (op blendOp) Hashcode() uint32          { return hashOf(op) }
+func (op blendOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op blendOp) String() string            { return "Blend" }
 func (op blendOp) DiffWRT(inputs int) []bool { return []bool{true, true, false} }
 func (op blendOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -295,7 +297,7 @@ func (op blendOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 }
 
 type maskRowsOp struct {
-	opBase
+	opkit.Base
 	b, n   int
 	invert bool
 }
@@ -310,18 +312,18 @@ func (op maskRowsOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.b, op.n}, nil
 }
 func (op maskRowsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	return op.do(op.alloc(), vals...)
+	return op.do(op.Alloc(), vals...)
 }
 
-func (op maskRowsOp) do(alloc allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
+func (op maskRowsOp) do(alloc opkit.Allocator, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 2 {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
-	x, err := asShape(op, vals[0], []int{op.b, op.n})
+	x, err := opkit.AsShape(op, vals[0], []int{op.b, op.n})
 	if err != nil {
 		return nil, err
 	}
-	m, err := asShape(op, vals[1], []int{op.b})
+	m, err := opkit.AsShape(op, vals[1], []int{op.b})
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +353,7 @@ func maskRows[T float32 | float64](x, m, out []T, n int, invert bool) {
 func (op maskRowsOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.maskrows(%d,%d,%t)", op.b, op.n, op.invert)
 }
-func (op maskRowsOp) Hashcode() uint32          { return hashOf(op) }
+func (op maskRowsOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op maskRowsOp) String() string            { return "MaskRows" }
 func (op maskRowsOp) DiffWRT(inputs int) []bool { return []bool{true, false} }
 func (op maskRowsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {

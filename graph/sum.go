@@ -8,6 +8,8 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/internal/opkit"
 )
 
 // Sum returns the sum of every element of the matrix x, a scalar. It is
@@ -23,14 +25,14 @@ func Sum(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if len(s) != 2 {
 		return nil, errors.Errorf("graph: Sum of %v: want a matrix", s)
 	}
-	n, err := gorgonia.ApplyOp(sumOp{opBase: withBuf(), rows: s[0], cols: s[1]}, x)
+	n, err := gorgonia.ApplyOp(sumOp{Base: opkit.WithBuf(), rows: s[0], cols: s[1]}, x)
 	return n, errors.Wrap(err, "graph: Sum")
 }
 
 // sumOp: [rows, cols] → scalar; with fill set, its adjoint: scalar →
 // [rows, cols] of that scalar.
 type sumOp struct {
-	opBase
+	opkit.Base
 	rows, cols int
 	fill       bool
 }
@@ -56,7 +58,7 @@ func (op sumOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
 	}
 	if op.fill {
-		out := op.alloc()(vals[0].Dtype(), false, op.rows, op.cols)
+		out := op.Alloc()(vals[0].Dtype(), false, op.rows, op.cols)
 		switch v := vals[0].Data().(type) {
 		case float32:
 			fillWith(out.Data().([]float32), v)
@@ -71,7 +73,7 @@ func (op sumOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 		return out, nil
 	}
-	x, err := asShape(op, vals[0], []int{op.rows, op.cols})
+	x, err := opkit.AsShape(op, vals[0], []int{op.rows, op.cols})
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +103,7 @@ func fillWith[T float32 | float64](d []T, v T) {
 func (op sumOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.sum(%d,%d,%t)", op.rows, op.cols, op.fill)
 }
-func (op sumOp) Hashcode() uint32 { return hashOf(op) }
+func (op sumOp) Hashcode() uint32 { return opkit.Hash(op) }
 func (op sumOp) String() string {
 	if op.fill {
 		return "SumGrad"
@@ -114,7 +116,7 @@ func (op sumOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gor
 		return nil, errors.Errorf("graph: %v: no second derivative", op)
 	}
 	adj := op
-	adj.opBase, adj.fill = withBuf(), true
+	adj.Base, adj.fill = opkit.WithBuf(), true
 	n, err := gorgonia.ApplyOp(adj, grad)
 	if err != nil {
 		return nil, errors.Wrapf(err, "graph: %v gradient", op)

@@ -5,12 +5,12 @@ import (
 	"math"
 	"testing"
 
+	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/rnnkit/rnnkit/cells"
 	"github.com/rnnkit/rnnkit/graph"
-	"github.com/rnnkit/rnnkit/internal/gradcheck"
 )
 
 // Subject describes the cell under test.
@@ -19,18 +19,45 @@ type Subject struct {
 	Name string
 	// Init creates the cell's parameters for the given sizes in ps.
 	Init func(ps *graph.Params, input, hidden int, src graph.Source) error
-	// Bind builds the cell into g (whose Params Init has filled).
+	// Bind builds the cell into g (whose Params Init has filled). It is
+	// called inside graph.Build, so more than once per graph.
 	Bind func(g *graph.Graph, input, hidden int) (cells.Cell, error)
+	// Reference, if not nil, is the step the cell must compute, in plain
+	// Go over the parameters Init created in ps: x is [batch, input] and
+	// prev the state tensors [batch, width], row-major; it returns the next
+	// state (h first).
+	Reference func(ps *graph.Params, input, hidden, batch int, x []float64, prev [][]float64) ([][]float64, error)
 }
 
-// ForConfig returns the Subject for a single cell of kind k.
-func ForConfig(k cells.Kind) Subject {
+// ForKind returns the Subject for a single cell of the registered kind k,
+// with the kind's Spec.Reference if it has one.
+func ForKind(k cells.Kind) Subject {
 	cfg := func(in, h int) cells.Config { return cells.Config{Kind: k, InputSize: in, HiddenSize: h} }
-	return Subject{
+	s := Subject{
 		Name: string(k),
 		Init: func(ps *graph.Params, in, h int, src graph.Source) error { return cfg(in, h).Init(ps, src) },
 		Bind: func(g *graph.Graph, in, h int) (cells.Cell, error) { return cells.New(g, cfg(in, h)) },
 	}
+	if spec, ok := cells.Lookup(k); ok && spec.Reference != nil {
+		s.Reference = func(ps *graph.Params, in, h, b int, x []float64, prev [][]float64) ([][]float64, error) {
+			c := cfg(in, h)
+			p := map[string][]float64{}
+			bases := c.Bases()
+			for i, spec := range c.Params() {
+				t, ok := ps.Get(spec.Name)
+				if !ok {
+					return nil, errors.Errorf("celltest: parameter %q missing", spec.Name)
+				}
+				v, err := graph.Float64s(t)
+				if err != nil {
+					return nil, err
+				}
+				p[bases[i]] = v
+			}
+			return spec.Reference(p, in, h, b, x, prev)
+		}
+	}
+	return s
 }
 
 // Run runs the whole suite on s.
@@ -40,21 +67,19 @@ func Run(t *testing.T, s Subject) {
 	t.Run("UnrollEqualsStepLoop", func(t *testing.T) { UnrollEqualsStepLoop(t, s) })
 	t.Run("ReverseEqualsReversedUnroll", func(t *testing.T) { ReverseEqualsReversedUnroll(t, s) })
 	t.Run("GradientsMatchFiniteDifferences", func(t *testing.T) { GradientsMatchFiniteDifferences(t, s) })
+	t.Run("SequenceEqualsStepwise", func(t *testing.T) { SequenceEqualsStepwise(t, s) })
+	t.Run("SequenceGradientsMatchFiniteDifferences", func(t *testing.T) { SequenceGradientsMatchFiniteDifferences(t, s) })
+	if s.Reference != nil {
+		t.Run("MatchesReference", func(t *testing.T) { MatchesReference(t, s) })
+	}
 	t.Run("EdgeSizes", func(t *testing.T) { EdgeSizes(t, s) })
 	t.Run("Float32MatchesFloat64", func(t *testing.T) { Float32MatchesFloat64(t, s) })
 	t.Run("BadInput", func(t *testing.T) { BadInput(t, s) })
 }
 
-// setup is a graph over freshly initialised parameters.
-type setup struct {
-	g      *graph.Graph
-	cell   cells.Cell
-	in, h  int
-	src    graph.Source
-	inputs []*gorgonia.Node
-}
-
-func newSetup(t *testing.T, s Subject, dt tensor.Dtype, in, h int, seed uint64) *setup {
+// params returns parameters of dtype dt initialised by s from seed, and
+// the source, which goes on to draw the data.
+func params(t *testing.T, s Subject, dt tensor.Dtype, in, h int, seed uint64) (*graph.Params, graph.Source) {
 	t.Helper()
 	ps, err := graph.NewParams(dt)
 	if err != nil {
@@ -64,10 +89,12 @@ func newSetup(t *testing.T, s Subject, dt tensor.Dtype, in, h int, seed uint64) 
 	if err := s.Init(ps, in, h, src); err != nil {
 		t.Fatalf("%s: init: %v", s.Name, err)
 	}
-	return bindSetup(t, s, ps, in, h, src)
+	return ps, src
 }
 
-func bindSetup(t *testing.T, s Subject, ps *graph.Params, in, h int, src graph.Source) *setup {
+// widths returns the width of each state tensor of s's cell, read from its
+// zero state in a graph that is never compiled.
+func widths(t *testing.T, s Subject, ps *graph.Params, in, h int) []int {
 	t.Helper()
 	g, err := graph.New(ps)
 	if err != nil {
@@ -77,56 +104,192 @@ func bindSetup(t *testing.T, s Subject, ps *graph.Params, in, h int, src graph.S
 	if err != nil {
 		t.Fatalf("%s: bind: %v", s.Name, err)
 	}
-	return &setup{g: g, cell: c, in: in, h: h, src: src}
-}
-
-// input makes an input node filled with values drawn from N(0, 1).
-func (st *setup) input(t *testing.T, name string, shape ...int) *gorgonia.Node {
-	t.Helper()
-	n, err := st.g.Input(name, shape...)
+	z, err := c.ZeroState(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	size := 1
-	for _, d := range shape {
-		size *= d
+	w := make([]int, len(z))
+	for i, n := range z {
+		w[i] = n.Shape()[1]
 	}
-	data := make([]float64, size)
-	for i := range data {
-		data[i] = st.src.NormFloat64()
-	}
-	if err := graph.Set(n, data); err != nil {
-		t.Fatal(err)
-	}
-	st.inputs = append(st.inputs, n)
-	return n
+	return w
 }
 
-// sequence makes T inputs [B, in] and a random initial state.
-func (st *setup) sequence(t *testing.T, T, B int) ([]*gorgonia.Node, cells.State) {
-	t.Helper()
-	xs := make([]*gorgonia.Node, T)
-	for i := range xs {
-		xs[i] = st.input(t, fmt.Sprintf("x_%d", i), B, st.in)
+// data is one check's numbers, drawn before its graph is built so that
+// every build of graph.Build gets the same: T steps of a batch of B
+// inputs [B, in], an initial state, the weights R of the loss
+// Σ_t Σ h_t ⊙ R_t + Σ_k Σ s_k ⊙ R_k, and a mask if masked.
+type data struct {
+	T, B, in int
+	widths   []int
+	xs       [][]float64 // T × [B·in]
+	s0       [][]float64 // per state tensor, [B·width]
+	rOut     [][]float64 // T × [B·H]
+	rState   [][]float64 // per state tensor
+	mask     []float64   // [T·B] of 0 and 1, or nil
+}
+
+func newData(src graph.Source, T, B, in int, widths []int, masked bool) *data {
+	norm := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = src.NormFloat64()
+		}
+		return v
 	}
-	zero, err := st.cell.ZeroState(B)
+	d := &data{T: T, B: B, in: in, widths: widths}
+	for range T {
+		d.xs = append(d.xs, norm(B*in))
+		d.rOut = append(d.rOut, norm(B*widths[0]))
+	}
+	for _, w := range widths {
+		d.s0 = append(d.s0, norm(B*w))
+		d.rState = append(d.rState, norm(B*w))
+	}
+	if masked {
+		d.mask = make([]float64, T*B)
+		for i := range d.mask {
+			if i < B || src.Float64() < 0.7 { // every sequence has a first token
+				d.mask[i] = 1
+			}
+		}
+	}
+	return d
+}
+
+// input adds an input node holding data to g.
+func input(g *graph.Graph, name string, data []float64, shape ...int) (*gorgonia.Node, error) {
+	n, err := g.Input(name, shape...)
+	if err != nil {
+		return nil, err
+	}
+	return n, graph.Set(n, data)
+}
+
+// steps adds the inputs as one node [B, in] per step, and the initial
+// state.
+func (d *data) steps(g *graph.Graph) ([]*gorgonia.Node, cells.State, error) {
+	xs := make([]*gorgonia.Node, d.T)
+	for t := range xs {
+		var err error
+		if xs[t], err = input(g, fmt.Sprintf("x_%d", t), d.xs[t], d.B, d.in); err != nil {
+			return nil, nil, err
+		}
+	}
+	s0, err := d.state(g, "s0")
+	return xs, s0, err
+}
+
+// sequence adds the inputs as one time-major node [T·B, in], the initial
+// state and the mask (nil if the data has none), under names of their own:
+// a graph may hold the steps too.
+func (d *data) sequence(g *graph.Graph) (x *gorgonia.Node, s0 cells.State, mask *gorgonia.Node, err error) {
+	if x, err = input(g, "seq_x", concat(d.xs), d.T*d.B, d.in); err != nil {
+		return nil, nil, nil, err
+	}
+	if s0, err = d.state(g, "seq_s0"); err != nil {
+		return nil, nil, nil, err
+	}
+	if d.mask != nil {
+		if mask, err = input(g, "seq_mask", d.mask, d.T*d.B); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return x, s0, mask, nil
+}
+
+func (d *data) state(g *graph.Graph, name string) (cells.State, error) {
+	s0 := make(cells.State, len(d.s0))
+	for k := range s0 {
+		var err error
+		if s0[k], err = input(g, fmt.Sprintf("%s_%d", name, k), d.s0[k], d.B, d.widths[k]); err != nil {
+			return nil, err
+		}
+	}
+	return s0, nil
+}
+
+// loss adds Σ_i Σ outs_i ⊙ R_i + Σ_k Σ final_k ⊙ R_k: outs are the outputs,
+// one node per step or (sequence) one node for all.
+func (d *data) loss(g *graph.Graph, outs []*gorgonia.Node, final cells.State) (*gorgonia.Node, error) {
+	rs := d.rOut
+	if len(outs) == 1 && d.T > 1 {
+		rs = [][]float64{concat(d.rOut)}
+	}
+	var loss *gorgonia.Node
+	add := func(name string, n *gorgonia.Node, r []float64) error {
+		rn, err := input(g, name, r, n.Shape()...)
+		if err != nil {
+			return err
+		}
+		p, err := gorgonia.HadamardProd(n, rn)
+		if err != nil {
+			return err
+		}
+		s, err := gorgonia.Sum(p)
+		if err != nil {
+			return err
+		}
+		if loss == nil {
+			loss = s
+			return nil
+		}
+		loss, err = gorgonia.Add(loss, s)
+		return err
+	}
+	for i, o := range outs {
+		if err := add(fmt.Sprintf("r_out_%d", i), o, rs[i]); err != nil {
+			return nil, err
+		}
+	}
+	for k, s := range final {
+		if err := add(fmt.Sprintf("r_state_%d", k), s, d.rState[k]); err != nil {
+			return nil, err
+		}
+	}
+	return loss, nil
+}
+
+func concat(vs [][]float64) []float64 {
+	var out []float64
+	for _, v := range vs {
+		out = append(out, v...)
+	}
+	return out
+}
+
+// build makes a graph over ps with graph.Build: each build binds s's cell
+// and fn adds the rest; it returns the graph and what the last build's fn
+// returned.
+func build[T any](t *testing.T, s Subject, ps *graph.Params, in, h int, fn func(g *graph.Graph, c cells.Cell) (T, error)) (*graph.Graph, T) {
+	t.Helper()
+	g, v, err := graph.Build(ps, func(g *graph.Graph) (T, error) {
+		var zero T
+		c, err := s.Bind(g, in, h)
+		if err != nil {
+			return zero, errors.Wrapf(err, "%s: bind", s.Name)
+		}
+		return fn(g, c)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s0 := make(cells.State, len(zero))
-	for i := range s0 {
-		s0[i] = st.input(t, fmt.Sprintf("s0_%d", i), B, zero[i].Shape()[1])
-	}
-	return xs, s0
+	return g, v
 }
 
-// run compiles and runs the graph once and returns the values of nodes.
-func run(t *testing.T, g *graph.Graph, nodes []*gorgonia.Node) [][]float64 {
-	t.Helper()
-	vals := make([]gorgonia.Value, len(nodes))
+// reads adds a gorgonia.Read of each node and returns where the values
+// land when the machine runs.
+func reads(nodes ...*gorgonia.Node) []gorgonia.Value {
+	vs := make([]gorgonia.Value, len(nodes))
 	for i, n := range nodes {
-		gorgonia.Read(n, &vals[i])
+		gorgonia.Read(n, &vs[i])
 	}
+	return vs
+}
+
+// run compiles g, runs it once and returns the values read.
+func run(t *testing.T, g *graph.Graph, vals []gorgonia.Value) [][]float64 {
+	t.Helper()
 	m, err := graph.NewMachine(g)
 	if err != nil {
 		t.Fatal(err)
@@ -138,17 +301,25 @@ func run(t *testing.T, g *graph.Graph, nodes []*gorgonia.Node) [][]float64 {
 	out := make([][]float64, len(vals))
 	for i, v := range vals {
 		if out[i], err = graph.ValueFloat64s(v); err != nil {
-			t.Fatal(err)
+			t.Fatalf("value %d: %v", i, err)
 		}
 	}
 	return out
 }
 
+// maxDiff returns the largest |a − b| / max(1, |b|), +Inf for a NaN or a
+// length mismatch.
 func maxDiff(a, b [][]float64) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
 	m := 0.0
 	for i := range a {
+		if len(a[i]) != len(b[i]) {
+			return math.Inf(1)
+		}
 		for j := range a[i] {
-			d := math.Abs(a[i][j] - b[i][j])
+			d := math.Abs(a[i][j]-b[i][j]) / math.Max(1, math.Abs(b[i][j]))
 			if math.IsNaN(d) {
 				return math.Inf(1)
 			}
@@ -156,256 +327,4 @@ func maxDiff(a, b [][]float64) float64 {
 		}
 	}
 	return m
-}
-
-// StateShapes checks that every step keeps the state's shapes, that the
-// output is [B, H] and equal to State[0].
-func StateShapes(t *testing.T, s Subject) {
-	const in, h, T, B = 3, 5, 4, 2
-	st := newSetup(t, s, tensor.Float64, in, h, 1)
-	xs, s0 := st.sequence(t, T, B)
-	prev := s0
-	for i, x := range xs {
-		out, next, err := st.cell.Step(x, prev)
-		if err != nil {
-			t.Fatalf("step %d: %v", i, err)
-		}
-		if got := out.Shape(); len(got) != 2 || got[0] != B {
-			t.Fatalf("step %d: output shape %v, want [%d, H]", i, got, B)
-		}
-		if len(next) != len(prev) {
-			t.Fatalf("step %d: state has %d tensors, had %d", i, len(next), len(prev))
-		}
-		if next[0] != out {
-			t.Fatalf("step %d: State[0] is not the output", i)
-		}
-		for k := range next {
-			if !next[k].Shape().Eq(prev[k].Shape()) {
-				t.Fatalf("step %d: state %d has shape %v, was %v", i, k, next[k].Shape(), prev[k].Shape())
-			}
-		}
-		prev = next
-	}
-	if got := prev[0].Shape(); got[1] <= 0 {
-		t.Fatalf("hidden size %v", got)
-	}
-	z, err := st.cell.ZeroState(B)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vals := run(t, st.g, z)
-	for k, v := range vals {
-		for _, x := range v {
-			if x != 0 {
-				t.Fatalf("ZeroState tensor %d holds %v", k, x)
-			}
-		}
-	}
-}
-
-// UnrollEqualsStepLoop checks Unroll against an explicit loop of Step in a
-// second graph over the same parameters and inputs: the values must be
-// bit-identical.
-func UnrollEqualsStepLoop(t *testing.T, s Subject) {
-	const in, h, T, B = 3, 4, 5, 2
-	a := newSetup(t, s, tensor.Float64, in, h, 2)
-	xs, s0 := a.sequence(t, T, B)
-	outs, final, err := cells.Unroll(a.cell, xs, s0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := run(t, a.g, append(append([]*gorgonia.Node{}, outs...), final...))
-
-	// Same parameters, same input values, a hand-written loop.
-	b := bindSetup(t, s, a.g.Params(), in, h, nil)
-	var loopXs []*gorgonia.Node
-	var loopS cells.State
-	for i, n := range a.inputs {
-		c, err := b.g.Input(n.Name(), n.Shape()...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, _ := graph.ValueFloat64s(n.Value())
-		if err := graph.Set(c, v); err != nil {
-			t.Fatal(err)
-		}
-		if i < T {
-			loopXs = append(loopXs, c)
-		} else {
-			loopS = append(loopS, c)
-		}
-	}
-	var loopOuts []*gorgonia.Node
-	prev := loopS
-	for _, x := range loopXs {
-		o, next, err := b.cell.Step(x, prev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		loopOuts = append(loopOuts, o)
-		prev = next
-	}
-	want := run(t, b.g, append(loopOuts, prev...))
-	if d := maxDiff(got, want); d != 0 {
-		t.Fatalf("Unroll differs from a loop of Step by %g", d)
-	}
-}
-
-// ReverseEqualsReversedUnroll checks that UnrollReverse over xs equals
-// Unroll over xs reversed, with outputs re-aligned to original time.
-func ReverseEqualsReversedUnroll(t *testing.T, s Subject) {
-	const in, h, T, B = 3, 4, 4, 2
-	st := newSetup(t, s, tensor.Float64, in, h, 3)
-	xs, s0 := st.sequence(t, T, B)
-	rev, rfinal, err := cells.UnrollReverse(st.cell, xs, s0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	flipped := make([]*gorgonia.Node, T)
-	for i := range xs {
-		flipped[i] = xs[T-1-i]
-	}
-	fwd, ffinal, err := cells.Unroll(st.cell, flipped, s0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	realigned := make([]*gorgonia.Node, T)
-	for i := range fwd {
-		realigned[T-1-i] = fwd[i]
-	}
-	vals := run(t, st.g, append(append(append(append([]*gorgonia.Node{}, rev...), rfinal...), realigned...), ffinal...))
-	n := len(vals) / 2
-	if d := maxDiff(vals[:n], vals[n:]); d != 0 {
-		t.Fatalf("UnrollReverse differs from a reversed Unroll by %g", d)
-	}
-}
-
-// GradientsMatchFiniteDifferences checks float64 gradients of
-// loss = Σ_t Σ h_t ⊙ R_t + Σ final ⊙ R_s with respect to every parameter,
-// input and initial state against central differences.
-func GradientsMatchFiniteDifferences(t *testing.T, s Subject) {
-	const in, h, T, B = 3, 4, 3, 2
-	st := newSetup(t, s, tensor.Float64, in, h, 4)
-	xs, s0 := st.sequence(t, T, B)
-	outs, final, err := cells.Unroll(st.cell, xs, s0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var loss *gorgonia.Node
-	for i, o := range append(append([]*gorgonia.Node{}, outs...), final...) {
-		r := st.input(t, fmt.Sprintf("R_%d", i), o.Shape()...)
-		p := gorgonia.Must(gorgonia.HadamardProd(o, r))
-		sum := gorgonia.Must(gorgonia.Sum(p))
-		if loss == nil {
-			loss = sum
-		} else {
-			loss = gorgonia.Must(gorgonia.Add(loss, sum))
-		}
-	}
-	wrt := append(st.g.Learnables(), xs...)
-	wrt = append(wrt, s0...)
-	rep, err := gradcheck.Check(st.g, loss, wrt, 1e-6)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Checked == 0 {
-		t.Fatal("no gradient element checked")
-	}
-	if rep.MaxErr > 1e-7 {
-		t.Fatalf("gradient differs from finite differences: %.3g at %s", rep.MaxErr, rep.Worst)
-	}
-	t.Logf("%d elements, max relative error %.3g", rep.Checked, rep.MaxErr)
-}
-
-// EdgeSizes checks that T = 1, B = 1 and a hidden size of 1 build and give
-// finite values.
-func EdgeSizes(t *testing.T, s Subject) {
-	for _, c := range []struct{ in, h, T, B int }{{3, 4, 1, 2}, {3, 4, 3, 1}, {1, 1, 1, 1}, {2, 1, 2, 3}} {
-		t.Run(fmt.Sprintf("I%d_H%d_T%d_B%d", c.in, c.h, c.T, c.B), func(t *testing.T) {
-			st := newSetup(t, s, tensor.Float64, c.in, c.h, 5)
-			xs, s0 := st.sequence(t, c.T, c.B)
-			outs, final, err := cells.Unroll(st.cell, xs, s0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			nodes := append(outs, final...)
-			vals := run(t, st.g, nodes)
-			for i, v := range vals {
-				if len(v) != nodes[i].Shape().TotalSize() || nodes[i].Shape()[0] != c.B {
-					t.Fatalf("value %d has %d elements for shape %v, batch %d", i, len(v), nodes[i].Shape(), c.B)
-				}
-				for _, x := range v {
-					if math.IsNaN(x) || math.IsInf(x, 0) {
-						t.Fatalf("value %d is not finite: %v", i, v)
-					}
-				}
-			}
-		})
-	}
-}
-
-// Float32MatchesFloat64 runs the same parameters and inputs in both dtypes.
-func Float32MatchesFloat64(t *testing.T, s Subject) {
-	const in, h, T, B = 4, 6, 6, 3
-	var results [2][][]float64
-	for k, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
-		st := newSetup(t, s, dt, in, h, 6) // same seed: same draws, rounded for float32
-		xs, s0 := st.sequence(t, T, B)
-		outs, final, err := cells.Unroll(st.cell, xs, s0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		results[k] = run(t, st.g, append(outs, final...))
-	}
-	if d := maxDiff(results[0], results[1]); d > 1e-5 {
-		t.Fatalf("float32 differs from float64 by %g", d)
-	}
-}
-
-// BadInput checks that wrong shapes, state lengths and empty sequences are
-// errors, not panics.
-func BadInput(t *testing.T, s Subject) {
-	const in, h, B = 3, 4, 2
-	st := newSetup(t, s, tensor.Float64, in, h, 7)
-	good := st.input(t, "x", B, in)
-	s0, err := st.cell.ZeroState(B)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.cell.ZeroState(0); err == nil {
-		t.Error("ZeroState(0) gave no error")
-	}
-	wrongIn := st.input(t, "x_wrong_width", B, in+1)
-	if _, _, err := st.cell.Step(wrongIn, s0); err == nil {
-		t.Error("Step accepted an input of the wrong width")
-	}
-	wrongB := st.input(t, "x_wrong_batch", B+1, in)
-	if _, _, err := st.cell.Step(wrongB, s0); err == nil {
-		t.Error("Step accepted an input whose batch differs from the state's")
-	}
-	vec := st.input(t, "x_vector", in)
-	if _, _, err := st.cell.Step(vec, s0); err == nil {
-		t.Error("Step accepted a vector input")
-	}
-	if _, _, err := st.cell.Step(good, s0[:len(s0)-1]); err == nil {
-		t.Error("Step accepted a state with a tensor missing")
-	}
-	if _, _, err := st.cell.Step(good, append(append(cells.State{}, s0...), s0[0])); err == nil {
-		t.Error("Step accepted a state with an extra tensor")
-	}
-	if _, _, err := st.cell.Step(nil, s0); err == nil {
-		t.Error("Step accepted a nil input")
-	}
-	if _, _, err := cells.Unroll(st.cell, nil, s0); err == nil {
-		t.Error("Unroll accepted an empty sequence")
-	}
-	if _, _, err := cells.UnrollReverse(st.cell, []*gorgonia.Node{}, s0); err == nil {
-		t.Error("UnrollReverse accepted an empty sequence")
-	}
-	// An input from another graph.
-	other := newSetup(t, s, tensor.Float64, in, h, 8)
-	foreign := other.input(t, "x", B, in)
-	if _, _, err := st.cell.Step(foreign, s0); err == nil {
-		t.Error("Step accepted an input from another graph")
-	}
 }

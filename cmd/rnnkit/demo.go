@@ -67,7 +67,7 @@ func runRecall(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			"delayed-recall task: read a stream of random symbols and, at every step, output the\n"+
 			"symbol seen -delay steps earlier. Chance is 1/vocab; a network that remembers gets\n"+
 			"every symbol right. Prints the loss falling and a few predictions.", stderr)
-	cell := fs.String("cell", string(cells.LSTMKind), "cell kind: rnn_tanh, rnn_relu, lstm, peephole_lstm or gru")
+	cell := fs.String("cell", string(cells.LSTMKind), "cell kind: "+cells.KindList())
 	fs.IntVar(&c.Vocab, "vocab", 8, "number of symbols")
 	fs.IntVar(&c.Delay, "delay", 8, "how many steps back the target lies")
 	fs.IntVar(&c.Steps, "steps", 24, "time steps per sequence")

@@ -391,7 +391,7 @@ func (o *overrides) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.clip, "clip", -1, "global-norm gradient clip (0: off)")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed of every random choice (default: the preset's, 1)")
 	fs.StringVar(&o.optimizer, "optimizer", "", "adam, sgd, momentum or rmsprop")
-	fs.StringVar(&o.cell, "cell", "", "rnn_tanh, rnn_relu, lstm, peephole_lstm or gru")
+	fs.StringVar(&o.cell, "cell", "", cells.KindList())
 	fs.StringVar(&o.decoder, "decoder", "", "plain, peeky or attention")
 	fs.StringVar(&o.score, "score", "", "attention score: dot, general or additive")
 	fs.StringVar(&o.dtype, "dtype", "", "float32 or float64")

@@ -23,24 +23,55 @@ type Report struct {
 // wrt node's value by ±eps and compares with (L(+eps) − L(−eps)) / 2eps.
 // The wrt nodes must be float64 input or parameter nodes of g whose values
 // are dense tensors; their values are restored afterwards. Call Check
-// before compiling any other machine on g: it adds nodes to the graph.
+// before compiling any other machine on g: it adds nodes to the graph. For
+// a graph made by graph.Build, call Prepare inside the build function and
+// Prepared.Check after it instead, so that the gradient nodes are checked
+// for hash collisions too.
 func Check(g *graph.Graph, loss *gorgonia.Node, wrt []*gorgonia.Node, eps float64) (Report, error) {
-	if g.Dtype() != tensor.Float64 {
-		return Report{}, errors.Errorf("gradcheck: graph is %v, want float64", g.Dtype())
+	p, err := Prepare(g, loss, wrt)
+	if err != nil {
+		return Report{}, err
 	}
-	if eps <= 0 {
-		return Report{}, errors.Errorf("gradcheck: eps %v must be positive", eps)
+	return p.Check(g, eps)
+}
+
+// Prepared is a loss with its symbolic gradients, ready to be checked.
+type Prepared struct {
+	loss  gorgonia.Value
+	grads []gorgonia.Value
+	wrt   []*gorgonia.Node
+}
+
+// Prepare adds the symbolic gradient of the scalar node loss with respect
+// to wrt to g, and reads of the loss and the gradients. Call it inside the
+// build function of graph.Build, and Check on the graph Build returns with
+// the Prepared its last build returned.
+func Prepare(g *graph.Graph, loss *gorgonia.Node, wrt []*gorgonia.Node) (*Prepared, error) {
+	if g == nil || loss == nil {
+		return nil, errors.New("gradcheck: nil graph or loss")
+	}
+	if g.Dtype() != tensor.Float64 {
+		return nil, errors.Errorf("gradcheck: graph is %v, want float64", g.Dtype())
 	}
 	grads, err := gorgonia.Grad(loss, wrt...)
 	if err != nil {
-		return Report{}, errors.Wrap(err, "gradcheck: symbolic gradient")
+		return nil, errors.Wrap(err, "gradcheck: symbolic gradient")
 	}
-	var lossV gorgonia.Value
-	gorgonia.Read(loss, &lossV)
-	gradV := make([]gorgonia.Value, len(grads))
+	p := &Prepared{grads: make([]gorgonia.Value, len(grads)), wrt: wrt}
+	gorgonia.Read(loss, &p.loss)
 	for i, n := range grads {
-		gorgonia.Read(n, &gradV[i])
+		gorgonia.Read(n, &p.grads[i])
 	}
+	return p, nil
+}
+
+// Check compiles g, which holds p's nodes, and compares the gradients with
+// central differences of step eps (see the package's Check).
+func (p *Prepared) Check(g *graph.Graph, eps float64) (Report, error) {
+	if eps <= 0 {
+		return Report{}, errors.Errorf("gradcheck: eps %v must be positive", eps)
+	}
+	wrt := p.wrt
 	m, err := graph.NewMachine(g)
 	if err != nil {
 		return Report{}, err
@@ -51,7 +82,7 @@ func Check(g *graph.Graph, loss *gorgonia.Node, wrt []*gorgonia.Node, eps float6
 		if err := graph.Run(m); err != nil {
 			return 0, err
 		}
-		v, err := graph.ValueFloat64s(lossV)
+		v, err := graph.ValueFloat64s(p.loss)
 		if err != nil || len(v) != 1 {
 			return 0, errors.Errorf("gradcheck: loss is not a scalar (%v)", err)
 		}
@@ -60,9 +91,9 @@ func Check(g *graph.Graph, loss *gorgonia.Node, wrt []*gorgonia.Node, eps float6
 	if _, err := run(); err != nil {
 		return Report{}, err
 	}
-	analytic := make([][]float64, len(grads))
-	for i := range grads {
-		if analytic[i], err = graph.ValueFloat64s(gradV[i]); err != nil {
+	analytic := make([][]float64, len(p.grads))
+	for i := range p.grads {
+		if analytic[i], err = graph.ValueFloat64s(p.grads[i]); err != nil {
 			return Report{}, errors.Wrapf(err, "gradcheck: gradient of %s", wrt[i].Name())
 		}
 	}

@@ -38,22 +38,32 @@ type Result struct {
 // Pass reports whether both errors are within tol.
 func (r Result) Pass(tol float64) bool { return r.OutErr <= tol && r.GradErr <= tol }
 
-// recurrent maps the recurrent fixture cases to a cell kind.
-var recurrent = map[string]cells.Kind{
-	"rnn_tanh":      cells.RNNTanh,
-	"rnn_relu":      cells.RNNReLU,
-	"lstm":          cells.LSTMKind,
-	"gru":           cells.GRUKind,
-	"peephole_lstm": cells.PeepholeKind,
-	"bilstm":        cells.LSTMKind,
-	"lstm_2layer":   cells.LSTMKind,
+// aliases maps the recurrent fixture cases that are not a cell kind's name
+// to a kind (their layers and directions come from the dims). Every other
+// recurrent case is a registered kind's name (cells.Kinds).
+var aliases = map[string]cells.Kind{
+	"bilstm":      cells.LSTMKind,
+	"lstm_2layer": cells.LSTMKind,
 }
 
-// Cases returns the case names Run knows, sorted.
+// caseKind returns the cell kind of a recurrent case.
+func caseKind(name string) (cells.Kind, bool) {
+	if k, ok := aliases[name]; ok {
+		return k, true
+	}
+	_, ok := cells.Lookup(cells.Kind(name))
+	return cells.Kind(name), ok
+}
+
+// Cases returns the case names Run knows, sorted: seq2seq, every
+// registered cell kind and the aliases.
 func Cases() []string {
 	out := []string{"seq2seq"}
-	for k := range recurrent {
+	for k := range aliases {
 		out = append(out, k)
+	}
+	for _, k := range cells.Kinds() {
+		out = append(out, string(k))
 	}
 	sort.Strings(out)
 	return out
@@ -78,7 +88,7 @@ func RunWith(f *fixture.File, opt Options) (Result, error) {
 	if f.Case == "seq2seq" {
 		return runSeq2Seq(f)
 	}
-	kind, ok := recurrent[f.Case]
+	kind, ok := caseKind(f.Case)
 	if !ok {
 		return Result{}, fmt.Errorf("%w %q (known: %v)", ErrUnknownCase, f.Case, Cases())
 	}
@@ -116,13 +126,18 @@ func readDims(f *fixture.File) (recDims, error) {
 }
 
 // runRecurrent handles every case that is a (stacked, possibly
-// bidirectional) recurrent layer with loss sum(output ⊙ R).
+// bidirectional) recurrent layer of a registered cell kind with loss
+// sum(output ⊙ R). The fixture's state tensors are named after the kind's
+// states: inputs h0, c0 and outputs h_n, c_n for an LSTM.
 func runRecurrent(f *fixture.File, kind cells.Kind, fused bool) (Result, error) {
 	d, err := readDims(f)
 	if err != nil {
 		return Result{}, err
 	}
-	lstmLike := kind == cells.LSTMKind || kind == cells.PeepholeKind
+	spec, ok := cells.Lookup(kind)
+	if !ok {
+		return Result{}, fmt.Errorf("%w: cell kind %q", ErrUnknownCase, kind)
+	}
 	DH := d.D * d.H
 
 	// Parameters, in PyTorch's order, from the fixture.
@@ -162,10 +177,6 @@ func runRecurrent(f *fixture.File, kind cells.Kind, fused bool) (Result, error) 
 		}
 	}
 
-	g, err := graph.New(ps)
-	if err != nil {
-		return Result{}, err
-	}
 	x, err := fixture.Want("inputs", f.Inputs, "x", d.T, d.B, d.I)
 	if err != nil {
 		return Result{}, err
@@ -177,134 +188,31 @@ func runRecurrent(f *fixture.File, kind cells.Kind, fused bool) (Result, error) 
 	if _, err := fixture.Want("loss", map[string]fixture.Tensor{"R": *R}, "R", d.T, d.B, DH); err != nil {
 		return Result{}, err
 	}
-	h0, err := fixture.Want("inputs", f.Inputs, "h0", d.L*d.D, d.B, d.H)
-	if err != nil {
-		return Result{}, err
-	}
-	var c0 fixture.Tensor
-	if lstmLike {
-		if c0, err = fixture.Want("inputs", f.Inputs, "c0", d.L*d.D, d.B, d.H); err != nil {
+	initial := make([]fixture.Tensor, len(spec.States)) // h0, c0, …
+	for i, st := range spec.States {
+		if initial[i], err = fixture.Want("inputs", f.Inputs, st+"0", d.L*d.D, d.B, d.H); err != nil {
 			return Result{}, err
 		}
 	}
 
-	// Inputs: one node per time step (one for the whole sequence, time-major,
-	// when fused), one per initial state tensor.
+	// The model, gradients and reads, built by graph.Build.
 	steps := d.T
 	if fused {
 		steps = 1
 	}
 	rows := d.T / steps * d.B
-	xs := make([]*gorgonia.Node, steps)
-	for t := range xs {
-		if xs[t], err = input(g, fmt.Sprintf("x_%d", t), x.Data[t*rows*d.I:(t+1)*rows*d.I], rows, d.I); err != nil {
-			return Result{}, err
-		}
-	}
-	bh := d.B * d.H
-	s0 := make([]cells.State, d.L*d.D)
-	for k := range s0 {
-		h, err := input(g, fmt.Sprintf("h0_%d", k), h0.Data[k*bh:(k+1)*bh], d.B, d.H)
-		if err != nil {
-			return Result{}, err
-		}
-		s0[k] = cells.State{h}
-		if lstmLike {
-			c, err := input(g, fmt.Sprintf("c0_%d", k), c0.Data[k*bh:(k+1)*bh], d.B, d.H)
-			if err != nil {
-				return Result{}, err
-			}
-			s0[k] = append(s0[k], c)
-		}
-	}
-
-	// The model: layer by layer, each direction unrolled over the layer's input.
-	layerIn := xs
-	finals := make([]cells.State, d.L*d.D)
-	for l := 0; l < d.L; l++ {
-		outs := make([][]*gorgonia.Node, d.D)
-		for dir := 0; dir < d.D; dir++ {
-			cell, err := cells.New(g, cfgs[l][dir])
-			if err != nil {
-				return Result{}, err
-			}
-			unroll := cells.Unroll
-			if dir == 1 {
-				unroll = cells.UnrollReverse
-			}
-			k := l*d.D + dir
-			if fused {
-				var y *gorgonia.Node
-				y, finals[k], err = cells.Sequence(cell, layerIn[0], d.B, s0[k], cells.SeqOptions{Reverse: dir == 1})
-				outs[dir] = []*gorgonia.Node{y}
-			} else {
-				outs[dir], finals[k], err = unroll(cell, layerIn, s0[k])
-			}
-			if err != nil {
-				return Result{}, errors.Wrapf(err, "layer %d direction %d", l, dir)
-			}
-		}
-		layerIn = outs[0]
-		if d.D == 2 {
-			layerIn = make([]*gorgonia.Node, steps)
-			for t := range layerIn {
-				if layerIn[t], err = graph.ConcatCols(outs[0][t], outs[1][t]); err != nil {
-					return Result{}, errors.Wrapf(err, "concat at step %d", t)
-				}
-			}
-		}
-	}
-
-	// loss = Σ_t Σ output_t ⊙ R_t
-	var loss *gorgonia.Node
-	for t, out := range layerIn {
-		r, err := input(g, fmt.Sprintf("R_%d", t), R.Data[t*rows*DH:(t+1)*rows*DH], rows, DH)
-		if err != nil {
-			return Result{}, err
-		}
-		p, err := gorgonia.HadamardProd(out, r)
-		if err != nil {
-			return Result{}, err
-		}
-		s, err := gorgonia.Sum(p)
-		if err != nil {
-			return Result{}, err
-		}
-		if loss == nil {
-			loss = s
-		} else if loss, err = gorgonia.Add(loss, s); err != nil {
-			return Result{}, err
-		}
-	}
-
-	// Gradients with respect to every parameter, input and initial state.
-	wrt := g.Learnables()
-	nParams := len(wrt)
-	wrt = append(wrt, xs...)
-	for _, s := range s0 {
-		wrt = append(wrt, s...)
-	}
-	grads, err := gorgonia.Grad(loss, wrt...)
-	if err != nil {
-		return Result{}, errors.Wrap(err, "parity: symbolic gradient")
-	}
-
-	// Read what we compare.
-	var lossV gorgonia.Value
-	gorgonia.Read(loss, &lossV)
-	outV := readAll(layerIn)
-	finalV := make([][]gorgonia.Value, len(finals))
-	for k, s := range finals {
-		finalV[k] = readAll(s)
-	}
-	gradV := readAll(grads)
-
-	m, err := graph.NewMachine(g)
+	g, m, err := graph.Build(ps, func(g *graph.Graph) (*recurrentModel, error) {
+		return buildRecurrent(g, recurrentData{d: d, cfgs: cfgs, fused: fused, steps: steps, rows: rows, x: x.Data, r: R.Data, states: spec.States, initial: initial})
+	})
 	if err != nil {
 		return Result{}, err
 	}
-	defer m.Close()
-	if err := graph.Run(m); err != nil {
+	vm, err := graph.NewMachine(g)
+	if err != nil {
+		return Result{}, err
+	}
+	defer vm.Close()
+	if err := graph.Run(vm); err != nil {
 		return Result{}, err
 	}
 
@@ -320,64 +228,198 @@ func runRecurrent(f *fixture.File, kind cells.Kind, fused bool) (Result, error) 
 		return out
 	}
 
-	lossGot := get(lossV)
-	if err := cmp(false, "loss", fixture.Tensor{Shape: []int{1}, Data: []float64{f.Loss.Value}}, lossGot); err != nil {
+	if err := cmp(false, "loss", fixture.Tensor{Shape: []int{1}, Data: []float64{f.Loss.Value}}, get(m.loss)); err != nil {
 		return res, err
 	}
 	wantOut, err := fixture.Want("outputs", f.Outputs, "output", d.T, d.B, DH)
 	if err != nil {
 		return res, err
 	}
-	if err := cmp(false, "output", wantOut, cat(outV)); err != nil {
+	if err := cmp(false, "output", wantOut, cat(m.out)); err != nil {
 		return res, err
 	}
-	states := []string{"h_n", "c_n"}
-	for i := 0; i < len(finals[0]); i++ {
-		want, err := fixture.Want("outputs", f.Outputs, states[i], d.L*d.D, d.B, d.H)
+	for i, st := range spec.States {
+		want, err := fixture.Want("outputs", f.Outputs, st+"_n", d.L*d.D, d.B, d.H)
 		if err != nil {
 			return res, err
 		}
 		var got []float64
-		for k := range finals {
-			got = append(got, get(finalV[k][i])...)
+		for k := range m.final {
+			got = append(got, get(m.final[k][i])...)
 		}
-		if err := cmp(false, states[i], want, got); err != nil {
+		if err := cmp(false, st+"_n", want, got); err != nil {
 			return res, err
 		}
 	}
-	for i, n := range wrt[:nParams] {
-		want, err := fixture.Want("grads.params", f.Grads.Params, n.Name(), n.Shape()...)
+	for i, name := range m.params {
+		want, err := fixture.Want("grads.params", f.Grads.Params, name, m.shapes[i]...)
 		if err != nil {
 			return res, err
 		}
-		if err := cmp(true, "d"+n.Name(), want, get(gradV[i])); err != nil {
+		if err := cmp(true, "d"+name, want, get(m.grads[i])); err != nil {
 			return res, err
 		}
 	}
+	nParams := len(m.params)
 	gx, err := fixture.Want("grads", f.Grads.Other, "x", d.T, d.B, d.I)
 	if err != nil {
 		return res, err
 	}
-	if err := cmp(true, "dx", gx, cat(gradV[nParams:nParams+steps])); err != nil {
+	if err := cmp(true, "dx", gx, cat(m.grads[nParams:nParams+steps])); err != nil {
 		return res, err
 	}
-	ns := len(s0[0])
-	rest := gradV[nParams+steps:]
-	for i := 0; i < ns; i++ {
-		name := []string{"h0", "c0"}[i]
-		want, err := fixture.Want("grads", f.Grads.Other, name, d.L*d.D, d.B, d.H)
+	ns := len(spec.States)
+	rest := m.grads[nParams+steps:]
+	for i, st := range spec.States {
+		want, err := fixture.Want("grads", f.Grads.Other, st+"0", d.L*d.D, d.B, d.H)
 		if err != nil {
 			return res, err
 		}
 		var got []float64
-		for k := range s0 {
+		for k := 0; k < d.L*d.D; k++ {
 			got = append(got, get(rest[k*ns+i])...)
 		}
-		if err := cmp(true, "d"+name, want, got); err != nil {
+		if err := cmp(true, "d"+st+"0", want, got); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
+}
+
+// recurrentData is what buildRecurrent builds a recurrent case's graph from.
+type recurrentData struct {
+	d       recDims
+	cfgs    [][]cells.Config // per layer, per direction
+	fused   bool             // through cells.Sequence's fused kernel
+	steps   int              // input nodes: T, or 1 when fused
+	rows    int              // rows of each input node
+	x, r    []float64        // the input [T, B, I] and the loss weights [T, B, D·H]
+	states  []string         // the kind's state names, h first
+	initial []fixture.Tensor // per state tensor, [L·D, B, H]
+}
+
+// recurrentModel is a recurrent case's graph: where the values it reads
+// land when it runs, and the parameters' names and shapes in the order of
+// the gradients.
+type recurrentModel struct {
+	loss   gorgonia.Value
+	out    []gorgonia.Value   // per input node
+	final  [][]gorgonia.Value // per layer and direction, per state tensor
+	grads  []gorgonia.Value   // parameters, then inputs, then initial states
+	params []string
+	shapes [][]int
+}
+
+// buildRecurrent builds the model of a recurrent case into g: layer by
+// layer, each direction unrolled (or run fused) over the layer's input,
+// the loss Σ_t Σ output_t ⊙ R_t and its gradients with respect to every
+// parameter, input and initial state.
+func buildRecurrent(g *graph.Graph, rd recurrentData) (*recurrentModel, error) {
+	d := rd.d
+	DH := d.D * d.H
+	// Inputs: one node per time step (one for the whole sequence,
+	// time-major, when fused), one per initial state tensor.
+	xs := make([]*gorgonia.Node, rd.steps)
+	var err error
+	for t := range xs {
+		if xs[t], err = input(g, fmt.Sprintf("x_%d", t), rd.x[t*rd.rows*d.I:(t+1)*rd.rows*d.I], rd.rows, d.I); err != nil {
+			return nil, err
+		}
+	}
+	bh := d.B * d.H
+	s0 := make([]cells.State, d.L*d.D)
+	for k := range s0 {
+		for i, st := range rd.initial {
+			n, err := input(g, fmt.Sprintf("%s0_%d", rd.states[i], k), st.Data[k*bh:(k+1)*bh], d.B, d.H)
+			if err != nil {
+				return nil, err
+			}
+			s0[k] = append(s0[k], n)
+		}
+	}
+
+	layerIn := xs
+	finals := make([]cells.State, d.L*d.D)
+	for l := 0; l < d.L; l++ {
+		outs := make([][]*gorgonia.Node, d.D)
+		for dir := 0; dir < d.D; dir++ {
+			cell, err := cells.New(g, rd.cfgs[l][dir])
+			if err != nil {
+				return nil, err
+			}
+			unroll := cells.Unroll
+			if dir == 1 {
+				unroll = cells.UnrollReverse
+			}
+			k := l*d.D + dir
+			if rd.fused {
+				var y *gorgonia.Node
+				y, finals[k], err = cells.Sequence(cell, layerIn[0], d.B, s0[k], cells.SeqOptions{Reverse: dir == 1})
+				outs[dir] = []*gorgonia.Node{y}
+			} else {
+				outs[dir], finals[k], err = unroll(cell, layerIn, s0[k])
+			}
+			if err != nil {
+				return nil, errors.Wrapf(err, "layer %d direction %d", l, dir)
+			}
+		}
+		layerIn = outs[0]
+		if d.D == 2 {
+			layerIn = make([]*gorgonia.Node, rd.steps)
+			for t := range layerIn {
+				if layerIn[t], err = graph.ConcatCols(outs[0][t], outs[1][t]); err != nil {
+					return nil, errors.Wrapf(err, "concat at step %d", t)
+				}
+			}
+		}
+	}
+
+	// loss = Σ_t Σ output_t ⊙ R_t
+	var loss *gorgonia.Node
+	for t, out := range layerIn {
+		r, err := input(g, fmt.Sprintf("R_%d", t), rd.r[t*rd.rows*DH:(t+1)*rd.rows*DH], rd.rows, DH)
+		if err != nil {
+			return nil, err
+		}
+		p, err := gorgonia.HadamardProd(out, r)
+		if err != nil {
+			return nil, err
+		}
+		s, err := gorgonia.Sum(p)
+		if err != nil {
+			return nil, err
+		}
+		if loss == nil {
+			loss = s
+		} else if loss, err = gorgonia.Add(loss, s); err != nil {
+			return nil, err
+		}
+	}
+
+	// Gradients with respect to every parameter, input and initial state.
+	m := &recurrentModel{}
+	wrt := g.Learnables()
+	for _, n := range wrt {
+		m.params, m.shapes = append(m.params, n.Name()), append(m.shapes, n.Shape().Clone())
+	}
+	wrt = append(wrt, xs...)
+	for _, s := range s0 {
+		wrt = append(wrt, s...)
+	}
+	grads, err := gorgonia.Grad(loss, wrt...)
+	if err != nil {
+		return nil, errors.Wrap(err, "parity: symbolic gradient")
+	}
+
+	// Read what we compare.
+	gorgonia.Read(loss, &m.loss)
+	m.out = readAll(layerIn)
+	m.final = make([][]gorgonia.Value, len(finals))
+	for k, s := range finals {
+		m.final[k] = readAll(s)
+	}
+	m.grads = readAll(grads)
+	return m, nil
 }
 
 // compare records the largest absolute error between a fixture tensor and

@@ -40,10 +40,6 @@ func runSeq2Seq(f *fixture.File) (Result, error) {
 	if err := loadParams(ps, f); err != nil {
 		return Result{}, err
 	}
-	m, err := seq2seq.NewTrainGraph(ps, cfg, d.B, d.Ts, d.Tt)
-	if err != nil {
-		return Result{}, err
-	}
 	src, err := tokens(f, "src", d.Ts, d.B, d.V)
 	if err != nil {
 		return Result{}, err
@@ -63,33 +59,52 @@ func runSeq2Seq(f *fixture.File) (Result, error) {
 		}
 		return out
 	}
-	if err := m.Set(seq2seq.Batch{Src: src, SrcLen: full(d.B, d.Ts), TgtIn: decIn, TgtOut: labels, TgtLen: full(d.B, d.Tt)}); err != nil {
+	batch := seq2seq.Batch{Src: src, SrcLen: full(d.B, d.Ts), TgtIn: decIn, TgtOut: labels, TgtLen: full(d.B, d.Tt)}
+
+	// The model, its gradients and reads, built by graph.Build.
+	type built struct {
+		m                                           *seq2seq.TrainGraph
+		params                                      []*gorgonia.Node
+		nLogits                                     int
+		lossV                                       gorgonia.Value
+		encV, decV, logitV, encFinV, decFinV, gradV []gorgonia.Value
+	}
+	g, b, err := graph.Build(ps, func(g *graph.Graph) (*built, error) {
+		m, err := seq2seq.BuildTrainGraph(g, cfg, d.B, d.Ts, d.Tt)
+		if err != nil {
+			return nil, err
+		}
+		params := g.Learnables()
+		grads, err := gorgonia.Grad(m.Loss, params...)
+		if err != nil {
+			return nil, errors.Wrap(err, "parity: symbolic gradient")
+		}
+		// Gradients with respect to intermediate nodes are their Deriv
+		// nodes, which gorgonia.Grad has built on the way.
+		logits := m.Logits
+		if m.LogitMatrix != nil {
+			logits = []*gorgonia.Node{m.LogitMatrix}
+		}
+		for _, n := range append(append(gorgonia.Nodes{}, logits...), m.EncFinal...) {
+			if n.Deriv() == nil {
+				return nil, errors.Errorf("parity: no gradient node for %s", n.Name())
+			}
+			grads = append(grads, n.Deriv())
+		}
+		b := &built{m: m, params: params, nLogits: len(logits)}
+		gorgonia.Read(m.Loss, &b.lossV)
+		b.encV, b.decV, b.logitV = readAll(m.EncOut), readAll(m.DecOut), readAll(m.Logits)
+		b.encFinV, b.decFinV = readAll(m.EncFinal), readAll(m.DecFinal)
+		b.gradV = readAll(grads)
+		return b, nil
+	})
+	if err != nil {
 		return Result{}, err
 	}
-
-	params := m.G.Learnables()
-	grads, err := gorgonia.Grad(m.Loss, params...)
-	if err != nil {
-		return Result{}, errors.Wrap(err, "parity: symbolic gradient")
+	if err := b.m.Set(batch); err != nil {
+		return Result{}, err
 	}
-	// Gradients with respect to intermediate nodes are their Deriv nodes,
-	// which gorgonia.Grad has built on the way.
-	logits := m.Logits
-	if m.LogitMatrix != nil {
-		logits = []*gorgonia.Node{m.LogitMatrix}
-	}
-	for _, n := range append(append(gorgonia.Nodes{}, logits...), m.EncFinal...) {
-		if n.Deriv() == nil {
-			return Result{}, errors.Errorf("parity: no gradient node for %s", n.Name())
-		}
-		grads = append(grads, n.Deriv())
-	}
-	var lossV gorgonia.Value
-	gorgonia.Read(m.Loss, &lossV)
-	encV, decV, logitV := readAll(m.EncOut), readAll(m.DecOut), readAll(m.Logits)
-	encFinV, decFinV := readAll(m.EncFinal), readAll(m.DecFinal)
-	gradV := readAll(grads)
-	vm, err := graph.NewMachine(m.G)
+	vm, err := graph.NewMachine(g)
 	if err != nil {
 		return Result{}, err
 	}
@@ -97,6 +112,8 @@ func runSeq2Seq(f *fixture.File) (Result, error) {
 	if err := graph.Run(vm); err != nil {
 		return Result{}, err
 	}
+	params, gradV, lossV := b.params, b.gradV, b.lossV
+	encV, decV, logitV, encFinV, decFinV := b.encV, b.decV, b.logitV, b.encFinV, b.decFinV
 
 	res := Result{Name: f.Name, Case: f.Case}
 	cmp := func(isGrad bool, name string, want fixture.Tensor, vs []gorgonia.Value) error {
@@ -140,12 +157,12 @@ func runSeq2Seq(f *fixture.File) (Result, error) {
 			return res, err
 		}
 	}
-	rest := gradV[len(params):]
+	rest, nl := gradV[len(params):], b.nLogits
 	extra := []struct {
 		name  string
 		vals  []gorgonia.Value
 		shape []int
-	}{{"logits", rest[:len(logits)], []int{d.Tt, d.B, d.V}}, {"h_enc", rest[len(logits) : len(logits)+1], []int{1, d.B, d.H}}, {"c_enc", rest[len(logits)+1:], []int{1, d.B, d.H}}}
+	}{{"logits", rest[:nl], []int{d.Tt, d.B, d.V}}, {"h_enc", rest[nl : nl+1], []int{1, d.B, d.H}}, {"c_enc", rest[nl+1:], []int{1, d.B, d.H}}}
 	for _, o := range extra {
 		want, err := fixture.Want("grads", f.Grads.Other, o.name, o.shape...)
 		if err != nil {

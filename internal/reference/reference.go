@@ -245,3 +245,43 @@ func mul(a, b int) (int, bool) {
 	}
 	return a * b, true
 }
+
+// StepFunc is one time step of a cell kind over its parameters by base
+// name: the form the cell registry takes (cells.ReferenceStep). p holds
+// "weight_ih", "weight_hh", "bias_ih", "bias_hh" and, for a peephole LSTM,
+// "peephole_i", "peephole_f", "peephole_o"; x is [B, I] and prev the state
+// {h} or {h, c}, each [B, H], row-major. It returns the next state in the
+// same order.
+type StepFunc func(p map[string][]float64, I, H, B int, x []float64, prev [][]float64) ([][]float64, error)
+
+// Step returns the StepFunc of a kind of this package (RNNTanh, RNNReLU,
+// LSTM, Peephole, GRU). For any other kind it returns a function that
+// fails with ErrKind.
+func Step(kind string) StepFunc {
+	return func(p map[string][]float64, I, H, B int, x []float64, prev [][]float64) ([][]float64, error) {
+		c := &Cell{Kind: kind, I: I, H: H, Wih: p["weight_ih"], Whh: p["weight_hh"], Bih: p["bias_ih"], Bhh: p["bias_hh"],
+			Pi: p["peephole_i"], Pf: p["peephole_f"], Po: p["peephole_o"]}
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+		want := 1
+		if HasCellState(kind) {
+			want = 2
+		}
+		if len(prev) != want {
+			return nil, fmt.Errorf("%w: %s: %d state tensors, want %d", ErrShape, kind, len(prev), want)
+		}
+		var cs []float64
+		if want == 2 {
+			cs = prev[1]
+		}
+		h, cn, err := c.Step(x, prev[0], cs, B)
+		if err != nil {
+			return nil, err
+		}
+		if want == 2 {
+			return [][]float64{h, cn}, nil
+		}
+		return [][]float64{h}, nil
+	}
+}

@@ -2,6 +2,7 @@ package reference
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 )
@@ -215,5 +216,50 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := Gates("bogus"); !errors.Is(err, ErrKind) {
 		t.Errorf("Gates(bogus): %v, want ErrKind", err)
+	}
+}
+
+// Step over parameters by base name computes what Cell.Step computes, and
+// refuses an unknown kind and a state of the wrong length.
+func TestStepFunc(t *testing.T) {
+	const I, H, B = 2, 3, 2
+	fill := func(n int, s float64) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = s * float64(i%5-2)
+		}
+		return v
+	}
+	x, h, c := fill(B*I, 0.3), fill(B*H, 0.2), fill(B*H, -0.1)
+	for _, kind := range []string{RNNTanh, RNNReLU, LSTM, Peephole, GRU} {
+		G, _ := Gates(kind)
+		p := map[string][]float64{"weight_ih": fill(G*H*I, 0.1), "weight_hh": fill(G*H*H, -0.2), "bias_ih": fill(G*H, 0.05), "bias_hh": fill(G*H, 0.07)}
+		cell := &Cell{Kind: kind, I: I, H: H, Wih: p["weight_ih"], Whh: p["weight_hh"], Bih: p["bias_ih"], Bhh: p["bias_hh"]}
+		prev := [][]float64{h}
+		var cc []float64
+		if kind == Peephole {
+			p["peephole_i"], p["peephole_f"], p["peephole_o"] = fill(H, 0.4), fill(H, 0.5), fill(H, 0.6)
+			cell.Pi, cell.Pf, cell.Po = p["peephole_i"], p["peephole_f"], p["peephole_o"]
+		}
+		if HasCellState(kind) {
+			prev, cc = append(prev, c), c
+		}
+		got, err := Step(kind)(p, I, H, B, x, prev)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		wantH, wantC, err := cell.Step(x, h, cc, B)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(prev) || fmt.Sprint(got[0]) != fmt.Sprint(wantH) || (wantC != nil && fmt.Sprint(got[1]) != fmt.Sprint(wantC)) {
+			t.Errorf("%s: Step gives %v, Cell.Step %v %v", kind, got, wantH, wantC)
+		}
+		if _, err := Step(kind)(p, I, H, B, x, append(prev, h)); !errors.Is(err, ErrShape) {
+			t.Errorf("%s: a state with an extra tensor: %v", kind, err)
+		}
+	}
+	if _, err := Step("sum_rnn")(nil, I, H, B, x, [][]float64{h}); !errors.Is(err, ErrKind) {
+		t.Errorf("an unknown kind: %v", err)
 	}
 }

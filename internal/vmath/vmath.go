@@ -167,3 +167,13 @@ func tanh32(x float32) float32 {
 	}
 	return math.Float32frombits(math.Float32bits(num/den) | bits&signBit)
 }
+
+// Sigmoid64 is the float64 logistic function 1/(1+e^−x), computed without
+// overflow for every x: the one graph.Sigmoid and the fused kernels use.
+func Sigmoid64(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}

@@ -332,10 +332,7 @@ func (gen *Generator) Start(n int) (*State, error) {
 	if n <= 0 {
 		return nil, errors.Errorf("lm: %d rows", n)
 	}
-	k := 2 * gen.cfg.layers()
-	if gen.cfg.Cell != cells.LSTMKind && gen.cfg.Cell != cells.PeepholeKind {
-		k = gen.cfg.layers()
-	}
+	k := (cells.Config{Kind: gen.cfg.Cell}).NumStates() * gen.cfg.layers()
 	s := &State{tensors: make([]rows.Matrix, k)}
 	for k := range s.tensors {
 		s.tensors[k] = make(rows.Matrix, n)

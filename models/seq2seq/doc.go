@@ -18,4 +18,16 @@
 // Parameter names follow PyTorch's state_dict for the equivalent modules:
 // embedding.weight, encoder.weight_ih_l0 …, decoder.weight_ih_l0 …,
 // fc.weight [V, H], fc.bias [V].
+//
+// # Files
+//
+// config.go holds the Config (decoder kinds, attention scores, validation,
+// initialisation); encoder.go binds the model's parameters into a graph and
+// encodes a source (step by step or through cells.Sequence, bidirectional
+// with a bridge to the decoder's state); decoder.go is one decoder step
+// (attention memory, scores, the output projection); traingraph.go the
+// unrolled training graph with teacher forcing (TrainGraph, and its fused
+// form over whole sequences); batch.go loads a padded batch into it
+// (TrainGraph.Set, masks); generate.go the one-step graph that decoding
+// runs in a loop.
 package seq2seq

@@ -1,8 +1,10 @@
-package graph
+package recurrent
 
 import (
 	"runtime"
 
+	"github.com/rnnkit/rnnkit/internal/blas"
+	"github.com/rnnkit/rnnkit/internal/parallel"
 	"github.com/rnnkit/rnnkit/internal/vmath"
 )
 
@@ -14,31 +16,31 @@ import (
 // memory per step, spread over the cores; the weight gradients are one
 // product each over all steps. Buffers live in recWS and are reused from
 // run to run; the work of a step is handed to the cores by a team of
-// worker goroutines (team.go).
+// worker goroutines (internal/parallel).
 
 // recDims are a fused recurrence's sizes and options.
 type recDims struct {
-	kind    RecurrentKind
+	kind    Kind
 	T, B    int // steps, batch
 	I, H    int // input and hidden sizes
 	reverse bool
 	masked  bool
-	noXGrad bool // X's gradient is not computed (RecurrentInputs.NoInputGrad)
+	noXGrad bool // X's gradient is not computed (Inputs.NoInputGrad)
 }
 
 // gates returns the number of gate blocks G in the weight matrices.
 func (d recDims) gates() int {
 	switch d.kind {
-	case RecLSTM, RecPeephole:
+	case LSTM, Peephole:
 		return 4
-	case RecGRU:
+	case GRU:
 		return 3
 	}
 	return 1
 }
 
 // lstm reports whether the recurrence carries a cell state.
-func (d recDims) lstm() bool { return d.kind == RecLSTM || d.kind == RecPeephole }
+func (d recDims) lstm() bool { return d.kind == LSTM || d.kind == Peephole }
 
 // states returns the number of state tensors (2 for LSTMs).
 func (d recDims) states() int {
@@ -67,23 +69,23 @@ type recIn[T float32 | float64] struct {
 // recWS is the workspace a forward pass leaves for its backward pass.
 type recWS[T float32 | float64] struct {
 	d     recDims
-	gates []T        // [T·B, G·H]: input projections, then the gate activations
-	hs    []T        // [T·B, H]: h after each step (kept through padding)
-	cs    []T        // [T·B, H]: c after each step (LSTMs)
-	tc    []T        // [T·B, H]: tanh(c) of each step's new c (LSTMs)
-	hn    []T        // [T·B, H]: W_hn h + b_hn of each step (GRU)
-	gh    []T        // [B, 3H]: a step's hidden projection (GRU)
-	bias  []T        // [G·H]: b_ih + b_hh (RNN, LSTMs)
-	dg    []T        // [T·B, G·H]: gradients of the gate pre-activations
-	dgh   []T        // [T·B, 3H]: the same on the hidden side (GRU)
-	dh    []T        // [B, H]: running ∂L/∂h
-	dc    []T        // [B, H]: running ∂L/∂c (LSTMs)
-	dtmp  []T        // [B, H]
-	whh   packedB[T] // W_hh packed once per pass for the per-step products
-	cols  [][][2]int // per part of a split step product, its column range
-	job   stepJob[T] // the step being handed to the team
-	mulFn func(int)  // w.mulPart, bound once
-	rowFn func(int)  // w.rowPart, bound once
+	gates []T             // [T·B, G·H]: input projections, then the gate activations
+	hs    []T             // [T·B, H]: h after each step (kept through padding)
+	cs    []T             // [T·B, H]: c after each step (LSTMs)
+	tc    []T             // [T·B, H]: tanh(c) of each step's new c (LSTMs)
+	hn    []T             // [T·B, H]: W_hn h + b_hn of each step (GRU)
+	gh    []T             // [B, 3H]: a step's hidden projection (GRU)
+	bias  []T             // [G·H]: b_ih + b_hh (RNN, LSTMs)
+	dg    []T             // [T·B, G·H]: gradients of the gate pre-activations
+	dgh   []T             // [T·B, 3H]: the same on the hidden side (GRU)
+	dh    []T             // [B, H]: running ∂L/∂h
+	dc    []T             // [B, H]: running ∂L/∂c (LSTMs)
+	dtmp  []T             // [B, H]
+	whh   blas.PackedB[T] // W_hh packed once per pass for the per-step products
+	cols  [][][2]int      // per part of a split step product, its column range
+	job   stepJob[T]      // the step being handed to the team
+	mulFn func(int)       // w.mulPart, bound once
+	rowFn func(int)       // w.rowPart, bound once
 }
 
 // grow returns s resized to n, reusing its memory when it is large enough.
@@ -103,7 +105,7 @@ func (w *recWS[T]) ensure(d recDims) {
 		w.cs = grow(w.cs, tb*h)
 		w.tc = grow(w.tc, tb*h)
 	}
-	if d.kind == RecGRU {
+	if d.kind == GRU {
 		w.hn = grow(w.hn, tb*h)
 		w.gh = grow(w.gh, d.B*3*h)
 	}
@@ -132,8 +134,8 @@ func (w *recWS[T]) forward(in recIn[T], out []T) {
 	B, H, G := d.B, d.H, d.gates()
 	GH, tb := G*H, d.T*d.B
 	// Input projections of all steps: x·W_ihᵀ, plus the biases.
-	gemm(false, true, tb, GH, d.I, 1, in.x, d.I, in.wih, d.I, 0, w.gates, GH)
-	if d.kind == RecGRU {
+	blas.Gemm(false, true, tb, GH, d.I, 1, in.x, d.I, in.wih, d.I, 0, w.gates, GH)
+	if d.kind == GRU {
 		copy(w.bias, in.bih) // b_hh is added with the hidden projection
 	} else {
 		for j := range w.bias {
@@ -142,7 +144,7 @@ func (w *recWS[T]) forward(in recIn[T], out []T) {
 	}
 	// The biases are added row by row in the gate passes, while the row is
 	// in cache.
-	w.whh.pack(true, H, GH, in.whh, H) // h·W_hhᵀ at every step
+	w.whh.Pack(true, H, GH, in.whh, H) // h·W_hhᵀ at every step
 	w.job.back, w.job.in, w.job.out = false, in, out
 	for s := 0; s < d.T; s++ {
 		t := d.step(s)
@@ -155,7 +157,7 @@ func (w *recWS[T]) forward(in recIn[T], out []T) {
 		if d.lstm() {
 			j.cp = w.prev(w.cs, in.c0, s)
 		}
-		if d.kind == RecGRU {
+		if d.kind == GRU {
 			w.stepMul(B, hp, H, 0, w.gh, GH, GH) // b_hn goes inside r ⊙ (…)
 		} else {
 			w.stepMul(B, hp, H, 1, w.gates[t*B*GH:(t+1)*B*GH], GH, GH)
@@ -186,7 +188,7 @@ func (w *recWS[T]) rnnRows(t int, hp, m, out []T, lo, hi int) {
 			continue
 		}
 		addTo(a, w.bias)
-		if w.d.kind == RecReLU {
+		if w.d.kind == ReLU {
 			reluTo(a, a)
 		} else {
 			tanhTo(a, a)
@@ -197,10 +199,10 @@ func (w *recWS[T]) rnnRows(t int, hp, m, out []T, lo, hi int) {
 }
 
 // lstmRows computes rows [lo, hi) of step t of an LSTM (with peepholes
-// for RecPeephole). The gate block of a row becomes i, f, g, o.
+// for Peephole). The gate block of a row becomes i, f, g, o.
 func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) {
 	B, H := w.d.B, w.d.H
-	peep := w.d.kind == RecPeephole
+	peep := w.d.kind == Peephole
 	for b := lo; b < hi; b++ {
 		r := t*B + b
 		g := w.gates[r*4*H : (r+1)*4*H]
@@ -300,7 +302,7 @@ func (d recDims) gradLayout() []int {
 		sizes = append(sizes, d.B*d.H)
 	}
 	sizes = append(sizes, GH*d.I, GH*d.H, GH, GH)
-	if d.kind == RecPeephole {
+	if d.kind == Peephole {
 		sizes = append(sizes, d.H, d.H, d.H)
 	}
 	return sizes
@@ -323,7 +325,7 @@ func splitGrads[T float32 | float64](d recDims, packed []T) recGrads[T] {
 		g.c0, parts = parts[0], parts[1:]
 	}
 	g.wih, g.whh, g.bih, g.bhh = parts[0], parts[1], parts[2], parts[3]
-	if d.kind == RecPeephole {
+	if d.kind == Peephole {
 		g.pi, g.pf, g.po = parts[4], parts[5], parts[6]
 	}
 	return g
@@ -337,7 +339,7 @@ func (w *recWS[T]) backward(in recIn[T], dOut []T, grads recGrads[T]) {
 	B, H, G := d.B, d.H, d.gates()
 	GH, tb, n := G*H, d.T*d.B, d.B*d.H
 	w.dg = grow(w.dg, tb*GH)
-	if d.kind == RecGRU {
+	if d.kind == GRU {
 		w.dgh = grow(w.dgh, tb*GH)
 	}
 	w.dh = grow(w.dh, n)
@@ -347,7 +349,7 @@ func (w *recWS[T]) backward(in recIn[T], dOut []T, grads recGrads[T]) {
 		w.dc = grow(w.dc, n)
 		copy(w.dc, dOut[tb*H+n:tb*H+2*n])
 	}
-	w.whh.pack(false, GH, H, in.whh, H) // dG_t·W_hh at every step
+	w.whh.Pack(false, GH, H, in.whh, H) // dG_t·W_hh at every step
 	w.job.back, w.job.in = true, in
 	for s := d.T - 1; s >= 0; s-- {
 		t := d.step(s)
@@ -357,14 +359,14 @@ func (w *recWS[T]) backward(in recIn[T], dOut []T, grads recGrads[T]) {
 			j.mask = in.mask[t*B : (t+1)*B]
 		}
 		switch d.kind {
-		case RecGRU:
+		case GRU:
 			j.hp = w.prev(w.hs, in.h0, s)
-		case RecLSTM, RecPeephole:
+		case LSTM, Peephole:
 			j.cp = w.prev(w.cs, in.c0, s)
 		}
 		w.rows()
 		hidden := w.dg[t*B*GH : (t+1)*B*GH] // the gradient on the hidden side
-		if d.kind == RecGRU {
+		if d.kind == GRU {
 			hidden = w.dgh[t*B*GH : (t+1)*B*GH]
 		}
 		w.stepMul(B, hidden, GH, 1, w.dtmp, H, H)
@@ -376,28 +378,28 @@ func (w *recWS[T]) backward(in recIn[T], dOut []T, grads recGrads[T]) {
 		copy(grads.c0, w.dc)
 	}
 	dgh := w.dg // the gradient on the hidden side
-	if d.kind == RecGRU {
+	if d.kind == GRU {
 		dgh = w.dgh
 	}
 	if grads.x != nil {
-		gemm(false, false, tb, d.I, GH, 1, w.dg, GH, in.wih, d.I, 0, grads.x, d.I)
+		blas.Gemm(false, false, tb, d.I, GH, 1, w.dg, GH, in.wih, d.I, 0, grads.x, d.I)
 	}
-	gemm(true, false, GH, d.I, tb, 1, w.dg, GH, in.x, d.I, 0, grads.wih, d.I)
+	blas.Gemm(true, false, GH, d.I, tb, 1, w.dg, GH, in.x, d.I, 0, grads.wih, d.I)
 	// ∂W_hh = Σ_t dg_tᵀ·h_{t−1}: the states before steps 2…T are the states
 	// after steps 1…T−1, contiguous in hs; the first step saw h0.
 	first, rest, prevs := 0, n*GH/H, 0 // offsets into dg (rows of the later steps) and hs
 	if d.reverse {
 		first, rest, prevs = (d.T-1)*B*GH, 0, n
 	}
-	gemm(true, false, GH, H, (d.T-1)*B, 1, dgh[rest:], GH, w.hs[prevs:], H, 0, grads.whh, H)
-	gemm(true, false, GH, H, B, 1, dgh[first:], GH, in.h0, H, 1, grads.whh, H)
+	blas.Gemm(true, false, GH, H, (d.T-1)*B, 1, dgh[rest:], GH, w.hs[prevs:], H, 0, grads.whh, H)
+	blas.Gemm(true, false, GH, H, B, 1, dgh[first:], GH, in.h0, H, 1, grads.whh, H)
 	colSums(w.dg, GH, grads.bih)
-	if d.kind == RecGRU {
+	if d.kind == GRU {
 		colSums(dgh, GH, grads.bhh)
 	} else {
 		copy(grads.bhh, grads.bih) // the two biases are added together
 	}
-	if d.kind == RecPeephole {
+	if d.kind == Peephole {
 		clear(grads.pi)
 		clear(grads.pf)
 		clear(grads.po)
@@ -440,7 +442,7 @@ func colSums[T float32 | float64](a []T, n int, dst []T) {
 // the gate gradient into dg and dtmp primed for dtmp += dg·W_hh.
 func (w *recWS[T]) rnnBack(t int, m, dy []T, lo, hi int) {
 	B, H := w.d.B, w.d.H
-	relu := w.d.kind == RecReLU
+	relu := w.d.kind == ReLU
 	for b := lo; b < hi; b++ {
 		r := t*B + b
 		dg := w.dg[r*H : (r+1)*H]
@@ -472,7 +474,7 @@ func (w *recWS[T]) rnnBack(t int, m, dy []T, lo, hi int) {
 // primed for dtmp += dg·W_hh.
 func (w *recWS[T]) lstmBack(in recIn[T], t int, cp, m, dy []T, lo, hi int) {
 	B, H := w.d.B, w.d.H
-	peep := w.d.kind == RecPeephole
+	peep := w.d.kind == Peephole
 	for b := lo; b < hi; b++ {
 		r := t*B + b
 		dg := w.dg[r*4*H : (r+1)*4*H]
@@ -563,25 +565,6 @@ func (w *recWS[T]) gruBack(t int, hp, m, dy []T, lo, hi int) {
 	}
 }
 
-// parallelFor calls fn over [0, n) split into one contiguous range per
-// core, when the work (n·cost, roughly in floating-point operations) is
-// worth a goroutine; otherwise fn(0, n) on the calling goroutine.
-func parallelFor(n, cost int, fn func(lo, hi int)) {
-	w := runtime.GOMAXPROCS(0)
-	if w > n {
-		w = n
-	}
-	if w <= 1 || n*cost < 1<<15 {
-		fn(0, n)
-		return
-	}
-	chunk := (n + w - 1) / w
-	runParts((n+chunk-1)/chunk, func(part int) {
-		lo := part * chunk
-		fn(lo, min(lo+chunk, n))
-	})
-}
-
 // splitSteps enables stepMul's split (tests turn it off to compare).
 var splitSteps = true
 
@@ -600,14 +583,14 @@ func (w *recWS[T]) stepMul(m int, a []T, k int, beta T, c []T, n, ldc int) {
 	parts := runtime.GOMAXPROCS(0)
 	al := 0
 	if splitSteps && parts > 1 && m*n*k >= splitWork {
-		al = w.whh.colAlign(m)
+		al = w.whh.ColAlign(m)
 	}
 	per := 0
 	if al > 0 {
 		per = ((n+parts-1)/parts + al - 1) / al * al
 	}
 	if per == 0 || per >= n {
-		w.whh.mul(m, 1, a, k, beta, c, ldc)
+		w.whh.Mul(m, 1, a, k, beta, c, ldc)
 		return
 	}
 	parts = (n + per - 1) / per
@@ -617,7 +600,7 @@ func (w *recWS[T]) stepMul(m int, a []T, k int, beta T, c []T, n, ldc int) {
 	j := &w.job
 	j.m, j.k, j.n, j.ldc, j.per, j.a, j.c, j.beta = m, k, n, ldc, per, a, c, beta
 	w.bind()
-	runParts(parts, w.mulFn)
+	parallel.Run(parts, w.mulFn)
 	j.a, j.c = nil, nil
 }
 
@@ -650,7 +633,7 @@ func (w *recWS[T]) mulPart(p int) {
 	j := &w.job
 	cols := w.cols[p][:1]
 	cols[0] = [2]int{p * j.per, min((p+1)*j.per, j.n)}
-	w.whh.mulCols(j.m, 1, j.a, j.k, cols, j.beta, j.c, j.ldc)
+	w.whh.MulCols(j.m, 1, j.a, j.k, cols, j.beta, j.c, j.ldc)
 }
 
 // rowPart runs rows [p·chunk, (p+1)·chunk) of the step's element-wise
@@ -660,9 +643,9 @@ func (w *recWS[T]) rowPart(p int) {
 	lo := p * j.chunk
 	hi := min(lo+j.chunk, w.d.B)
 	switch {
-	case w.d.kind == RecGRU && !j.back:
+	case w.d.kind == GRU && !j.back:
 		w.gruRows(j.in, j.t, j.hp, j.mask, j.out, lo, hi)
-	case w.d.kind == RecGRU:
+	case w.d.kind == GRU:
 		w.gruBack(j.t, j.hp, j.mask, j.dy, lo, hi)
 	case w.d.lstm() && !j.back:
 		w.lstmRows(j.in, j.t, j.hp, j.cp, j.mask, j.out, lo, hi)
@@ -676,7 +659,7 @@ func (w *recWS[T]) rowPart(p int) {
 }
 
 // rows runs the step's element-wise pass, its rows split over the team
-// when the pass is large enough to be worth it (as parallelFor decides).
+// when the pass is large enough to be worth it (as parallel.For decides).
 func (w *recWS[T]) rows() {
 	B := w.d.B
 	parts := min(runtime.GOMAXPROCS(0), B)
@@ -687,5 +670,5 @@ func (w *recWS[T]) rows() {
 	}
 	w.job.chunk = (B + parts - 1) / parts
 	w.bind()
-	runParts((B+w.job.chunk-1)/w.job.chunk, w.rowFn)
+	parallel.Run((B+w.job.chunk-1)/w.job.chunk, w.rowFn)
 }

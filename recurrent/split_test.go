@@ -1,10 +1,12 @@
-package graph
+package recurrent
 
 import (
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/rnnkit/rnnkit/internal/blas"
 )
 
 // TestStepSplitBitIdentical runs fused forward and backward passes large
@@ -15,13 +17,13 @@ func TestStepSplitBitIdentical(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	}
-	var probe packedB[float32]
-	probe.pack(true, 256, 1024, make([]float32, 256*1024), 256)
-	if probe.colAlign(32) == 0 {
-		t.Skipf("the %s build does not split products by columns", BLAS)
+	var probe blas.PackedB[float32]
+	probe.Pack(true, 256, 1024, make([]float32, 256*1024), 256)
+	if probe.ColAlign(32) == 0 {
+		t.Skipf("the %s build does not split products by columns", blas.Name)
 	}
 	rnd := rand.New(rand.NewPCG(5, 6))
-	for _, kind := range []RecurrentKind{RecTanh, RecReLU, RecLSTM, RecPeephole, RecGRU} {
+	for _, kind := range []Kind{Tanh, ReLU, LSTM, Peephole, GRU} {
 		for _, c := range []struct {
 			B, H, I       int
 			reverse, mask bool

@@ -1,4 +1,4 @@
-package graph_test
+package attention_test
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/rnnkit/rnnkit/attention"
 	"github.com/rnnkit/rnnkit/graph"
 	"github.com/rnnkit/rnnkit/internal/gradcheck"
 )
@@ -293,9 +294,9 @@ func TestDotScoresAttendValues(t *testing.T) {
 			qt, _ := s.input("qT", qtd, c.H, c.B)
 			qv := attMust(t)(gorgonia.Transpose(qt))
 
-			S := attMust(t)(graph.DotScores(q, keys))
-			Sv := attMust(t)(graph.DotScores(qv, keys))
-			C := attMust(t)(graph.Attend(alpha, values))
+			S := attMust(t)(attention.DotScores(q, keys))
+			Sv := attMust(t)(attention.DotScores(qv, keys))
+			C := attMust(t)(attention.Attend(alpha, values))
 			if !tensor.Shape([]int{c.B, c.n}).Eq(S.Shape()) || !tensor.Shape([]int{c.B, c.H}).Eq(C.Shape()) {
 				t.Fatalf("shapes %v and %v", S.Shape(), C.Shape())
 			}
@@ -316,9 +317,9 @@ func TestSoftmaxRowsStackColsValues(t *testing.T) {
 			md := attMask(c.B, c.n, false)
 			mask, _ := s.input("mask", md, c.B, c.n)
 			vs, vd := s.inputs("v", c.n, c.B)
-			y := attMust(t)(graph.SoftmaxRows(x, nil))
-			ym := attMust(t)(graph.SoftmaxRows(x, mask))
-			st := attMust(t)(graph.StackCols(vs))
+			y := attMust(t)(attention.SoftmaxRows(x, nil))
+			ym := attMust(t)(attention.SoftmaxRows(x, mask))
+			st := attMust(t)(attention.StackCols(vs))
 			if !tensor.Shape([]int{c.B, c.n}).Eq(st.Shape()) {
 				t.Fatalf("StackCols shape %v", st.Shape())
 			}
@@ -336,7 +337,7 @@ func TestDotScoresGradient(t *testing.T) {
 			s := newAttSetup(t, tensor.Float64, 3)
 			q, _ := s.input("q", nil, c.B, c.H)
 			keys, _ := s.inputs("k", c.n, c.B, c.H)
-			S := attMust(t)(graph.DotScores(q, keys))
+			S := attMust(t)(attention.DotScores(q, keys))
 			// Σ S ⊙ R + Σ S ⊙ S: a loss whose gradient depends on S too.
 			loss := attAdd(t, s.sumProd(S, "R"), attMust(t)(gorgonia.Sum(attMust(t)(gorgonia.Square(S)))))
 			s.check(loss, append([]*gorgonia.Node{q}, keys...))
@@ -350,7 +351,7 @@ func TestAttendGradient(t *testing.T) {
 			s := newAttSetup(t, tensor.Float64, 4)
 			alpha, _ := s.input("alpha", nil, c.B, c.n)
 			values, _ := s.inputs("v", c.n, c.B, c.H)
-			C := attMust(t)(graph.Attend(alpha, values))
+			C := attMust(t)(attention.Attend(alpha, values))
 			loss := attAdd(t, s.sumProd(C, "R"), attMust(t)(gorgonia.Sum(attMust(t)(gorgonia.Square(C)))))
 			s.check(loss, append([]*gorgonia.Node{alpha}, values...))
 		})
@@ -367,7 +368,7 @@ func TestSoftmaxRowsGradient(t *testing.T) {
 				if masked {
 					mask, _ = s.input("mask", attMask(c.B, c.n, c.B > 1), c.B, c.n)
 				}
-				y := attMust(t)(graph.SoftmaxRows(x, mask))
+				y := attMust(t)(attention.SoftmaxRows(x, mask))
 				loss := attAdd(t, s.sumProd(y, "R"), attMust(t)(gorgonia.Sum(attMust(t)(gorgonia.Square(y)))))
 				s.check(loss, []*gorgonia.Node{x})
 			})
@@ -380,7 +381,7 @@ func TestStackColsGradient(t *testing.T) {
 		t.Run(fmt.Sprintf("B%d_n%d", c.B, c.n), func(t *testing.T) {
 			s := newAttSetup(t, tensor.Float64, 6)
 			vs, _ := s.inputs("v", c.n, c.B)
-			M := attMust(t)(graph.StackCols(vs))
+			M := attMust(t)(attention.StackCols(vs))
 			loss := attAdd(t, s.sumProd(M, "R"), attMust(t)(gorgonia.Sum(attMust(t)(gorgonia.Square(M)))))
 			s.check(loss, vs)
 		})
@@ -391,9 +392,9 @@ func TestStackColsGradient(t *testing.T) {
 // C = Attend(A, E) and loss = Σ C ⊙ R + Σ A ⊙ R2.
 func luong(t *testing.T, s *attSetup, h *gorgonia.Node, E []*gorgonia.Node, mask *gorgonia.Node) (S, A, C, loss *gorgonia.Node) {
 	t.Helper()
-	S = attMust(t)(graph.DotScores(h, E))
-	A = attMust(t)(graph.SoftmaxRows(S, mask))
-	C = attMust(t)(graph.Attend(A, E))
+	S = attMust(t)(attention.DotScores(h, E))
+	A = attMust(t)(attention.SoftmaxRows(S, mask))
+	C = attMust(t)(attention.Attend(A, E))
 	loss = attAdd(t, s.sumProd(C, "R"), s.sumProd(A, "R2"))
 	return S, A, C, loss
 }
@@ -440,9 +441,9 @@ func TestBahdanauAttentionGradient(t *testing.T) {
 				th := attMust(t)(gorgonia.Tanh(attMust(t)(gorgonia.Add(ew, hu))))
 				scores[j] = attMust(t)(gorgonia.Sum(attMust(t)(gorgonia.HadamardProd(th, V)), 1))
 			}
-			S := attMust(t)(graph.StackCols(scores))
-			A := attMust(t)(graph.SoftmaxRows(S, mask))
-			C := attMust(t)(graph.Attend(A, E))
+			S := attMust(t)(attention.StackCols(scores))
+			A := attMust(t)(attention.SoftmaxRows(S, mask))
+			C := attMust(t)(attention.Attend(A, E))
 			loss := attAdd(t, s.sumProd(C, "R"), s.sumProd(A, "R2"))
 			s.check(loss, append([]*gorgonia.Node{h, W, U, V}, E...))
 		})
@@ -465,34 +466,34 @@ func TestAttentionSecondOrder(t *testing.T) {
 			q, _ := s.input("q", nil, B, H)
 			keys, _ := s.inputs("k", n, B, H)
 			R, _ := s.input("R", nil, B, n)
-			S := attMust(t)(graph.DotScores(q, keys))
+			S := attMust(t)(attention.DotScores(q, keys))
 			return keys, []*gorgonia.Node{q, R}, attMust(t)(gorgonia.Sum(attMust(t)(gorgonia.HadamardProd(S, R))))
 		}},
 		{"DotScores_dq", func(s *attSetup) ([]*gorgonia.Node, []*gorgonia.Node, *gorgonia.Node) {
 			q, _ := s.input("q", nil, B, H)
 			keys, _ := s.inputs("k", n, B, H)
 			R, _ := s.input("R", nil, B, n)
-			S := attMust(t)(graph.DotScores(q, keys))
+			S := attMust(t)(attention.DotScores(q, keys))
 			return []*gorgonia.Node{q}, append([]*gorgonia.Node{R}, keys...), attMust(t)(gorgonia.Sum(attMust(t)(gorgonia.HadamardProd(S, R))))
 		}},
 		{"Attend_dalpha", func(s *attSetup) ([]*gorgonia.Node, []*gorgonia.Node, *gorgonia.Node) {
 			alpha, _ := s.input("alpha", nil, B, n)
 			values, _ := s.inputs("v", n, B, H)
 			R, _ := s.input("R", nil, B, H)
-			C := attMust(t)(graph.Attend(alpha, values))
+			C := attMust(t)(attention.Attend(alpha, values))
 			return []*gorgonia.Node{alpha}, append([]*gorgonia.Node{R}, values...), attMust(t)(gorgonia.Sum(attMust(t)(gorgonia.HadamardProd(C, R))))
 		}},
 		{"Attend_dvalues", func(s *attSetup) ([]*gorgonia.Node, []*gorgonia.Node, *gorgonia.Node) {
 			alpha, _ := s.input("alpha", nil, B, n)
 			values, _ := s.inputs("v", n, B, H)
 			R, _ := s.input("R", nil, B, H)
-			C := attMust(t)(graph.Attend(alpha, values))
+			C := attMust(t)(attention.Attend(alpha, values))
 			return values, []*gorgonia.Node{alpha, R}, attMust(t)(gorgonia.Sum(attMust(t)(gorgonia.HadamardProd(C, R))))
 		}},
 		{"StackCols", func(s *attSetup) ([]*gorgonia.Node, []*gorgonia.Node, *gorgonia.Node) {
 			vs, _ := s.inputs("v", n, B)
 			R, _ := s.input("R", nil, B, n)
-			M := attMust(t)(graph.StackCols(vs))
+			M := attMust(t)(attention.StackCols(vs))
 			return vs, []*gorgonia.Node{R}, attMust(t)(gorgonia.Sum(attMust(t)(gorgonia.HadamardProd(M, R))))
 		}},
 	}
@@ -532,7 +533,7 @@ func TestSoftmaxRowsMask(t *testing.T) {
 			}
 			x, _ := s.input("x", nil, B, n)
 			mask, _ := s.input("mask", md, B, n)
-			y := attMust(t)(graph.SoftmaxRows(x, mask))
+			y := attMust(t)(attention.SoftmaxRows(x, mask))
 			loss := s.sumProd(y, "R")
 			grads, err := gorgonia.Grad(loss, x)
 			if err != nil {
@@ -598,7 +599,7 @@ func TestSoftmaxRowsExtremeLogits(t *testing.T) {
 					md = attMask(B, n, false)
 					mask, _ = s.input("mask", md, B, n)
 				}
-				y := attMust(t)(graph.SoftmaxRows(x, mask))
+				y := attMust(t)(attention.SoftmaxRows(x, mask))
 				// An attention step whose scores are about ±1000.
 				h, _ := s.input("h", []float64{30, -30, 30, 30, -30, 10}, B, H)
 				E, _ := s.inputs("E", n, B, H)
@@ -649,8 +650,8 @@ func TestAttentionFloat32(t *testing.T) {
 		mask, _ := s.input("mask", attMask(B, n, true), B, n)
 		vs, _ := s.inputs("v", n, B)
 		S, A, C, loss := luong(t, s, h, E, mask)
-		M := attMust(t)(graph.StackCols(vs))
-		A2 := attMust(t)(graph.SoftmaxRows(M, nil))
+		M := attMust(t)(attention.StackCols(vs))
+		A2 := attMust(t)(attention.SoftmaxRows(M, nil))
 		loss = attAdd(t, loss, s.sumProd(A2, "R3"))
 		wrt := append(append([]*gorgonia.Node{h}, E...), vs...)
 		grads, err := gorgonia.Grad(loss, wrt...)
@@ -697,41 +698,41 @@ func TestAttentionShapeErrors(t *testing.T) {
 		name string
 		f    func() (*gorgonia.Node, error)
 	}{
-		{"DotScores nil q", func() (*gorgonia.Node, error) { return graph.DotScores(nil, keys) }},
-		{"DotScores nil keys", func() (*gorgonia.Node, error) { return graph.DotScores(q, nil) }},
-		{"DotScores empty keys", func() (*gorgonia.Node, error) { return graph.DotScores(q, []*gorgonia.Node{}) }},
-		{"DotScores nil key", func() (*gorgonia.Node, error) { return graph.DotScores(q, with(keys, 2, nil)) }},
-		{"DotScores mismatched H", func() (*gorgonia.Node, error) { return graph.DotScores(q, with(keys, 1, kH)) }},
-		{"DotScores wrong B", func() (*gorgonia.Node, error) { return graph.DotScores(q, with(keys, 3, kB)) }},
-		{"DotScores q wrong B", func() (*gorgonia.Node, error) { return graph.DotScores(kB, keys) }},
-		{"DotScores vector q", func() (*gorgonia.Node, error) { return graph.DotScores(vecB, keys) }},
-		{"DotScores 3-d key", func() (*gorgonia.Node, error) { return graph.DotScores(q, with(keys, 0, x3)) }},
-		{"DotScores mixed dtypes", func() (*gorgonia.Node, error) { return graph.DotScores(q32, keys) }},
-		{"DotScores two graphs", func() (*gorgonia.Node, error) { return graph.DotScores(qOther, keys) }},
-		{"Attend nil alpha", func() (*gorgonia.Node, error) { return graph.Attend(nil, keys) }},
-		{"Attend nil values", func() (*gorgonia.Node, error) { return graph.Attend(alpha, nil) }},
-		{"Attend empty values", func() (*gorgonia.Node, error) { return graph.Attend(alpha, []*gorgonia.Node{}) }},
-		{"Attend nil value", func() (*gorgonia.Node, error) { return graph.Attend(alpha, with(keys, 1, nil)) }},
-		{"Attend nil first value", func() (*gorgonia.Node, error) { return graph.Attend(alpha, with(keys, 0, nil)) }},
-		{"Attend too few values", func() (*gorgonia.Node, error) { return graph.Attend(alpha, keys[:n-1]) }},
-		{"Attend too many values", func() (*gorgonia.Node, error) { return graph.Attend(alpha, append(keys, q)) }},
-		{"Attend mismatched H", func() (*gorgonia.Node, error) { return graph.Attend(alpha, with(keys, 3, kH)) }},
-		{"Attend wrong B", func() (*gorgonia.Node, error) { return graph.Attend(alpha, with(keys, 0, kB)) }},
-		{"Attend alpha wrong B", func() (*gorgonia.Node, error) { return graph.Attend(alphaB, keys) }},
-		{"Attend vector alpha", func() (*gorgonia.Node, error) { return graph.Attend(vecB, keys) }},
-		{"Attend mixed dtypes", func() (*gorgonia.Node, error) { return graph.Attend(alpha, keys32) }},
-		{"SoftmaxRows nil", func() (*gorgonia.Node, error) { return graph.SoftmaxRows(nil, nil) }},
-		{"SoftmaxRows nil with mask", func() (*gorgonia.Node, error) { return graph.SoftmaxRows(nil, alpha) }},
-		{"SoftmaxRows vector", func() (*gorgonia.Node, error) { return graph.SoftmaxRows(vecB, nil) }},
-		{"SoftmaxRows 3-d", func() (*gorgonia.Node, error) { return graph.SoftmaxRows(x3, nil) }},
-		{"SoftmaxRows transposed mask", func() (*gorgonia.Node, error) { return graph.SoftmaxRows(alpha, maskT) }},
-		{"SoftmaxRows vector mask", func() (*gorgonia.Node, error) { return graph.SoftmaxRows(alpha, vecB) }},
-		{"SoftmaxRows mask wrong B", func() (*gorgonia.Node, error) { return graph.SoftmaxRows(alpha, alphaB) }},
-		{"StackCols nil", func() (*gorgonia.Node, error) { return graph.StackCols(nil) }},
-		{"StackCols empty", func() (*gorgonia.Node, error) { return graph.StackCols([]*gorgonia.Node{}) }},
-		{"StackCols nil vector", func() (*gorgonia.Node, error) { return graph.StackCols([]*gorgonia.Node{vecB, nil}) }},
-		{"StackCols wrong B", func() (*gorgonia.Node, error) { return graph.StackCols([]*gorgonia.Node{vecB, vecB1}) }},
-		{"StackCols matrix", func() (*gorgonia.Node, error) { return graph.StackCols([]*gorgonia.Node{vecB, q}) }},
+		{"DotScores nil q", func() (*gorgonia.Node, error) { return attention.DotScores(nil, keys) }},
+		{"DotScores nil keys", func() (*gorgonia.Node, error) { return attention.DotScores(q, nil) }},
+		{"DotScores empty keys", func() (*gorgonia.Node, error) { return attention.DotScores(q, []*gorgonia.Node{}) }},
+		{"DotScores nil key", func() (*gorgonia.Node, error) { return attention.DotScores(q, with(keys, 2, nil)) }},
+		{"DotScores mismatched H", func() (*gorgonia.Node, error) { return attention.DotScores(q, with(keys, 1, kH)) }},
+		{"DotScores wrong B", func() (*gorgonia.Node, error) { return attention.DotScores(q, with(keys, 3, kB)) }},
+		{"DotScores q wrong B", func() (*gorgonia.Node, error) { return attention.DotScores(kB, keys) }},
+		{"DotScores vector q", func() (*gorgonia.Node, error) { return attention.DotScores(vecB, keys) }},
+		{"DotScores 3-d key", func() (*gorgonia.Node, error) { return attention.DotScores(q, with(keys, 0, x3)) }},
+		{"DotScores mixed dtypes", func() (*gorgonia.Node, error) { return attention.DotScores(q32, keys) }},
+		{"DotScores two graphs", func() (*gorgonia.Node, error) { return attention.DotScores(qOther, keys) }},
+		{"Attend nil alpha", func() (*gorgonia.Node, error) { return attention.Attend(nil, keys) }},
+		{"Attend nil values", func() (*gorgonia.Node, error) { return attention.Attend(alpha, nil) }},
+		{"Attend empty values", func() (*gorgonia.Node, error) { return attention.Attend(alpha, []*gorgonia.Node{}) }},
+		{"Attend nil value", func() (*gorgonia.Node, error) { return attention.Attend(alpha, with(keys, 1, nil)) }},
+		{"Attend nil first value", func() (*gorgonia.Node, error) { return attention.Attend(alpha, with(keys, 0, nil)) }},
+		{"Attend too few values", func() (*gorgonia.Node, error) { return attention.Attend(alpha, keys[:n-1]) }},
+		{"Attend too many values", func() (*gorgonia.Node, error) { return attention.Attend(alpha, append(keys, q)) }},
+		{"Attend mismatched H", func() (*gorgonia.Node, error) { return attention.Attend(alpha, with(keys, 3, kH)) }},
+		{"Attend wrong B", func() (*gorgonia.Node, error) { return attention.Attend(alpha, with(keys, 0, kB)) }},
+		{"Attend alpha wrong B", func() (*gorgonia.Node, error) { return attention.Attend(alphaB, keys) }},
+		{"Attend vector alpha", func() (*gorgonia.Node, error) { return attention.Attend(vecB, keys) }},
+		{"Attend mixed dtypes", func() (*gorgonia.Node, error) { return attention.Attend(alpha, keys32) }},
+		{"SoftmaxRows nil", func() (*gorgonia.Node, error) { return attention.SoftmaxRows(nil, nil) }},
+		{"SoftmaxRows nil with mask", func() (*gorgonia.Node, error) { return attention.SoftmaxRows(nil, alpha) }},
+		{"SoftmaxRows vector", func() (*gorgonia.Node, error) { return attention.SoftmaxRows(vecB, nil) }},
+		{"SoftmaxRows 3-d", func() (*gorgonia.Node, error) { return attention.SoftmaxRows(x3, nil) }},
+		{"SoftmaxRows transposed mask", func() (*gorgonia.Node, error) { return attention.SoftmaxRows(alpha, maskT) }},
+		{"SoftmaxRows vector mask", func() (*gorgonia.Node, error) { return attention.SoftmaxRows(alpha, vecB) }},
+		{"SoftmaxRows mask wrong B", func() (*gorgonia.Node, error) { return attention.SoftmaxRows(alpha, alphaB) }},
+		{"StackCols nil", func() (*gorgonia.Node, error) { return attention.StackCols(nil) }},
+		{"StackCols empty", func() (*gorgonia.Node, error) { return attention.StackCols([]*gorgonia.Node{}) }},
+		{"StackCols nil vector", func() (*gorgonia.Node, error) { return attention.StackCols([]*gorgonia.Node{vecB, nil}) }},
+		{"StackCols wrong B", func() (*gorgonia.Node, error) { return attention.StackCols([]*gorgonia.Node{vecB, vecB1}) }},
+		{"StackCols matrix", func() (*gorgonia.Node, error) { return attention.StackCols([]*gorgonia.Node{vecB, q}) }},
 	}
 	for _, c := range cases {
 		n, err := c.f()
@@ -744,9 +745,9 @@ func TestAttentionShapeErrors(t *testing.T) {
 		}
 	}
 	// The graph still builds and runs: the refused calls added nothing bad.
-	S := attMust(t)(graph.DotScores(q, keys))
-	A := attMust(t)(graph.SoftmaxRows(S, nil))
-	C := attMust(t)(graph.Attend(A, keys))
+	S := attMust(t)(attention.DotScores(q, keys))
+	A := attMust(t)(attention.SoftmaxRows(S, nil))
+	C := attMust(t)(attention.Attend(A, keys))
 	if got := s.run(C); !allFinite(got[0]) {
 		t.Fatalf("context %v", got[0])
 	}
@@ -760,7 +761,7 @@ func TestAttentionRunTimeShapeError(t *testing.T) {
 	s := newAttSetup(t, tensor.Float64, 14)
 	q, _ := s.input("q", nil, B, H)
 	keys, _ := s.inputs("k", n, B, H)
-	S := attMust(t)(graph.DotScores(q, keys))
+	S := attMust(t)(attention.DotScores(q, keys))
 	var v gorgonia.Value
 	gorgonia.Read(S, &v)
 	m, err := graph.NewMachine(s.g)

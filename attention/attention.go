@@ -1,4 +1,4 @@
-package graph
+package attention
 
 import (
 	"fmt"
@@ -9,6 +9,9 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/opkit"
 )
 
 // The operations of Luong and Bahdanau attention over a batch, with the
@@ -47,7 +50,7 @@ func DotScores(q *gorgonia.Node, keys []*gorgonia.Node) (*gorgonia.Node, error) 
 		return nil, err
 	}
 	n, err := gorgonia.ApplyOp(dotScoresOp{b: b, h: h, n: len(keys)}, children...)
-	return n, errors.Wrap(err, "graph: DotScores")
+	return n, errors.Wrap(err, "attention: DotScores")
 }
 
 // Attend returns the context C [B, H] with C[b, :] = Σ_j alpha[b, j] ·
@@ -62,13 +65,13 @@ func Attend(alpha *gorgonia.Node, values []*gorgonia.Node) (*gorgonia.Node, erro
 		return nil, err
 	}
 	if len(values) == 0 {
-		return nil, errors.Errorf("graph: %s: no values", fn)
+		return nil, errors.Errorf("attention: %s: no values", fn)
 	}
 	if len(values) != n {
-		return nil, errors.Errorf("graph: %s: alpha %s has shape %v, for %d values", fn, alpha.Name(), alpha.Shape(), len(values))
+		return nil, errors.Errorf("attention: %s: alpha %s has shape %v, for %d values", fn, alpha.Name(), alpha.Shape(), len(values))
 	}
 	if values[0] == nil {
-		return nil, errors.Errorf("graph: %s: value 0 is nil", fn)
+		return nil, errors.Errorf("attention: %s: value 0 is nil", fn)
 	}
 	_, h, err := matrixDims(fn, "value 0", values[0])
 	if err != nil {
@@ -82,7 +85,7 @@ func Attend(alpha *gorgonia.Node, values []*gorgonia.Node) (*gorgonia.Node, erro
 		return nil, err
 	}
 	c, err := gorgonia.ApplyOp(attendOp{b: b, h: h, n: n}, children...)
-	return c, errors.Wrap(err, "graph: Attend")
+	return c, errors.Wrap(err, "attention: Attend")
 }
 
 // SoftmaxRows returns the softmax of each row of x [B, n], computed stably
@@ -100,8 +103,8 @@ func SoftmaxRows(x, mask *gorgonia.Node) (*gorgonia.Node, error) {
 	}
 	children := []*gorgonia.Node{x}
 	if mask != nil {
-		if !sameShape(mask.Shape(), []int{b, n}) {
-			return nil, errors.Errorf("graph: %s: mask %s has shape %v, want [%d %d]", fn, mask.Name(), mask.Shape(), b, n)
+		if !opkit.SameShape(mask.Shape(), []int{b, n}) {
+			return nil, errors.Errorf("attention: %s: mask %s has shape %v, want [%d %d]", fn, mask.Name(), mask.Shape(), b, n)
 		}
 		children = append(children, mask)
 	}
@@ -109,7 +112,7 @@ func SoftmaxRows(x, mask *gorgonia.Node) (*gorgonia.Node, error) {
 		return nil, err
 	}
 	y, err := gorgonia.ApplyOp(softmaxRowsOp{b: b, n: n, masked: mask != nil}, children...)
-	return y, errors.Wrap(err, "graph: SoftmaxRows")
+	return y, errors.Wrap(err, "attention: SoftmaxRows")
 }
 
 // StackCols returns the [B, n] matrix whose column j is vs[j], each of the n
@@ -119,38 +122,38 @@ func SoftmaxRows(x, mask *gorgonia.Node) (*gorgonia.Node, error) {
 func StackCols(vs []*gorgonia.Node) (*gorgonia.Node, error) {
 	const fn = "StackCols"
 	if len(vs) == 0 {
-		return nil, errors.Errorf("graph: %s of no vectors", fn)
+		return nil, errors.Errorf("attention: %s of no vectors", fn)
 	}
 	var b int
 	for j, v := range vs {
 		if v == nil {
-			return nil, errors.Errorf("graph: %s: vector %d is nil", fn, j)
+			return nil, errors.Errorf("attention: %s: vector %d is nil", fn, j)
 		}
 		s := v.Shape()
 		if len(s) != 1 {
-			return nil, errors.Errorf("graph: %s needs vectors [B], %s (vector %d) has shape %v", fn, v.Name(), j, s)
+			return nil, errors.Errorf("attention: %s needs vectors [B], %s (vector %d) has shape %v", fn, v.Name(), j, s)
 		}
 		if j == 0 {
 			b = s[0]
 		} else if s[0] != b {
-			return nil, errors.Errorf("graph: %s: %s (vector %d) has shape %v, want [%d]", fn, v.Name(), j, s, b)
+			return nil, errors.Errorf("attention: %s: %s (vector %d) has shape %v, want [%d]", fn, v.Name(), j, s, b)
 		}
 	}
 	if err := sameFloatDtype(fn, vs); err != nil {
 		return nil, err
 	}
 	m, err := gorgonia.ApplyOp(stackColsOp{b: b, n: len(vs)}, vs...)
-	return m, errors.Wrap(err, "graph: StackCols")
+	return m, errors.Wrap(err, "attention: StackCols")
 }
 
 // matrixDims returns the shape of x, which must be a non-nil matrix.
 func matrixDims(fn, what string, x *gorgonia.Node) (rows, cols int, err error) {
 	if x == nil {
-		return 0, 0, errors.Errorf("graph: %s: %s is nil", fn, what)
+		return 0, 0, errors.Errorf("attention: %s: %s is nil", fn, what)
 	}
 	s := x.Shape()
 	if len(s) != 2 {
-		return 0, 0, errors.Errorf("graph: %s needs a matrix for %s, %s has shape %v", fn, what, x.Name(), s)
+		return 0, 0, errors.Errorf("attention: %s needs a matrix for %s, %s has shape %v", fn, what, x.Name(), s)
 	}
 	return s[0], s[1], nil
 }
@@ -158,14 +161,14 @@ func matrixDims(fn, what string, x *gorgonia.Node) (rows, cols int, err error) {
 // sameMatrices checks that xs is not empty and each x is a [rows, cols] matrix.
 func sameMatrices(fn, what string, xs []*gorgonia.Node, rows, cols int) error {
 	if len(xs) == 0 {
-		return errors.Errorf("graph: %s: no %ss", fn, what)
+		return errors.Errorf("attention: %s: no %ss", fn, what)
 	}
 	for j, x := range xs {
 		if x == nil {
-			return errors.Errorf("graph: %s: %s %d is nil", fn, what, j)
+			return errors.Errorf("attention: %s: %s %d is nil", fn, what, j)
 		}
-		if !sameShape(x.Shape(), []int{rows, cols}) {
-			return errors.Errorf("graph: %s: %s %d (%s) has shape %v, want [%d %d]", fn, what, j, x.Name(), x.Shape(), rows, cols)
+		if !opkit.SameShape(x.Shape(), []int{rows, cols}) {
+			return errors.Errorf("attention: %s: %s %d (%s) has shape %v, want [%d %d]", fn, what, j, x.Name(), x.Shape(), rows, cols)
 		}
 	}
 	return nil
@@ -174,12 +177,12 @@ func sameMatrices(fn, what string, xs []*gorgonia.Node, rows, cols int) error {
 // sameFloatDtype checks that the (non-nil, tensor) nodes share one float dtype.
 func sameFloatDtype(fn string, xs []*gorgonia.Node) error {
 	dt := xs[0].Dtype()
-	if err := CheckDtype(dt); err != nil {
-		return errors.Wrapf(err, "graph: %s: %s", fn, xs[0].Name())
+	if err := graph.CheckDtype(dt); err != nil {
+		return errors.Wrapf(err, "attention: %s: %s", fn, xs[0].Name())
 	}
 	for _, x := range xs[1:] {
 		if x.Dtype() != dt {
-			return errors.Wrapf(ErrDtype, "%s: %s is %v, %s is %v", fn, xs[0].Name(), dt, x.Name(), x.Dtype())
+			return errors.Wrapf(graph.ErrDtype, "%s: %s is %v, %s is %v", fn, xs[0].Name(), dt, x.Name(), x.Dtype())
 		}
 	}
 	return nil
@@ -207,12 +210,12 @@ func vectorType() gorgonia.TensorType {
 // checkShapes checks the shapes given to an op's InferShape.
 func checkShapes(op fmt.Stringer, in []gorgonia.DimSizer, want ...[]int) error {
 	if len(in) != len(want) {
-		return errors.Errorf("graph: %v: %d inputs, want %d", op, len(in), len(want))
+		return errors.Errorf("attention: %v: %d inputs, want %d", op, len(in), len(want))
 	}
 	for i, d := range in {
 		s, ok := d.(tensor.Shape)
-		if !ok || !sameShape(s, want[i]) {
-			return errors.Errorf("graph: %v: input %d has shape %v, want %v", op, i, d, want[i])
+		if !ok || !opkit.SameShape(s, want[i]) {
+			return errors.Errorf("attention: %v: input %d has shape %v, want %v", op, i, d, want[i])
 		}
 	}
 	return nil
@@ -237,11 +240,11 @@ func valueAs(op fmt.Stringer, v gorgonia.Value, shape []int) (*tensor.Dense, err
 	case *gorgonia.F32:
 		backing = []float32{float32(*s)}
 	default:
-		return asShape(op, v, shape)
+		return opkit.AsShape(op, v, shape)
 	}
 	for _, d := range shape {
 		if d != 1 {
-			return nil, errors.Errorf("graph: %v: scalar value, want shape %v", op, shape)
+			return nil, errors.Errorf("attention: %v: scalar value, want shape %v", op, shape)
 		}
 	}
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing)), nil
@@ -253,7 +256,7 @@ func valueAs(op fmt.Stringer, v gorgonia.Value, shape []int) (*tensor.Dense, err
 func run[O fmt.Stringer](op O, vals []gorgonia.Value, shapes [][]int, out []int,
 	k64 func(O, [][]float64, []float64), k32 func(O, [][]float32, []float32)) (gorgonia.Value, error) {
 	if len(vals) != len(shapes) {
-		return nil, errors.Errorf("graph: %v: %d inputs, want %d", op, len(vals), len(shapes))
+		return nil, errors.Errorf("attention: %v: %d inputs, want %d", op, len(vals), len(shapes))
 	}
 	ts := make([]*tensor.Dense, len(vals))
 	for i, v := range vals {
@@ -262,7 +265,7 @@ func run[O fmt.Stringer](op O, vals []gorgonia.Value, shapes [][]int, out []int,
 			return nil, err
 		}
 		if i > 0 && t.Dtype() != ts[0].Dtype() {
-			return nil, errors.Wrapf(ErrDtype, "%v: inputs of %v and %v", op, ts[0].Dtype(), t.Dtype())
+			return nil, errors.Wrapf(graph.ErrDtype, "%v: inputs of %v and %v", op, ts[0].Dtype(), t.Dtype())
 		}
 		ts[i] = t
 	}
@@ -275,7 +278,7 @@ func run[O fmt.Stringer](op O, vals []gorgonia.Value, shapes [][]int, out []int,
 		ok = runKernel(op, ts, res, k32)
 	}
 	if !ok {
-		return nil, errors.Wrapf(ErrDtype, "%v: %v", op, ts[0].Dtype())
+		return nil, errors.Wrapf(graph.ErrDtype, "%v: %v", op, ts[0].Dtype())
 	}
 	return res, nil
 }
@@ -299,7 +302,7 @@ func runKernel[O any, T floatT](op O, ts []*tensor.Dense, res *tensor.Dense, k f
 
 // dotScoresOp: q [b, h], keys[0..n) [b, h] → S [b, n].
 type dotScoresOp struct {
-	opBase
+	opkit.Base
 	b, h, n int
 }
 
@@ -331,16 +334,16 @@ func dotScoresK[T floatT](op dotScoresOp, in [][]T, out []T) {
 func (op dotScoresOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.dotscores(b=%d,h=%d,n=%d)", op.b, op.h, op.n)
 }
-func (op dotScoresOp) Hashcode() uint32 { return hashOf(op) }
+func (op dotScoresOp) Hashcode() uint32 { return opkit.Hash(op) }
 func (op dotScoresOp) String() string   { return fmt.Sprintf("DotScores[%d×(%d,%d)]", op.n, op.b, op.h) }
 func (op dotScoresOp) DiffWRT(inputs int) []bool {
-	return trues(inputs)
+	return opkit.Trues(inputs)
 }
 
 // SymDiff: dq = Attend(G, keys), dkeys[j] = G[:, j] ⊙ q.
 func (op dotScoresOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != op.n+1 {
-		return nil, errors.Errorf("graph: %v: %d inputs", op, len(inputs))
+		return nil, errors.Errorf("attention: %v: %d inputs", op, len(inputs))
 	}
 	q, keys := inputs[0], inputs[1:]
 	out := make(gorgonia.Nodes, op.n+1)
@@ -358,7 +361,7 @@ func (op dotScoresOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node
 
 // attendOp: alpha [b, n], values[0..n) [b, h] → C [b, h].
 type attendOp struct {
-	opBase
+	opkit.Base
 	b, h, n int
 }
 
@@ -391,14 +394,14 @@ func attendK[T floatT](op attendOp, in [][]T, out []T) {
 func (op attendOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.attend(b=%d,h=%d,n=%d)", op.b, op.h, op.n)
 }
-func (op attendOp) Hashcode() uint32          { return hashOf(op) }
+func (op attendOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op attendOp) String() string            { return fmt.Sprintf("Attend[%d×(%d,%d)]", op.n, op.b, op.h) }
-func (op attendOp) DiffWRT(inputs int) []bool { return trues(inputs) }
+func (op attendOp) DiffWRT(inputs int) []bool { return opkit.Trues(inputs) }
 
 // SymDiff: dalpha = DotScores(G, values), dvalues[j] = alpha[:, j] ⊙ G.
 func (op attendOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != op.n+1 {
-		return nil, errors.Errorf("graph: %v: %d inputs", op, len(inputs))
+		return nil, errors.Errorf("attention: %v: %d inputs", op, len(inputs))
 	}
 	alpha, values := inputs[0], inputs[1:]
 	out := make(gorgonia.Nodes, op.n+1)
@@ -416,7 +419,7 @@ func (op attendOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 
 // scaleByColOp: x [b, h], a [b, n] → out[r, :] = x[r, :] · a[r, j].
 type scaleByColOp struct {
-	opBase
+	opkit.Base
 	j, b, h, n int
 }
 
@@ -445,7 +448,7 @@ func scaleByColK[T floatT](op scaleByColOp, in [][]T, out []T) {
 func (op scaleByColOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.scalebycol(j=%d,b=%d,h=%d,n=%d)", op.j, op.b, op.h, op.n)
 }
-func (op scaleByColOp) Hashcode() uint32          { return hashOf(op) }
+func (op scaleByColOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op scaleByColOp) String() string            { return fmt.Sprintf("ScaleByCol[%d of %d]", op.j, op.n) }
 func (op scaleByColOp) DiffWRT(inputs int) []bool { return []bool{true, true} }
 
@@ -453,7 +456,7 @@ func (op scaleByColOp) DiffWRT(inputs int) []bool { return []bool{true, true} }
 // da[r, j] = <G[r, :], x[r, :]>.
 func (op scaleByColOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != 2 {
-		return nil, errors.Errorf("graph: %v: %d inputs", op, len(inputs))
+		return nil, errors.Errorf("attention: %v: %d inputs", op, len(inputs))
 	}
 	x, a := inputs[0], inputs[1]
 	dx, err := gorgonia.ApplyOp(op, grad, a)
@@ -464,7 +467,7 @@ func (op scaleByColOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Nod
 	if err != nil {
 		return nil, err
 	}
-	da, err := gorgonia.ApplyOp(colsGradOp{start: op.j, end: op.j + 1, rows: op.b, n: op.n}, dot)
+	da, err := graph.PadCols(dot, op.j, op.n)
 	if err != nil {
 		return nil, err
 	}
@@ -473,7 +476,7 @@ func (op scaleByColOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Nod
 
 // softmaxRowsOp: x [b, n] (and mask [b, n] when masked) → y [b, n].
 type softmaxRowsOp struct {
-	opBase
+	opkit.Base
 	b, n   int
 	masked bool
 }
@@ -535,7 +538,7 @@ func softmaxRowsK[T floatT](op softmaxRowsOp, in [][]T, out []T) {
 func (op softmaxRowsOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.softmaxrows(b=%d,n=%d,masked=%t)", op.b, op.n, op.masked)
 }
-func (op softmaxRowsOp) Hashcode() uint32 { return hashOf(op) }
+func (op softmaxRowsOp) Hashcode() uint32 { return opkit.Hash(op) }
 func (op softmaxRowsOp) String() string {
 	if op.masked {
 		return "SoftmaxRows[masked]"
@@ -554,7 +557,7 @@ func (op softmaxRowsOp) DiffWRT(inputs int) []bool {
 // dx is too. The mask gets none.
 func (op softmaxRowsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != op.arity() {
-		return nil, errors.Errorf("graph: %v: %d inputs", op, len(inputs))
+		return nil, errors.Errorf("attention: %v: %d inputs", op, len(inputs))
 	}
 	dx, err := gorgonia.ApplyOp(softmaxGradOp{b: op.b, n: op.n}, output, grad)
 	if err != nil {
@@ -569,7 +572,7 @@ func (op softmaxRowsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.No
 // softmaxGradOp: (y, G) → y ⊙ (G − Σ_k G_k y_k) row by row, exactly 0
 // wherever y is 0.
 type softmaxGradOp struct {
-	opBase
+	opkit.Base
 	b, n int
 }
 
@@ -606,16 +609,16 @@ func softmaxGradK[T floatT](op softmaxGradOp, in [][]T, out []T) {
 func (op softmaxGradOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.softmaxgrad(b=%d,n=%d)", op.b, op.n)
 }
-func (op softmaxGradOp) Hashcode() uint32          { return hashOf(op) }
+func (op softmaxGradOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op softmaxGradOp) String() string            { return "SoftmaxRows'" }
 func (op softmaxGradOp) DiffWRT(inputs int) []bool { return []bool{false, false} }
 func (op softmaxGradOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	return nil, errors.New("graph: second derivative of SoftmaxRows is not implemented")
+	return nil, errors.New("attention: second derivative of SoftmaxRows is not implemented")
 }
 
 // stackColsOp: vs[0..n) [b] → [b, n], column j = vs[j].
 type stackColsOp struct {
-	opBase
+	opkit.Base
 	b, n int
 }
 
@@ -642,14 +645,14 @@ func stackColsK[T floatT](op stackColsOp, in [][]T, out []T) {
 func (op stackColsOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.stackcols(b=%d,n=%d)", op.b, op.n)
 }
-func (op stackColsOp) Hashcode() uint32          { return hashOf(op) }
+func (op stackColsOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op stackColsOp) String() string            { return fmt.Sprintf("StackCols[%d×%d]", op.n, op.b) }
-func (op stackColsOp) DiffWRT(inputs int) []bool { return trues(inputs) }
+func (op stackColsOp) DiffWRT(inputs int) []bool { return opkit.Trues(inputs) }
 
 // SymDiff: dvs[j] = G[:, j].
 func (op stackColsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != op.n {
-		return nil, errors.Errorf("graph: %v: %d inputs", op, len(inputs))
+		return nil, errors.Errorf("attention: %v: %d inputs", op, len(inputs))
 	}
 	out := make(gorgonia.Nodes, op.n)
 	for j := range out {
@@ -665,7 +668,7 @@ func (op stackColsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node
 // set, places a [b] vector in column j of an otherwise zero [b, n] matrix.
 // Each is the other's gradient.
 type colVecOp struct {
-	opBase
+	opkit.Base
 	j, b, n int
 	place   bool
 }
@@ -708,7 +711,7 @@ func colVecK[T floatT](op colVecOp, in [][]T, out []T) {
 func (op colVecOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.colvec(j=%d,b=%d,n=%d,place=%t)", op.j, op.b, op.n, op.place)
 }
-func (op colVecOp) Hashcode() uint32 { return hashOf(op) }
+func (op colVecOp) Hashcode() uint32 { return opkit.Hash(op) }
 func (op colVecOp) String() string {
 	if op.place {
 		return fmt.Sprintf("PlaceCol[%d of %d]", op.j, op.n)
@@ -724,13 +727,4 @@ func (op colVecOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 		return nil, err
 	}
 	return gorgonia.Nodes{d}, nil
-}
-
-// trues returns n trues: every input of an op is differentiable.
-func trues(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = true
-	}
-	return d
 }

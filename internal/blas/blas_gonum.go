@@ -1,14 +1,14 @@
 //go:build !openblas || !cgo
 
-package graph
+package blas
 
 import kernel "github.com/rnnkit/rnnkit/internal/gemm"
 
-// BLAS names the matrix multiply this build uses: rnnkit's own pure-Go one
+// Name names the matrix multiply this build uses: rnnkit's own pure-Go one
 // (internal/gemm: packed panels and AVX2/FMA assembly kernels, no cgo) by
 // default, OpenBLAS with the build tag openblas (and cgo, and Debian's
 // libopenblas-dev installed): go build -tags openblas ./...
-const BLAS = "rnnkit-gemm"
+const Name = "rnnkit-gemm"
 
 func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	kernel.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -67,5 +67,6 @@ func (p *packedB64) mulCols(m int, alpha float64, a []float64, lda int, ranges [
 	return kernel.DgemmPackedCols(false, m, alpha, a, lda, p.p, ranges, beta, c, ldc)
 }
 
-// useTeam is true: the fused kernels hand work to the team (team.go).
-const useTeam = true
+// OwnThreads is false: the products run on the calling goroutine, and the
+// fused kernels hand work to the cores through internal/parallel's team.
+const OwnThreads = false

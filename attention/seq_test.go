@@ -1,4 +1,4 @@
-package graph_test
+package attention_test
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/attention"
 )
 
 // SeqScores and SeqAttend compute, per sequence, what a plain loop computes,
@@ -29,9 +29,9 @@ func TestSeqAttention(t *testing.T) {
 			}
 			mk, _ := s.input("mask", mask, Tq*B, Tm)
 			must := attMust(t)
-			scores := must(graph.SeqScores(q, m, B))
-			alpha := must(graph.SoftmaxRows(scores, mk))
-			ctx := must(graph.SeqAttend(alpha, m, B))
+			scores := must(attention.SeqScores(q, m, B))
+			alpha := must(attention.SoftmaxRows(scores, mk))
+			ctx := must(attention.SeqAttend(alpha, m, B))
 			vals := s.run(scores, alpha, ctx)
 			// The plain loops.
 			wantS := make([]float64, Tq*B*Tm)
@@ -65,10 +65,10 @@ func TestSeqAttention(t *testing.T) {
 	s := newAttSetup(t, tensor.Float64, 1)
 	a, _ := s.input("a", nil, 6, 3)
 	b, _ := s.input("b", nil, 5, 3)
-	if _, err := graph.SeqScores(a, b, 2); err == nil {
+	if _, err := attention.SeqScores(a, b, 2); err == nil {
 		t.Error("memory of 5 rows accepted for batch 2")
 	}
-	if _, err := graph.SeqAttend(a, b, 3); err == nil {
+	if _, err := attention.SeqAttend(a, b, 3); err == nil {
 		t.Error("weights over 3 steps accepted for a memory of 5 rows")
 	}
 }

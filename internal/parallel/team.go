@@ -1,10 +1,12 @@
-package graph
+package parallel
 
 import (
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rnnkit/rnnkit/internal/blas"
 )
 
 // The fused recurrent kernels hand work to the other cores two or three
@@ -110,19 +112,20 @@ func (t *team) await(w *worker, seen uint64) uint64 {
 	}
 }
 
-// runParts calls fn(part) for part in [0, parts), part 0 on the calling
+// Run calls fn(part) for part in [0, parts), part 0 on the calling
 // goroutine and the others on the team's workers, and returns when all
-// have returned. With more parts than workers, or with the team busy, it
-// runs the parts on goroutines of their own.
-func runParts(parts int, fn func(part int)) {
-	if !useTeam {
+// have returned. With more parts than workers, with the team busy, or in a
+// build whose BLAS runs threads of its own (blas.OwnThreads), it runs the
+// parts on goroutines of their own.
+func Run(parts int, fn func(part int)) {
+	if blas.OwnThreads {
 		(*team)(nil).run(parts, fn)
 		return
 	}
 	theTeam().run(parts, fn)
 }
 
-// run is runParts on team t (which may be nil: goroutines then).
+// run is Run on team t (which may be nil: goroutines then).
 func (t *team) run(parts int, fn func(part int)) {
 	if parts <= 1 {
 		if parts == 1 {

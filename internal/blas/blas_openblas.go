@@ -1,6 +1,6 @@
 //go:build openblas && cgo
 
-package graph
+package blas
 
 // #cgo LDFLAGS: -lopenblas
 import "C"
@@ -13,8 +13,8 @@ import (
 	"gorgonia.org/gorgonia"
 )
 
-// BLAS names the BLAS implementation this build uses.
-const BLAS = "openblas"
+// Name names the BLAS implementation this build uses.
+const Name = "openblas"
 
 func init() {
 	blas32.Use(netlib.Implementation{})
@@ -83,8 +83,8 @@ func (p *packedB64) mulCols(m int, alpha float64, a []float64, lda int, ranges [
 	return false
 }
 
-// useTeam is false: OpenBLAS runs its products on threads of its own,
+// OwnThreads is true: OpenBLAS runs its products on threads of its own,
 // which a team worker spinning between the steps' element-wise passes
 // would compete with (the OpenBLAS build's LSTM train/S1 fell to 0.38 of
-// PyTorch with it). The element-wise passes use goroutines.
-const useTeam = false
+// PyTorch with it), so internal/parallel uses goroutines instead.
+const OwnThreads = true

@@ -1,4 +1,4 @@
-package graph
+package recurrent
 
 import (
 	"fmt"
@@ -9,38 +9,43 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/opkit"
 )
 
-// RecurrentKind names a recurrence Recurrent computes.
-type RecurrentKind int
+// Kind names a recurrence Fused computes.
+type Kind int
 
 // The recurrences, with the equations and parameter layouts of the cells
-// package (PyTorch's).
+// package (PyTorch's). The zero Kind is none of them: a Kind left unset is
+// an error, never a tanh RNN.
 const (
-	RecTanh     RecurrentKind = iota // Elman RNN, tanh
-	RecReLU                          // Elman RNN, ReLU
-	RecLSTM                          // LSTM with forget gate
-	RecPeephole                      // LSTM whose gates see the cell state
-	RecGRU                           // GRU, PyTorch's variant
+	Tanh     Kind = iota + 1 // Elman RNN, tanh
+	ReLU                     // Elman RNN, ReLU
+	LSTM                     // LSTM with forget gate
+	Peephole                 // LSTM whose gates see the cell state
+	GRU                      // GRU, PyTorch's variant
 )
 
-func (k RecurrentKind) String() string {
+// String returns the kind's name, that of the cell kind it computes.
+func (k Kind) String() string {
 	switch k {
-	case RecTanh:
+	case Tanh:
 		return "rnn_tanh"
-	case RecReLU:
+	case ReLU:
 		return "rnn_relu"
-	case RecLSTM:
+	case LSTM:
 		return "lstm"
-	case RecPeephole:
+	case Peephole:
 		return "peephole_lstm"
-	case RecGRU:
+	case GRU:
 		return "gru"
 	}
-	return fmt.Sprintf("RecurrentKind(%d)", int(k))
+	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
-// RecurrentInputs are the nodes of a fused recurrence. X holds the whole
+// Inputs are the nodes of a fused recurrence. X holds the whole
 // sequence time-major, [T·B, I]: rows t·B … t·B+B−1 are step t. H0 and C0
 // are the initial state [B, H] (C0 for LSTMs only). WIH [G·H, I], WHH
 // [G·H, H], BIH and BHH [G·H] are the cell's parameters in PyTorch's layout
@@ -50,7 +55,7 @@ func (k RecurrentKind) String() string {
 // needs no gradient (PyTorch's requires_grad=False): the backward pass then
 // skips the product ∂X = dG·W_ih, and X is not differentiable through this
 // node (a gorgonia.Grad with respect to it fails).
-type RecurrentInputs struct {
+type Inputs struct {
 	X, H0, C0          *gorgonia.Node
 	WIH, WHH, BIH, BHH *gorgonia.Node
 	PI, PF, PO         *gorgonia.Node
@@ -58,7 +63,7 @@ type RecurrentInputs struct {
 	NoInputGrad        bool
 }
 
-// Recurrent runs a whole recurrence as one node (a fused kernel with its
+// Fused runs a whole recurrence as one node (a fused kernel with its
 // own backward pass through time) and returns its outputs [T·B, H]
 // time-major, the final h [B, H] and, for LSTMs, the final c [B, H]. It
 // computes exactly what the cells package's step-by-step subgraph computes
@@ -67,25 +72,25 @@ type RecurrentInputs struct {
 // kernel computes the input projections of all steps in one matrix
 // product and every gate of a step in one pass over memory. Gradients
 // reach every input but the mask.
-func Recurrent(kind RecurrentKind, reverse bool, in RecurrentInputs) (out, h, c *gorgonia.Node, err error) {
+func Fused(kind Kind, reverse bool, in Inputs) (out, h, c *gorgonia.Node, err error) {
 	d, nodes, err := recurrentCheck(kind, reverse, in)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	op := &recurrentOp{opBase: withBuf(), d: d, id: recSerial.Add(1)}
+	op := &recurrentOp{Base: opkit.WithBuf(), d: d, id: recSerial.Add(1)}
 	all, err := gorgonia.ApplyOp(op, nodes...)
 	if err != nil {
-		return nil, nil, nil, errors.Wrapf(err, "graph: Recurrent %v", kind)
+		return nil, nil, nil, errors.Wrapf(err, "recurrent: %v", kind)
 	}
 	tb := d.T * d.B
-	if out, err = Rows(all, 0, tb); err != nil {
+	if out, err = graph.Rows(all, 0, tb); err != nil {
 		return nil, nil, nil, err
 	}
-	if h, err = Rows(all, tb, tb+d.B); err != nil {
+	if h, err = graph.Rows(all, tb, tb+d.B); err != nil {
 		return nil, nil, nil, err
 	}
 	if d.lstm() {
-		if c, err = Rows(all, tb+d.B, tb+2*d.B); err != nil {
+		if c, err = graph.Rows(all, tb+d.B, tb+2*d.B); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -95,12 +100,12 @@ func Recurrent(kind RecurrentKind, reverse bool, in RecurrentInputs) (out, h, c 
 // recSerial numbers the fused recurrences so that no two share a hash.
 var recSerial atomic.Uint64
 
-func recurrentCheck(kind RecurrentKind, reverse bool, in RecurrentInputs) (recDims, []*gorgonia.Node, error) {
+func recurrentCheck(kind Kind, reverse bool, in Inputs) (recDims, []*gorgonia.Node, error) {
 	var d recDims
 	fail := func(format string, a ...any) (recDims, []*gorgonia.Node, error) {
-		return d, nil, errors.Errorf("graph: Recurrent %v: "+format, append([]any{kind}, a...)...)
+		return d, nil, errors.Errorf("recurrent: %v: "+format, append([]any{kind}, a...)...)
 	}
-	if kind < RecTanh || kind > RecGRU {
+	if kind < Tanh || kind > GRU {
 		return fail("unknown kind")
 	}
 	d.kind, d.reverse, d.masked, d.noXGrad = kind, reverse, in.Mask != nil, in.NoInputGrad
@@ -110,7 +115,7 @@ func recurrentCheck(kind RecurrentKind, reverse bool, in RecurrentInputs) (recDi
 	if d.lstm() != (in.C0 != nil) {
 		return fail("C0 is required by LSTMs and only by them")
 	}
-	if (kind == RecPeephole) != (in.PI != nil && in.PF != nil && in.PO != nil) || (kind != RecPeephole && (in.PI != nil || in.PF != nil || in.PO != nil)) {
+	if (kind == Peephole) != (in.PI != nil && in.PF != nil && in.PO != nil) || (kind != Peephole && (in.PI != nil || in.PF != nil || in.PO != nil)) {
 		return fail("PI, PF and PO are required by the peephole LSTM and only by it")
 	}
 	hs := in.H0.Shape()
@@ -133,7 +138,7 @@ func recurrentCheck(kind RecurrentKind, reverse bool, in RecurrentInputs) (recDi
 	nodes = append(nodes, in.WIH, in.WHH, in.BIH, in.BHH)
 	want = append(want, []int{GH, d.I}, []int{GH, d.H}, []int{GH}, []int{GH})
 	names = append(names, "WIH", "WHH", "BIH", "BHH")
-	if kind == RecPeephole {
+	if kind == Peephole {
 		nodes = append(nodes, in.PI, in.PF, in.PO)
 		want = append(want, []int{d.H}, []int{d.H}, []int{d.H})
 		names = append(names, "PI", "PF", "PO")
@@ -142,11 +147,11 @@ func recurrentCheck(kind RecurrentKind, reverse bool, in RecurrentInputs) (recDi
 		nodes, want, names = append(nodes, in.Mask), append(want, []int{d.T * d.B}), append(names, "Mask")
 	}
 	dt := in.X.Dtype()
-	if err := CheckDtype(dt); err != nil {
+	if err := graph.CheckDtype(dt); err != nil {
 		return fail("%v", err)
 	}
 	for i, n := range nodes {
-		if !sameShape(n.Shape(), want[i]) {
+		if !opkit.SameShape(n.Shape(), want[i]) {
 			return fail("%s is %v, want %v", names[i], n.Shape(), want[i])
 		}
 		if n.Dtype() != dt {
@@ -167,7 +172,7 @@ func (d recDims) inputShapes() [][]int {
 		s = append(s, []int{d.B, d.H})
 	}
 	s = append(s, []int{GH, d.I}, []int{GH, d.H}, []int{GH}, []int{GH})
-	if d.kind == RecPeephole {
+	if d.kind == Peephole {
 		s = append(s, []int{d.H}, []int{d.H}, []int{d.H})
 	}
 	if d.masked {
@@ -181,7 +186,7 @@ func (d recDims) inputShapes() [][]int {
 // needs, so the op's gradient node must run after it in the same run (as
 // Gorgonia's machines do).
 type recurrentOp struct {
-	opBase
+	opkit.Base
 	d  recDims
 	id uint64
 	ws *recState
@@ -224,7 +229,7 @@ func (op *recurrentOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := op.alloc()(ts[0].Dtype(), false, op.d.outRows(), op.d.H)
+	out := op.Alloc()(ts[0].Dtype(), false, op.d.outRows(), op.d.H)
 	st := op.state()
 	switch out.Dtype() {
 	case tensor.Float32:
@@ -246,21 +251,21 @@ func (op *recurrentOp) inputs(vals []gorgonia.Value) ([]*tensor.Dense, error) {
 	}
 	shapes := op.shapes
 	if len(vals) < len(shapes) {
-		return nil, errors.Errorf("graph: %v: %d inputs, want %d", op, len(vals), len(shapes))
+		return nil, errors.Errorf("recurrent: %v: %d inputs, want %d", op, len(vals), len(shapes))
 	}
 	ts := op.ts // reused: the op's passes run one at a time
 	for i, s := range shapes {
-		t, err := asShape(op, vals[i], s)
+		t, err := opkit.AsShape(op, vals[i], s)
 		if err != nil {
 			return nil, err
 		}
 		if i > 0 && t.Dtype() != ts[0].Dtype() {
-			return nil, errors.Wrapf(ErrDtype, "%v: input %d is %v, input 0 is %v", op, i, t.Dtype(), ts[0].Dtype())
+			return nil, errors.Wrapf(graph.ErrDtype, "%v: input %d is %v, input 0 is %v", op, i, t.Dtype(), ts[0].Dtype())
 		}
 		ts[i] = t
 	}
 	if dt := ts[0].Dtype(); dt != tensor.Float32 && dt != tensor.Float64 {
-		return nil, errors.Wrapf(ErrDtype, "%v: %v", op, dt)
+		return nil, errors.Wrapf(graph.ErrDtype, "%v: %v", op, dt)
 	}
 	return ts, nil
 }
@@ -271,7 +276,7 @@ func recInputs[T float32 | float64](d recDims, ts []*tensor.Dense) recIn[T] {
 	var buf [16][]T // inputs has checked len(ts) = len(d.inputShapes()) ≤ 14
 	v := buf[:len(ts)]
 	for i, t := range ts {
-		v[i] = floats[T](t)
+		v[i] = opkit.Floats[T](t)
 	}
 	var in recIn[T]
 	in.x, in.h0, v = v[0], v[1], v[2:]
@@ -279,7 +284,7 @@ func recInputs[T float32 | float64](d recDims, ts []*tensor.Dense) recIn[T] {
 		in.c0, v = v[0], v[1:]
 	}
 	in.wih, in.whh, in.bih, in.bhh, v = v[0], v[1], v[2], v[3], v[4:]
-	if d.kind == RecPeephole {
+	if d.kind == Peephole {
 		in.pi, in.pf, in.po, v = v[0], v[1], v[2], v[3:]
 	}
 	if d.masked {
@@ -291,7 +296,7 @@ func recInputs[T float32 | float64](d recDims, ts []*tensor.Dense) recIn[T] {
 func (op *recurrentOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.recurrent(%v,%+v,%d)", op.d.kind, op.d, op.id)
 }
-func (op *recurrentOp) Hashcode() uint32 { return hashOf(op) }
+func (op *recurrentOp) Hashcode() uint32 { return opkit.Hash(op) }
 func (op *recurrentOp) String() string {
 	dir := ""
 	if op.d.reverse {
@@ -301,7 +306,7 @@ func (op *recurrentOp) String() string {
 }
 
 func (op *recurrentOp) DiffWRT(inputs int) []bool {
-	diff := trues(inputs)
+	diff := opkit.Trues(inputs)
 	if op.d.masked && inputs > 0 {
 		diff[inputs-1] = false
 	}
@@ -316,12 +321,12 @@ func (op *recurrentOp) DiffWRT(inputs int) []bool {
 func (op *recurrentOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	fwd, ok := output.Op().(*recurrentOp)
 	if !ok {
-		return nil, errors.Errorf("graph: %v: gradient of a node of op %v", op, output.Op())
+		return nil, errors.Errorf("recurrent: %v: gradient of a node of op %v", op, output.Op())
 	}
 	args := append(append(gorgonia.Nodes{}, inputs...), output, grad)
-	packed, err := gorgonia.ApplyOp(&recurrentGradOp{opBase: withBuf(), fwd: fwd}, args...)
+	packed, err := gorgonia.ApplyOp(&recurrentGradOp{Base: opkit.WithBuf(), fwd: fwd}, args...)
 	if err != nil {
-		return nil, errors.Wrapf(err, "graph: %v gradient", op)
+		return nil, errors.Wrapf(err, "recurrent: %v gradient", op)
 	}
 	shapes := op.d.inputShapes()
 	grads := make(gorgonia.Nodes, len(inputs))
@@ -332,8 +337,8 @@ func (op *recurrentOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Nod
 	off := 0
 	for i, n := range op.d.gradLayout() {
 		k := first + i
-		if grads[k], err = gorgonia.ApplyOp(unpackOp{opBase: withBuf(), off: off, shape: shapes[k]}, packed); err != nil {
-			return nil, errors.Wrapf(err, "graph: %v gradient", op)
+		if grads[k], err = gorgonia.ApplyOp(unpackOp{Base: opkit.WithBuf(), off: off, shape: shapes[k]}, packed); err != nil {
+			return nil, errors.Wrapf(err, "recurrent: %v gradient", op)
 		}
 		off += n
 	}
@@ -343,7 +348,7 @@ func (op *recurrentOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Nod
 // recurrentGradOp computes the packed gradient of a fused recurrence from
 // its inputs, its result and the result's gradient.
 type recurrentGradOp struct {
-	opBase
+	opkit.Base
 	fwd *recurrentOp
 }
 
@@ -372,29 +377,29 @@ func (op *recurrentGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	if len(vals) != len(ts)+2 {
-		return nil, errors.Errorf("graph: %v: %d inputs, want %d", op, len(vals), len(ts)+2)
+		return nil, errors.Errorf("recurrent: %v: %d inputs, want %d", op, len(vals), len(ts)+2)
 	}
-	dOut, err := asShape(op, vals[len(vals)-1], []int{d.outRows(), d.H})
+	dOut, err := opkit.AsShape(op, vals[len(vals)-1], []int{d.outRows(), d.H})
 	if err != nil {
 		return nil, err
 	}
 	if dOut.Dtype() != ts[0].Dtype() {
-		return nil, errors.Wrapf(ErrDtype, "%v: gradient is %v, inputs %v", op, dOut.Dtype(), ts[0].Dtype())
+		return nil, errors.Wrapf(graph.ErrDtype, "%v: gradient is %v, inputs %v", op, dOut.Dtype(), ts[0].Dtype())
 	}
 	shape, _ := op.InferShape()
-	out := op.alloc()(dOut.Dtype(), false, shape...)
+	out := op.Alloc()(dOut.Dtype(), false, shape...)
 	st := op.fwd.state()
 	switch out.Dtype() {
 	case tensor.Float32:
 		if st.f32.d != d || st.f32.gates == nil {
-			return nil, errors.Errorf("graph: %v: the forward pass has not run", op)
+			return nil, errors.Errorf("recurrent: %v: the forward pass has not run", op)
 		}
-		st.f32.backward(recInputs[float32](d, ts), floats[float32](dOut), splitGrads(d, out.Float32s()))
+		st.f32.backward(recInputs[float32](d, ts), opkit.Floats[float32](dOut), splitGrads(d, out.Float32s()))
 	default:
 		if st.f64.d != d || st.f64.gates == nil {
-			return nil, errors.Errorf("graph: %v: the forward pass has not run", op)
+			return nil, errors.Errorf("recurrent: %v: the forward pass has not run", op)
 		}
-		st.f64.backward(recInputs[float64](d, ts), floats[float64](dOut), splitGrads(d, out.Float64s()))
+		st.f64.backward(recInputs[float64](d, ts), opkit.Floats[float64](dOut), splitGrads(d, out.Float64s()))
 	}
 	return out, nil
 }
@@ -402,18 +407,18 @@ func (op *recurrentGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func (op *recurrentGradOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.recurrentGrad(%d)", op.fwd.id)
 }
-func (op *recurrentGradOp) Hashcode() uint32 { return hashOf(op) }
+func (op *recurrentGradOp) Hashcode() uint32 { return opkit.Hash(op) }
 func (op *recurrentGradOp) String() string   { return "∂" + op.fwd.String() }
 func (op *recurrentGradOp) DiffWRT(inputs int) []bool {
 	return make([]bool, inputs)
 }
 func (op *recurrentGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return nil, errors.Errorf("graph: %v: no second derivative", op)
+	return nil, errors.Errorf("recurrent: %v: no second derivative", op)
 }
 
 // unpackOp copies one part out of a packed vector and gives it a shape.
 type unpackOp struct {
-	opBase
+	opkit.Base
 	off   int
 	shape []int
 }
@@ -428,9 +433,9 @@ func (op unpackOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 func (op unpackOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 1 {
-		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
+		return nil, errors.Errorf("recurrent: %v: %d inputs", op, len(vals))
 	}
-	src, err := dense(op, vals[0])
+	src, err := opkit.Dense(op, vals[0])
 	if err != nil {
 		return nil, err
 	}
@@ -439,25 +444,25 @@ func (op unpackOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		n *= s
 	}
 	if src.Shape().TotalSize() < op.off+n {
-		return nil, errors.Errorf("graph: %v: packed value of %d elements", op, src.Shape().TotalSize())
+		return nil, errors.Errorf("recurrent: %v: packed value of %d elements", op, src.Shape().TotalSize())
 	}
-	out := op.alloc()(src.Dtype(), false, op.shape...)
+	out := op.Alloc()(src.Dtype(), false, op.shape...)
 	switch src.Dtype() {
 	case tensor.Float32:
 		copy(out.Float32s(), src.Float32s()[op.off:op.off+n])
 	case tensor.Float64:
 		copy(out.Float64s(), src.Float64s()[op.off:op.off+n])
 	default:
-		return nil, errors.Wrapf(ErrDtype, "%v", op)
+		return nil, errors.Wrapf(graph.ErrDtype, "%v", op)
 	}
 	return out, nil
 }
 func (op unpackOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.unpack(%d,%v)", op.off, op.shape)
 }
-func (op unpackOp) Hashcode() uint32          { return hashOf(op) }
+func (op unpackOp) Hashcode() uint32          { return opkit.Hash(op) }
 func (op unpackOp) String() string            { return fmt.Sprintf("Unpack[%d:%v]", op.off, op.shape) }
 func (op unpackOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
 func (op unpackOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return nil, errors.Errorf("graph: %v: not differentiable", op)
+	return nil, errors.Errorf("recurrent: %v: not differentiable", op)
 }

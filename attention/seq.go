@@ -1,4 +1,4 @@
-package graph
+package attention
 
 import (
 	"fmt"
@@ -8,6 +8,11 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/blas"
+	"github.com/rnnkit/rnnkit/internal/opkit"
+	"github.com/rnnkit/rnnkit/internal/parallel"
 )
 
 // Attention over whole sequences at once. Queries q [Tq·B, H] and the
@@ -44,45 +49,45 @@ func (k seqAttnKind) String() string {
 // seqAttnOp holds the sizes: B sequences, Tq query steps, Tm memory steps,
 // width H.
 type seqAttnOp struct {
-	opBase
+	opkit.Base
 	kind         seqAttnKind
 	B, Tq, Tm, H int
 }
 
 func seqAttn(kind seqAttnKind, x, y *gorgonia.Node, batch int) (*gorgonia.Node, error) {
 	if x == nil || y == nil {
-		return nil, errors.Errorf("graph: %v of nil node", kind)
+		return nil, errors.Errorf("attention: %v of nil node", kind)
 	}
 	sx, sy := x.Shape(), y.Shape()
 	if len(sx) != 2 || len(sy) != 2 {
-		return nil, errors.Errorf("graph: %v needs matrices, got %v and %v", kind, sx, sy)
+		return nil, errors.Errorf("attention: %v needs matrices, got %v and %v", kind, sx, sy)
 	}
 	if batch <= 0 || sx[0]%batch != 0 || sy[0]%batch != 0 || sx[0] == 0 || sy[0] == 0 {
-		return nil, errors.Errorf("graph: %v: %v and %v are not whole steps of batch %d", kind, sx, sy, batch)
+		return nil, errors.Errorf("attention: %v: %v and %v are not whole steps of batch %d", kind, sx, sy, batch)
 	}
-	op := seqAttnOp{opBase: withBuf(), kind: kind, B: batch, Tq: sx[0] / batch}
+	op := seqAttnOp{Base: opkit.WithBuf(), kind: kind, B: batch, Tq: sx[0] / batch}
 	switch kind {
 	case seqScores:
 		op.Tm, op.H = sy[0]/batch, sx[1]
 		if sy[1] != op.H {
-			return nil, errors.Errorf("graph: %v: queries %v and memory %v differ in width", kind, sx, sy)
+			return nil, errors.Errorf("attention: %v: queries %v and memory %v differ in width", kind, sx, sy)
 		}
 	case seqAttend:
 		op.Tm, op.H = sx[1], sy[1]
 		if sy[0] != op.Tm*batch {
-			return nil, errors.Errorf("graph: %v: weights %v over %d steps, memory %v", kind, sx, sx[1], sy)
+			return nil, errors.Errorf("attention: %v: weights %v over %d steps, memory %v", kind, sx, sx[1], sy)
 		}
 	case seqBack:
 		op.Tm, op.H = sx[1], sy[1]
 		if sy[0] != sx[0] {
-			return nil, errors.Errorf("graph: %v: weights %v and values %v differ in rows", kind, sx, sy)
+			return nil, errors.Errorf("attention: %v: weights %v and values %v differ in rows", kind, sx, sy)
 		}
 	}
 	if x.Dtype() != y.Dtype() {
-		return nil, errors.Wrapf(ErrDtype, "%v: %v and %v", kind, x.Dtype(), y.Dtype())
+		return nil, errors.Wrapf(graph.ErrDtype, "%v: %v and %v", kind, x.Dtype(), y.Dtype())
 	}
 	n, err := gorgonia.ApplyOp(op, x, y)
-	return n, errors.Wrapf(err, "graph: %v", kind)
+	return n, errors.Wrapf(err, "attention: %v", kind)
 }
 
 // shapes returns the op's input shapes and output shape.
@@ -110,28 +115,28 @@ func (op seqAttnOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 
 func (op seqAttnOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 2 {
-		return nil, errors.Errorf("graph: %v: %d inputs", op, len(vals))
+		return nil, errors.Errorf("attention: %v: %d inputs", op, len(vals))
 	}
 	sa, sb, so := op.shapes()
-	a, err := asShape(op, vals[0], sa)
+	a, err := opkit.AsShape(op, vals[0], sa)
 	if err != nil {
 		return nil, err
 	}
-	b, err := asShape(op, vals[1], sb)
+	b, err := opkit.AsShape(op, vals[1], sb)
 	if err != nil {
 		return nil, err
 	}
 	if a.Dtype() != b.Dtype() {
-		return nil, errors.Wrapf(ErrDtype, "%v: %v and %v", op, a.Dtype(), b.Dtype())
+		return nil, errors.Wrapf(graph.ErrDtype, "%v: %v and %v", op, a.Dtype(), b.Dtype())
 	}
-	out := op.alloc()(a.Dtype(), false, so...)
+	out := op.Alloc()(a.Dtype(), false, so...)
 	switch ad := a.Data().(type) {
 	case []float32:
 		seqAttnDo(op, ad, b.Data().([]float32), out.Data().([]float32))
 	case []float64:
 		seqAttnDo(op, ad, b.Data().([]float64), out.Data().([]float64))
 	default:
-		return nil, errors.Wrapf(ErrDtype, "%v", op)
+		return nil, errors.Wrapf(graph.ErrDtype, "%v", op)
 	}
 	return out, nil
 }
@@ -140,15 +145,15 @@ func (op seqAttnOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 // every B-th row of each operand, starting at row b.
 func seqAttnDo[T float32 | float64](op seqAttnOp, a, b, out []T) {
 	B, Tq, Tm, H := op.B, op.Tq, op.Tm, op.H
-	parallelFor(B, 2*Tq*Tm*H, func(lo, hi int) {
+	parallel.For(B, 2*Tq*Tm*H, func(lo, hi int) {
 		for s := lo; s < hi; s++ {
 			switch op.kind {
 			case seqScores: // Q_b [Tq, H] · M_bᵀ → [Tq, Tm]
-				gemm(false, true, Tq, Tm, H, 1, a[s*H:], B*H, b[s*H:], B*H, 0, out[s*Tm:], B*Tm)
+				blas.Gemm(false, true, Tq, Tm, H, 1, a[s*H:], B*H, b[s*H:], B*H, 0, out[s*Tm:], B*Tm)
 			case seqAttend: // A_b [Tq, Tm] · M_b [Tm, H] → [Tq, H]
-				gemm(false, false, Tq, H, Tm, 1, a[s*Tm:], B*Tm, b[s*H:], B*H, 0, out[s*H:], B*H)
+				blas.Gemm(false, false, Tq, H, Tm, 1, a[s*Tm:], B*Tm, b[s*H:], B*H, 0, out[s*H:], B*H)
 			default: // A_bᵀ [Tm, Tq] · X_b [Tq, H] → [Tm, H]
-				gemm(true, false, Tm, H, Tq, 1, a[s*Tm:], B*Tm, b[s*H:], B*H, 0, out[s*H:], B*H)
+				blas.Gemm(true, false, Tm, H, Tq, 1, a[s*Tm:], B*Tm, b[s*H:], B*H, 0, out[s*H:], B*H)
 			}
 		}
 	})
@@ -157,7 +162,7 @@ func seqAttnDo[T float32 | float64](op seqAttnOp, a, b, out []T) {
 func (op seqAttnOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "rnnkit.seqattn(%d,%d,%d,%d,%d)", op.kind, op.B, op.Tq, op.Tm, op.H)
 }
-func (op seqAttnOp) Hashcode() uint32 { return hashOf(op) }
+func (op seqAttnOp) Hashcode() uint32 { return opkit.Hash(op) }
 func (op seqAttnOp) String() string {
 	return fmt.Sprintf("%v[B%d Tq%d Tm%d H%d]", op.kind, op.B, op.Tq, op.Tm, op.H)
 }
@@ -171,7 +176,7 @@ func (op seqAttnOp) DiffWRT(inputs int) []bool {
 //	C = A M:  dA = G Mᵀ (SeqScores), dM = Aᵀ G (seqBack)
 func (op seqAttnOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != 2 {
-		return nil, errors.Errorf("graph: %v: %d inputs", op, len(inputs))
+		return nil, errors.Errorf("attention: %v: %d inputs", op, len(inputs))
 	}
 	x, m := inputs[0], inputs[1]
 	var dx, dm *gorgonia.Node
@@ -186,7 +191,7 @@ func (op seqAttnOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) 
 			dm, err = seqAttn(seqBack, x, grad, op.B)
 		}
 	default:
-		return nil, errors.Errorf("graph: %v: no second derivative", op)
+		return nil, errors.Errorf("attention: %v: no second derivative", op)
 	}
 	if err != nil {
 		return nil, err
