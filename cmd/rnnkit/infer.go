@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 
@@ -14,54 +16,100 @@ import (
 	"github.com/rnnkit/rnnkit/models/decode"
 	"github.com/rnnkit/rnnkit/training"
 	"github.com/rnnkit/rnnkit/training/checkpoint"
-	"github.com/rnnkit/rnnkit/training/data"
+	"github.com/rnnkit/rnnkit/training/preset"
 )
 
-func loadModel(path string) (*training.Seq2Seq, error) {
+// openCheckpoint loads a checkpoint and rebuilds its model and trainer.
+func openCheckpoint(path string) (*training.Trainer, *checkpoint.Checkpoint, error) {
 	if path == "" {
-		return nil, usageError{"-checkpoint FILE is required"}
+		return nil, nil, usageError{"-checkpoint FILE is required"}
 	}
 	c, err := checkpoint.Load(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, errors.Wrap(err, "-checkpoint")
 	}
-	return training.FromCheckpoint(c)
+	tr, err := training.Open(c)
+	if err != nil {
+		return nil, nil, errors.Wrapf(err, "-checkpoint %s", path)
+	}
+	return tr, c, nil
+}
+
+// evalResult is what eval -json prints.
+type evalResult struct {
+	Model    string                `json:"model"`
+	Preset   string                `json:"preset"`
+	Examples int                   `json:"examples"`
+	Metrics  map[string]*jsonFloat `json:"metrics"`
+}
+
+// jsonFloat is a number that JSON writes as null when NaN or infinite.
+type jsonFloat float64
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	if v := float64(f); math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(f))
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("eval", "", "Evaluates a trained Seq2Seq checkpoint on a file of question_answer lines (the\n"+
-		"book's format): mean test loss, exact match and token accuracy of greedy decoding.", stderr)
+	fs := newFlags("eval", "", "Evaluates any checkpoint of rnnkit train on a data file in its model family's format\n"+
+		"(question_answer lines for Seq2Seq models, UTF-8 text for language models) and prints\n"+
+		"the family's metrics (docs/models.md, \"Metrics\"). With -json it prints one JSON object:\n"+
+		"{\"model\": kind, \"preset\": name, \"examples\": N, \"metrics\": {name: value, ...}}.", stderr)
 	ckpt := fs.String("checkpoint", "", "checkpoint file (.safetensors)")
-	dataPath := fs.String("data", "", "question_answer file")
+	dataPath := fs.String("data", "", "evaluation data file")
+	asJSON := fs.Bool("json", false, "print one JSON object on standard output")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	if *dataPath == "" || fs.NArg() != 0 {
-		return usageError{"eval: -checkpoint FILE and -data FILE are required, and nothing else"}
+	if fs.NArg() != 0 {
+		return usageError{fmt.Sprintf("eval: unexpected argument %q", fs.Arg(0))}
 	}
-	tr, err := loadModel(*ckpt)
-	if err != nil {
-		return err
+	if *ckpt == "" || *dataPath == "" {
+		return usageError{"eval: -checkpoint FILE and -data FILE are required"}
 	}
-	defer tr.Close()
-	f, err := os.Open(*dataPath)
+	tr, c, err := openCheckpoint(*ckpt)
 	if err != nil {
 		return errors.Wrap(err, "eval")
 	}
-	pairs, err := data.ReadPairs(f)
-	f.Close()
-	if err != nil {
-		return errors.Wrapf(err, "eval: %s", *dataPath)
+	defer tr.Close()
+	d := tr.Model.Describe()
+	fam, ok := preset.FamilyOf(d.Kind)
+	if !ok {
+		return errors.Errorf("eval: no family reads data for %q models", d.Kind)
 	}
-	e, err := tr.Encode(pairs)
+	ds, err := fam.EvalData(tr.Model, *dataPath)
 	if err != nil {
-		return err
+		return errors.Wrap(err, "eval")
 	}
-	loss, exact, acc, _, err := tr.Evaluate(e)
+	ms, err := tr.Evaluate(ctx, ds)
 	if err != nil {
-		return err
+		return errors.Wrap(err, "eval")
 	}
-	fmt.Fprintf(stdout, "%d pairs: loss %.4f, exact match %.2f%%, token accuracy %.2f%%\n", len(pairs), loss, 100*exact, 100*acc)
+	if *asJSON {
+		res := evalResult{Model: d.Kind, Preset: c.Meta.Extra[training.PresetKey], Examples: ds.Examples(), Metrics: map[string]*jsonFloat{}}
+		for k, v := range ms {
+			f := jsonFloat(v)
+			res.Metrics[k] = &f
+		}
+		b, err := json.Marshal(res)
+		if err != nil {
+			return errors.Wrap(err, "eval")
+		}
+		fmt.Fprintf(stdout, "%s\n", b)
+		return nil
+	}
+	line := fmt.Sprintf("%d examples", ds.Examples())
+	for i, m := range d.Metrics {
+		sep := ", "
+		if i == 0 {
+			sep = ": "
+		}
+		line += sep + training.FormatMetric(m, ms[m.Name])
+	}
+	fmt.Fprintln(stdout, line)
 	return nil
 }
 
@@ -88,11 +136,15 @@ func runTranslate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *beam > 0 && (*temp > 0 || *topk > 0 || *topp > 0) {
 		return usageError{"translate: -beam and sampling flags exclude each other"}
 	}
-	tr, err := loadModel(*ckpt)
+	tr, _, err := openCheckpoint(*ckpt)
 	if err != nil {
-		return err
+		return errors.Wrap(err, "translate")
 	}
 	defer tr.Close()
+	m, ok := tr.Model.(*training.Seq2Seq)
+	if !ok {
+		return errors.Errorf("translate: %s holds a %q model, not a Seq2Seq one", *ckpt, tr.Model.Describe().Kind)
+	}
 	var so *decode.SampleOptions
 	if *temp > 0 || *topk > 0 || *topp > 0 {
 		t := *temp
@@ -114,7 +166,7 @@ func runTranslate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			fmt.Fprintln(stdout)
 			continue
 		}
-		out, err := tr.TranslateWith(q, decode.Options{MaxLen: *maxLen}, so, *beam)
+		out, err := m.TranslateWith(q, decode.Options{MaxLen: *maxLen}, so, *beam)
 		if err != nil {
 			return errors.Wrapf(err, "translate: line %d", line)
 		}
@@ -125,3 +177,54 @@ func runTranslate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // stdin is where translate reads questions (a variable for tests).
 var stdin io.Reader = os.Stdin
+
+func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sample", "", "Generates text from a trained language model checkpoint (rnnkit train -preset charlm).", stderr)
+	ckpt := fs.String("checkpoint", "", "checkpoint file (.safetensors)")
+	prime := fs.String("prime", "The ", "text to start from")
+	length := fs.Int("length", 300, "characters to generate")
+	temp := fs.Float64("temperature", 0.8, "sampling temperature (0: greedy)")
+	topk := fs.Int("topk", 0, "sample from the k most likely characters (0: all)")
+	topp := fs.Float64("topp", 0, "nucleus sampling threshold (0: off)")
+	seed := fs.Uint64("seed", 1, "seed of the sampler")
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 0 || *ckpt == "" {
+		return usageError{"sample: -checkpoint FILE is required, and no arguments"}
+	}
+	switch {
+	case *length < 1 || *length > maxSample:
+		return usageError{fmt.Sprintf("sample: -length %d: want 1 to %d", *length, maxSample)}
+	case !(*temp >= 0) || math.IsInf(*temp, 0):
+		return usageError{fmt.Sprintf("sample: -temperature %v: want a finite value, at least 0", *temp)}
+	case *topk < 0:
+		return usageError{fmt.Sprintf("sample: -topk %d must not be negative", *topk)}
+	case !(*topp >= 0 && *topp <= 1):
+		return usageError{fmt.Sprintf("sample: -topp %v: want a value in [0, 1]", *topp)}
+	case *prime == "":
+		return usageError{"sample: -prime is empty"}
+	}
+	tr, _, err := openCheckpoint(*ckpt)
+	if err != nil {
+		return errors.Wrap(err, "sample")
+	}
+	defer tr.Close()
+	m, ok := tr.Model.(*training.LM)
+	if !ok {
+		return errors.Errorf("sample: %s holds a %q model, not a language model", *ckpt, tr.Model.Describe().Kind)
+	}
+	var so *decode.SampleOptions
+	if *temp > 0 {
+		so = &decode.SampleOptions{Temperature: *temp, TopK: *topk, TopP: *topp, Source: graph.NewSource(*seed)}
+	}
+	s, err := m.Sample(*prime, *length, so)
+	if err != nil {
+		return errors.Wrap(err, "sample")
+	}
+	fmt.Fprintln(stdout, *prime+s)
+	return nil
+}
+
+// maxSample bounds sample's -length.
+const maxSample = 1 << 20

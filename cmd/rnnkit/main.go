@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // usageError is a mistake in the command line: exit status 2.
@@ -34,8 +35,8 @@ var commands = map[string]command{
 	"demo":      {"the main job: a small date-format Seq2Seq run with attention (a few minutes)", runDemo},
 	"recall":    {"an LSTM learns delayed recall by backpropagation through time (a minute)", runRecall},
 	"parity":    {"check models against PyTorch reference fixtures (outputs, states, gradients)", runParity},
-	"train":     {"train a preset experiment (addition, date formats) with metrics, plots and checkpoints", runTrain},
-	"eval":      {"evaluate a trained Seq2Seq checkpoint on a question_answer file", runEval},
+	"train":     {"train a preset experiment (rnnkit train -list) with metrics, plots and checkpoints", runTrain},
+	"eval":      {"evaluate any checkpoint of rnnkit train on a data file (-json: one JSON object)", runEval},
 	"translate": {"answer questions from standard input with a trained Seq2Seq checkpoint", runTranslate},
 	"gradflow":  {"how far back in time each cell's gradient reaches, as a table and a PNG", runGradflow},
 	"sample":    {"generate text from a trained language model checkpoint", runSample},
@@ -112,7 +113,9 @@ func exitCode(err error) int {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM is handled as SIGINT: the context is cancelled, and train
+	// stops after the current step with a checkpoint.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil && strings.TrimSpace(err.Error()) != "" {

@@ -70,7 +70,7 @@ func TestTrainEvalTranslate(t *testing.T) {
 	f.Close()
 	ck := filepath.Join(out, "best.safetensors")
 	so, se, code = runCmd(t, "eval", "-checkpoint", ck, "-data", pf)
-	if code != 0 || !strings.Contains(so, "20 pairs") {
+	if code != 0 || !strings.Contains(so, "20 examples: loss") || !strings.Contains(so, "exact match") {
 		t.Fatalf("eval: exit %d\n%s%s", code, so, se)
 	}
 	// translate from standard input, greedy and beam.
@@ -102,8 +102,9 @@ func TestTrainUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.txt")
 	os.WriteFile(bad, []byte("no separator here\n"), 0o644)
-	if _, se, code := runCmd(t, "train", "-preset", "addition", "-data", bad, "-out", filepath.Join(dir, "r")); code != 1 || !strings.Contains(se+"", "") {
-		t.Errorf("bad data file: exit %d (%s)", code, se)
+	if _, se, code := runCmd(t, "train", "-preset", "addition", "-data", bad, "-out", filepath.Join(dir, "r")); code != 1 ||
+		!strings.Contains(se, bad) || !strings.Contains(se, "line 1") {
+		t.Errorf("bad data file: exit %d, want 1 and a message naming the file and line 1 (%s)", code, se)
 	}
 	if _, _, code := runCmd(t, "translate", "-checkpoint", filepath.Join(dir, "missing.safetensors")); code != 1 {
 		t.Errorf("missing checkpoint: exit %d, want 1", code)
