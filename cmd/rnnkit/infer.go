@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -23,6 +24,9 @@ import (
 func openCheckpoint(path string) (*training.Trainer, *checkpoint.Checkpoint, error) {
 	if path == "" {
 		return nil, nil, usageError{"-checkpoint FILE is required"}
+	}
+	if err := inputFile("checkpoint", path); err != nil {
+		return nil, nil, err
 	}
 	c, err := checkpoint.Load(path)
 	if err != nil {
@@ -61,14 +65,14 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ckpt := fs.String("checkpoint", "", "checkpoint file (.safetensors)")
 	dataPath := fs.String("data", "", "evaluation data file")
 	asJSON := fs.Bool("json", false, "print one JSON object on standard output")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseOnlyFlags(fs, args, "eval"); help || err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		return usageError{fmt.Sprintf("eval: unexpected argument %q", fs.Arg(0))}
+	if err := checks("eval", nonEmpty("checkpoint", *ckpt), nonEmpty("data", *dataPath)); err != nil {
+		return err
 	}
-	if *ckpt == "" || *dataPath == "" {
-		return usageError{"eval: -checkpoint FILE and -data FILE are required"}
+	if err := inputFile("data", *dataPath); err != nil {
+		return errors.Wrap(err, "eval")
 	}
 	tr, c, err := openCheckpoint(*ckpt)
 	if err != nil {
@@ -119,40 +123,24 @@ func runTranslate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		"-temperature (and -topk, -topp, -seed).", stderr)
 	ckpt := fs.String("checkpoint", "", "checkpoint file (.safetensors)")
 	beam := fs.Int("beam", 0, "beam width (0: greedy or sampling)")
-	temp := fs.Float64("temperature", 0, "sample at this temperature (0: greedy)")
-	topk := fs.Int("topk", 0, "sample from the k most likely tokens (0: all)")
-	topp := fs.Float64("topp", 0, "sample from the smallest set of tokens whose probability reaches p (0: all)")
-	seed := fs.Uint64("seed", 1, "seed of the sampler")
 	maxLen := fs.Int("maxlen", 0, "longest answer (0: 4 × the question + 8)")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	var smp sampling
+	smp.flags(fs, 0, "sample at this temperature (0: greedy)", "tokens")
+	if help, err := parseOnlyFlags(fs, args, "translate"); help || err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		return usageError{fmt.Sprintf("translate: unexpected argument %q", fs.Arg(0))}
+	if err := checks("translate", append(smp.check(), intIn("beam", *beam, 0, maxBeam), intIn("maxlen", *maxLen, 0, maxDecode))...); err != nil {
+		return err
 	}
-	if *beam < 0 || *temp < 0 || *topk < 0 || *topp < 0 || *topp > 1 || *maxLen < 0 {
-		return usageError{"translate: -beam, -temperature, -topk, -maxlen must not be negative and -topp must be in [0, 1]"}
-	}
-	if *beam > 0 && (*temp > 0 || *topk > 0 || *topp > 0) {
+	so := smp.options(true)
+	if *beam > 0 && so != nil {
 		return usageError{"translate: -beam and sampling flags exclude each other"}
 	}
-	tr, _, err := openCheckpoint(*ckpt)
+	tr, m, err := openModel[*training.Seq2Seq]("translate", *ckpt, "a Seq2Seq model")
 	if err != nil {
-		return errors.Wrap(err, "translate")
+		return err
 	}
 	defer tr.Close()
-	m, ok := tr.Model.(*training.Seq2Seq)
-	if !ok {
-		return errors.Errorf("translate: %s holds a %q model, not a Seq2Seq one", *ckpt, tr.Model.Describe().Kind)
-	}
-	var so *decode.SampleOptions
-	if *temp > 0 || *topk > 0 || *topp > 0 {
-		t := *temp
-		if t == 0 {
-			t = 1
-		}
-		so = &decode.SampleOptions{Temperature: t, TopK: *topk, TopP: *topp, Source: graph.NewSource(*seed)}
-	}
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 64<<10), 64<<10)
 	line := 0
@@ -175,6 +163,57 @@ func runTranslate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return errors.Wrap(sc.Err(), "translate: reading standard input")
 }
 
+// sampling is the flags of a command that samples.
+type sampling struct {
+	temp, topp float64
+	topk       int
+	seed       uint64
+}
+
+// flags defines -temperature (with its default and usage), -topk, -topp
+// and -seed on fs; unit names what is sampled.
+func (s *sampling) flags(fs *flag.FlagSet, temp float64, tempUsage, unit string) {
+	fs.Float64Var(&s.temp, "temperature", temp, tempUsage)
+	fs.IntVar(&s.topk, "topk", 0, "sample from the k most likely "+unit+" (0: all)")
+	fs.Float64Var(&s.topp, "topp", 0, "sample from the smallest set of "+unit+" whose probability reaches p (0: all)")
+	fs.Uint64Var(&s.seed, "seed", 1, "seed of the sampler")
+}
+
+// check returns the errors of the flags' values.
+func (s *sampling) check() []error {
+	return []error{floatIn("temperature", s.temp, 0, math.MaxFloat64), intIn("topk", s.topk, 0, math.MaxInt), floatIn("topp", s.topp, 0, 1)}
+}
+
+// options returns the sampling options, nil for greedy decoding: when
+// the temperature is 0 and, unless anyFlag, whatever -topk and -topp say
+// (with anyFlag, -topk or -topp alone sample at temperature 1).
+func (s *sampling) options(anyFlag bool) *decode.SampleOptions {
+	t := s.temp
+	if t == 0 && anyFlag && (s.topk > 0 || s.topp > 0) {
+		t = 1
+	}
+	if t == 0 {
+		return nil
+	}
+	return &decode.SampleOptions{Temperature: t, TopK: s.topk, TopP: s.topp, Source: graph.NewSource(s.seed)}
+}
+
+// openModel opens a checkpoint whose model must be an M (what names it).
+func openModel[M training.Model](cmd, path, what string) (*training.Trainer, M, error) {
+	var none M
+	tr, _, err := openCheckpoint(path)
+	if err != nil {
+		return nil, none, errors.Wrap(err, cmd)
+	}
+	m, ok := tr.Model.(M)
+	if !ok {
+		kind := tr.Model.Describe().Kind
+		tr.Close()
+		return nil, none, errors.Errorf("%s: %s holds a %q model, not %s", cmd, path, kind, what)
+	}
+	return tr, m, nil
+}
+
 // stdin is where translate reads questions (a variable for tests).
 var stdin io.Reader = os.Stdin
 
@@ -183,48 +222,23 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ckpt := fs.String("checkpoint", "", "checkpoint file (.safetensors)")
 	prime := fs.String("prime", "The ", "text to start from")
 	length := fs.Int("length", 300, "characters to generate")
-	temp := fs.Float64("temperature", 0.8, "sampling temperature (0: greedy)")
-	topk := fs.Int("topk", 0, "sample from the k most likely characters (0: all)")
-	topp := fs.Float64("topp", 0, "nucleus sampling threshold (0: off)")
-	seed := fs.Uint64("seed", 1, "seed of the sampler")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	var smp sampling
+	smp.flags(fs, 0.8, "sampling temperature (0: greedy)", "characters")
+	if help, err := parseOnlyFlags(fs, args, "sample"); help || err != nil {
 		return err
 	}
-	if fs.NArg() != 0 || *ckpt == "" {
-		return usageError{"sample: -checkpoint FILE is required, and no arguments"}
+	if err := checks("sample", append(smp.check(), intIn("length", *length, 1, maxSample), nonEmpty("prime", *prime))...); err != nil {
+		return err
 	}
-	switch {
-	case *length < 1 || *length > maxSample:
-		return usageError{fmt.Sprintf("sample: -length %d: want 1 to %d", *length, maxSample)}
-	case !(*temp >= 0) || math.IsInf(*temp, 0):
-		return usageError{fmt.Sprintf("sample: -temperature %v: want a finite value, at least 0", *temp)}
-	case *topk < 0:
-		return usageError{fmt.Sprintf("sample: -topk %d must not be negative", *topk)}
-	case !(*topp >= 0 && *topp <= 1):
-		return usageError{fmt.Sprintf("sample: -topp %v: want a value in [0, 1]", *topp)}
-	case *prime == "":
-		return usageError{"sample: -prime is empty"}
-	}
-	tr, _, err := openCheckpoint(*ckpt)
+	tr, m, err := openModel[*training.LM]("sample", *ckpt, "a language model")
 	if err != nil {
-		return errors.Wrap(err, "sample")
+		return err
 	}
 	defer tr.Close()
-	m, ok := tr.Model.(*training.LM)
-	if !ok {
-		return errors.Errorf("sample: %s holds a %q model, not a language model", *ckpt, tr.Model.Describe().Kind)
-	}
-	var so *decode.SampleOptions
-	if *temp > 0 {
-		so = &decode.SampleOptions{Temperature: *temp, TopK: *topk, TopP: *topp, Source: graph.NewSource(*seed)}
-	}
-	s, err := m.Sample(*prime, *length, so)
+	s, err := m.Sample(*prime, *length, smp.options(false))
 	if err != nil {
 		return errors.Wrap(err, "sample")
 	}
 	fmt.Fprintln(stdout, *prime+s)
 	return nil
 }
-
-// maxSample bounds sample's -length.
-const maxSample = 1 << 20

@@ -97,6 +97,17 @@ func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
 	return false, nil
 }
 
+// parseOnlyFlags is parseFlags for a command that takes no arguments.
+func parseOnlyFlags(fs *flag.FlagSet, args []string, cmd string) (help bool, err error) {
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return help, err
+	}
+	if fs.NArg() != 0 {
+		return false, usageError{fmt.Sprintf("%s: unexpected argument %q", cmd, fs.Arg(0))}
+	}
+	return false, nil
+}
+
 func exitCode(err error) int {
 	if err == nil {
 		return 0
@@ -112,14 +123,19 @@ func exitCode(err error) int {
 	return 1
 }
 
-func main() {
-	// SIGTERM is handled as SIGINT: the context is cancelled, and train
-	// stops after the current step with a checkpoint.
+// realMain is main but for the exit: SIGINT and SIGTERM cancel the
+// context (train then stops after the current step with a checkpoint),
+// an error is printed as "rnnkit: …", and the exit status is returned.
+func realMain(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	defer stop()
+	err := run(ctx, args, stdout, stderr)
 	if err != nil && strings.TrimSpace(err.Error()) != "" {
-		fmt.Fprintln(os.Stderr, "rnnkit:", err)
+		fmt.Fprintln(stderr, "rnnkit:", err)
 	}
-	os.Exit(exitCode(err))
+	return exitCode(err)
+}
+
+func main() {
+	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -46,7 +46,8 @@ func noCrash(t *testing.T, what, stderr string) {
 	}
 }
 
-// dirState is every file of a directory: name → SHA-256 and modification time.
+// dirState is every file of a directory and its subdirectories: name →
+// SHA-256 and modification time.
 func dirState(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -56,6 +57,13 @@ func dirState(t *testing.T, dir string) map[string]string {
 	}
 	for _, e := range ents {
 		p := filepath.Join(dir, e.Name())
+		if e.IsDir() {
+			for k, v := range dirState(t, p) {
+				out[e.Name()+"/"+k] = v
+			}
+			out[e.Name()+"/"] = "a directory"
+			continue
+		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)

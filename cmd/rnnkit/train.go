@@ -21,12 +21,6 @@ import (
 	"github.com/rnnkit/rnnkit/training/preset"
 )
 
-// Limits of train's own flags.
-const (
-	maxKeep     = 1_000_000
-	maxLogEvery = 1 << 30
-)
-
 // runFlags are the flags of train that are no setting of the model or the
 // trainer: where the run lives and how it reports.
 type runFlags struct {
@@ -91,7 +85,7 @@ func parseTrain(args []string, stdout io.Writer) (*runFlags, bool, error) {
 	}
 	p, fam, ok := preset.Lookup(r.preset)
 	if !ok {
-		return nil, false, usageError{fmt.Sprintf("train: unknown preset %q (%s)", r.preset, strings.Join(preset.Names(), ", "))}
+		return nil, false, usageError{fmt.Sprintf("train: unknown preset %q for -preset (%s)", r.preset, strings.Join(preset.Names(), ", "))}
 	}
 	fs := flag.NewFlagSet("rnnkit train", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -148,22 +142,17 @@ func (r *runFlags) validate() error {
 	if r.resume && r.overwrite {
 		return usageError{"train: -resume and -overwrite exclude each other"}
 	}
-	for _, x := range []struct {
-		name    string
-		v, l, h int
-	}{{"keep", r.keep, 1, maxKeep}, {"checkpoint-every", r.every, 0, maxLogEvery}, {"log-every", r.logEvery, 1, maxLogEvery}} {
-		if err := preset.IntIn(x.name, x.v, x.l, x.h); err != nil {
-			return usageError{"train: " + err.Error()}
-		}
+	var errs []error
+	if r.given["data"] {
+		errs = append(errs, nonEmpty("data", r.data))
 	}
-	if r.given["data"] && r.data == "" {
-		return usageError{"train: -data is empty"}
+	if r.given["out"] {
+		errs = append(errs, nonEmpty("out", r.out))
 	}
-	if r.given["out"] && r.out == "" {
-		return usageError{"train: -out is empty"}
-	}
-	if err := preset.Validate(r.setup, r.given, r.data); err != nil {
-		return usageError{"train: " + err.Error()}
+	if err := checks("train", append(errs,
+		intIn("keep", r.keep, 1, maxKeep), intIn("checkpoint-every", r.every, 0, maxEvery), intIn("log-every", r.logEvery, 1, maxEvery),
+		preset.Validate(r.setup, r.given, r.data))...); err != nil {
+		return err
 	}
 	if r.out == "" {
 		r.out = filepath.Join("runs", fmt.Sprintf("%s-%d", r.presetEntry.Name, r.setup.Common().Train.Seed))
@@ -175,18 +164,11 @@ func (r *runFlags) validate() error {
 // directory.
 func (r *runFlags) checkPaths() error {
 	if r.data != "" {
-		fi, err := os.Stat(r.data)
-		if err != nil {
-			return errors.Wrap(err, "train: -data")
-		}
-		if fi.IsDir() {
-			return errors.Errorf("train: -data %s is a directory, not a file", r.data)
+		if err := inputFile("data", r.data); err != nil {
+			return errors.Wrap(err, "train")
 		}
 	}
-	if fi, err := os.Stat(r.out); err == nil && !fi.IsDir() {
-		return errors.Errorf("train: -out %s is a file, not a directory", r.out)
-	}
-	return nil
+	return errors.Wrap(outputDir("out", r.out), "train")
 }
 
 // runConfig is what config.json records.

@@ -214,7 +214,7 @@ func (c *Common) validate(given map[string]bool) error {
 		return err
 	}
 	switch t.Optimizer {
-	case "", "adam", "sgd", "momentum", "rmsprop":
+	case "adam", "sgd", "momentum", "rmsprop":
 	default:
 		return errors.Errorf("-optimizer %q: want adam, sgd, momentum or rmsprop", t.Optimizer)
 	}
@@ -225,7 +225,7 @@ func (c *Common) validate(given map[string]bool) error {
 		return errors.Errorf("-clip %v: want a finite value, at least 0", t.Clip)
 	}
 	switch t.Dtype {
-	case "", "float32", "float64":
+	case "float32", "float64":
 	default:
 		return errors.Errorf("-dtype %q: want float32 or float64", t.Dtype)
 	}
