@@ -112,6 +112,7 @@ type window struct {
 	shape Shape
 }
 
+// Shape implements Batch: Batch×Steps, one graph for every window.
 func (w window) Shape() Shape { return w.shape }
 
 func (m *LM) windows(cs []data.Chunk) []Batch {
@@ -161,6 +162,8 @@ type lmGraph struct {
 	finalV []gorgonia.Value
 }
 
+// Set implements Graph: the window, and the carried state as the initial
+// state (zeros when there is none).
 func (g *lmGraph) Set(b Batch, seed uint64) error {
 	w, err := setUp[window](&g.lossGraph, b, LMKind, seed)
 	if err != nil {
@@ -185,6 +188,7 @@ func (g *lmGraph) Set(b Batch, seed uint64) error {
 	return nil
 }
 
+// After implements Graph: the final state becomes the carried state.
 func (g *lmGraph) After() error {
 	carry := make([][]float64, len(g.finalV))
 	for i, v := range g.finalV {

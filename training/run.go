@@ -126,9 +126,20 @@ func metricOr(m Metrics, name string) float64 {
 	return math.NaN()
 }
 
+// MarshalJSON writes the metrics as a JSON object, a NaN or infinite
+// value as null.
+func (m Metrics) MarshalJSON() ([]byte, error) {
+	out := make(map[string]jsonFloat, len(m))
+	for k, v := range m {
+		out[k] = jsonFloat(v)
+	}
+	return json.Marshal(out)
+}
+
 // jsonFloat is a float64 that JSON writes as null when NaN or infinite.
 type jsonFloat float64
 
+// MarshalJSON writes the number, or null.
 func (f jsonFloat) MarshalJSON() ([]byte, error) {
 	v := float64(f)
 	if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -137,6 +148,7 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 	return json.Marshal(v)
 }
 
+// UnmarshalJSON reads a number, or null as NaN.
 func (f *jsonFloat) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		*f = jsonFloat(math.NaN())

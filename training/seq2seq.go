@@ -121,6 +121,7 @@ type pairBatch struct {
 	ts, tt int
 }
 
+// Shape implements Batch: B×Ts×Tt.
 func (b pairBatch) Shape() Shape { return Dims(len(b.idx), b.ts, b.tt) }
 
 // batch returns the batch of e's rows idx, its lengths rounded up to the
@@ -155,6 +156,7 @@ type s2sGraph struct {
 	m *seq2seq.TrainGraph
 }
 
+// Set implements Graph: the pairs, padded to the graph's lengths.
 func (g *s2sGraph) Set(b Batch, seed uint64) error {
 	pb, err := setUp[pairBatch](&g.lossGraph, b, Seq2SeqKind, seed)
 	if err != nil {

@@ -107,8 +107,11 @@ func seed(base uint64, purpose, n uint64) uint64 {
 // A Trainer is not safe for concurrent use, except that Evaluate takes
 // turns with itself.
 type Trainer struct {
-	Cfg    Config
-	Model  Model
+	// Cfg is the run's config, Model the model trained.
+	Cfg   Config
+	Model Model
+	// Params are the model's parameters (made by Model.Init), Opt the
+	// optimiser that updates them.
 	Params *graph.Params
 	Opt    optim.Optimizer
 	// Test is the data Run evaluates after each epoch (nil: none).
@@ -143,6 +146,7 @@ type compiled struct {
 	lossV  gorgonia.Value
 }
 
+// Close releases the machine (the caches call it on eviction).
 func (c *compiled) Close() error { return c.vm.Close() }
 
 // StepStats reports one optimiser step.

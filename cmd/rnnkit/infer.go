@@ -41,20 +41,10 @@ func openCheckpoint(path string) (*training.Trainer, *checkpoint.Checkpoint, err
 
 // evalResult is what eval -json prints.
 type evalResult struct {
-	Model    string                `json:"model"`
-	Preset   string                `json:"preset"`
-	Examples int                   `json:"examples"`
-	Metrics  map[string]*jsonFloat `json:"metrics"`
-}
-
-// jsonFloat is a number that JSON writes as null when NaN or infinite.
-type jsonFloat float64
-
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	if v := float64(f); math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte("null"), nil
-	}
-	return json.Marshal(float64(f))
+	Model    string           `json:"model"`
+	Preset   string           `json:"preset"`
+	Examples int              `json:"examples"`
+	Metrics  training.Metrics `json:"metrics"`
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -93,12 +83,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.Wrap(err, "eval")
 	}
 	if *asJSON {
-		res := evalResult{Model: d.Kind, Preset: c.Meta.Extra[training.PresetKey], Examples: ds.Examples(), Metrics: map[string]*jsonFloat{}}
-		for k, v := range ms {
-			f := jsonFloat(v)
-			res.Metrics[k] = &f
-		}
-		b, err := json.Marshal(res)
+		b, err := json.Marshal(evalResult{Model: d.Kind, Preset: c.Meta.Extra[training.PresetKey], Examples: ds.Examples(), Metrics: ms})
 		if err != nil {
 			return errors.Wrap(err, "eval")
 		}

@@ -54,11 +54,13 @@ type lmSetup struct {
 	model training.LMConfig
 }
 
+// Flags implements Setup.
 func (s *lmSetup) Flags(fs *flag.FlagSet) {
 	s.Net.Flags(fs)
 	Define(fs, Flag{"bptt", "truncated-BPTT window: tokens per stream per step", &s.model.Steps})
 }
 
+// Validate implements Setup.
 func (s *lmSetup) Validate(given map[string]bool, data string) error {
 	if data == "" {
 		return errors.New("the charlm preset needs -data FILE (any UTF-8 text)")
@@ -85,6 +87,7 @@ func readText(path string) (string, error) {
 	return text, errors.Wrapf(err, "-data %s", path)
 }
 
+// Prepare implements Setup.
 func (s *lmSetup) Prepare(path string) (*Prepared, error) {
 	text, err := readText(path)
 	if err != nil {

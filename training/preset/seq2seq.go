@@ -67,6 +67,7 @@ type s2sSetup struct {
 	examples int
 }
 
+// Flags implements Setup.
 func (s *s2sSetup) Flags(fs *flag.FlagSet) {
 	m := &s.model.Model
 	s.Net.Flags(fs)
@@ -83,6 +84,7 @@ func (s *s2sSetup) Flags(fs *flag.FlagSet) {
 	})
 }
 
+// Validate implements Setup.
 func (s *s2sSetup) Validate(given map[string]bool, data string) error {
 	m := s.model.Model
 	if err := s.Net.Validate(); err != nil {
@@ -126,6 +128,7 @@ func readPairs(path string) ([]data.Pair, error) {
 	return pairs, nil
 }
 
+// Prepare implements Setup.
 func (s *s2sSetup) Prepare(path string) (*Prepared, error) {
 	var pairs []data.Pair
 	var err error
