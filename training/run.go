@@ -279,7 +279,7 @@ func (o RunOptions) Manager() *checkpoint.Manager {
 		w = io.Discard
 	}
 	return &checkpoint.Manager{Dir: o.Dir, KeepLast: o.Keep, Logf: func(format string, args ...any) {
-		fmt.Fprintf(w, "rnnkit train: "+format+"\n", args...)
+		fmt.Fprintf(w, "training: "+format+"\n", args...)
 	}}
 }
 
@@ -341,7 +341,7 @@ func (t *Trainer) Run(ctx context.Context, o RunOptions) error {
 	}
 	onStep := func(s StepStats) {
 		if s.Skipped {
-			fmt.Fprintf(stderr, "rnnkit train: epoch %d, batch %d of %d (step %d): non-finite loss or gradient, batch skipped (-skip-nonfinite)\n", t.Epoch+1, s.Step, s.Of, t.Step)
+			fmt.Fprintf(stderr, "training: epoch %d, batch %d of %d (step %d): non-finite loss or gradient, batch skipped (SkipNonFinite)\n", t.Epoch+1, s.Step, s.Of, t.Step)
 		}
 		if o.OnStep != nil {
 			o.OnStep(s)
@@ -350,7 +350,7 @@ func (t *Trainer) Run(ctx context.Context, o RunOptions) error {
 	stop := func() bool {
 		if o.CheckpointEvery > 0 && t.Step%o.CheckpointEvery == 0 {
 			if err := save(); err != nil {
-				fmt.Fprintln(stderr, "rnnkit train: checkpoint:", err)
+				fmt.Fprintln(stderr, "training: checkpoint:", err)
 			}
 		}
 		return false
@@ -390,7 +390,7 @@ func (t *Trainer) Run(ctx context.Context, o RunOptions) error {
 			}
 		}
 		if err := lossPlot(filepath.Join(o.Dir, LossPlotName), history); err != nil {
-			fmt.Fprintln(stderr, "rnnkit train: loss.png:", err)
+			fmt.Fprintln(stderr, "training: loss.png:", err)
 		}
 		if early {
 			break
