@@ -12,6 +12,7 @@ import (
 	"github.com/rnnkit/rnnkit/graph"
 	"github.com/rnnkit/rnnkit/training/checkpoint"
 	"github.com/rnnkit/rnnkit/training/data"
+	"github.com/rnnkit/rnnkit/training/preset"
 )
 
 // A tiny training run writes everything a run must, resumes, and its
@@ -211,17 +212,20 @@ func TestTrainList(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, se)
 	}
-	for _, want := range []string{"addition  ", "addition-reversed", "addition-peeky", "date-attention", "charlm", "seq2seq", "lm", "dot attention"} {
-		if !strings.Contains(so, want) {
-			t.Errorf("train -list lacks %q:\n%s", want, so)
+	for _, e := range preset.All() {
+		if !strings.Contains(so, e.Name+" ") || !strings.Contains(so, e.About) {
+			t.Errorf("train -list lacks %s (%s):\n%s", e.Name, e.About, so)
 		}
+	}
+	if n := strings.Count(strings.TrimSpace(so), "\n") + 1; n != len(preset.All()) || n < 5 {
+		t.Errorf("train -list printed %d lines for %d presets", n, len(preset.All()))
 	}
 }
 
 // Every preset checks its flags before any work: a bad value or a flag
 // it has not is exit status 2, and -out is not even created.
 func TestEveryPresetValidatesFirst(t *testing.T) {
-	for _, name := range []string{"addition", "addition-reversed", "addition-peeky", "date-attention", "charlm"} {
+	for _, name := range preset.Names() {
 		for _, bad := range [][]string{{"-hidden", "0"}, {"-lr", "Inf"}, {"-nosuch", "1"}, {"-log-every", "0"}} {
 			out := filepath.Join(t.TempDir(), "run")
 			_, se, code := runCmd(t, append([]string{"train", "-preset", name, "-data", "corpus.txt", "-out", out}, bad...)...)

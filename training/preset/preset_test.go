@@ -94,14 +94,8 @@ func TestValidateNamesTheFlag(t *testing.T) {
 	}
 }
 
-func ExampleAll() {
-	for _, e := range All() {
-		fmt.Printf("%s (%s)\n", e.Name, e.Kind)
-	}
-	// Output:
-	// addition (seq2seq)
-	// addition-peeky (seq2seq)
-	// addition-reversed (seq2seq)
-	// charlm (lm)
-	// date-attention (seq2seq)
+func ExampleLookup() {
+	p, f, ok := Lookup("charlm")
+	fmt.Println(ok, p.Name, f.Kind, "-", p.About)
+	// Output: true charlm lm - character language model of the -data text, truncated BPTT
 }
