@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 
 	"github.com/rnnkit/rnnkit/graph"
 	"github.com/rnnkit/rnnkit/models/decode"
-	"github.com/rnnkit/rnnkit/training/checkpoint"
 )
 
 // answers decodes every question greedily, by beam search and by seeded
@@ -45,29 +43,18 @@ func answers(t *testing.T, questions []string, translate func(q string, so *deco
 //
 //	go test -race ./training -run TestConcurrentDecoding
 func TestConcurrentDecoding(t *testing.T) {
-	tr, _, _, _, test := smallRun(t, 0.2)
-	defer tr.Close()
+	tr, setup := smallRun(t, 0.2)
+	test := setup.test
 	if _, _, err := tr.TrainEpoch(context.Background(), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Serve the model as the translate command does: from its checkpoint.
-	ck, err := tr.Checkpoint(nil)
+	opened, err := Open(saveLoad(t, tr))
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "model.safetensors")
-	if err := checkpoint.Save(path, ck); err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := checkpoint.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	model, err := FromCheckpoint(loaded)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer model.Close()
+	defer opened.Close()
+	model := s2s(opened)
 	questions := make([]string, 0, 8)
 	for _, p := range test[:min(6, len(test))] {
 		questions = append(questions, p.Question)
@@ -78,7 +65,7 @@ func TestConcurrentDecoding(t *testing.T) {
 	}
 	serial := answers(t, questions, own)
 	if trained := answers(t, questions, func(q string, so *decode.SampleOptions, beam int) ([]string, error) {
-		return tr.TranslateWith(q, decode.Options{}, so, beam)
+		return s2s(tr).TranslateWith(q, decode.Options{}, so, beam)
 	}); !slices.Equal(trained, serial) {
 		t.Fatalf("the model loaded from its checkpoint answers otherwise than the trained run:\n%q\n%q", trained, serial)
 	}

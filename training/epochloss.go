@@ -20,7 +20,13 @@ type epochLoss struct {
 
 func (e *epochLoss) add(l float64) { e.sum += l; e.n++ }
 
-func (e epochLoss) mean() float64 { return meanOf(e.sum, e.n) }
+// mean returns the mean loss, NaN when no batch counted.
+func (e epochLoss) mean() float64 {
+	if e.n == 0 {
+		return math.NaN()
+	}
+	return e.sum / float64(e.n)
+}
 
 // save records the running loss in a checkpoint's extra metadata, exactly.
 func (e epochLoss) save(x map[string]string) {

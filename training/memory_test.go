@@ -49,11 +49,10 @@ func memSteps(t *testing.T) int {
 //	RNNKIT_MEM_STEPS=5000 go test ./training -run TestMemoryFlat -v -timeout 30m
 func TestMemoryFlat(t *testing.T) {
 	steps := memSteps(t)
-	tr, _, _, _, _ := smallRun(t, 0.2)
-	defer tr.Close()
+	tr, _ := smallRun(t, 0.2)
 	// Buckets 8 wide: every batch of the addition task has one of a few
 	// shapes, so the caches are full by step 100.
-	tr.Cfg.BucketWidth = 8
+	s2s(tr).Cfg.BucketWidth = 8
 	ctx := context.Background()
 	type sample struct {
 		step      int
@@ -66,7 +65,7 @@ func TestMemoryFlat(t *testing.T) {
 		runtime.ReadMemStats(&ms)
 		s := sample{tr.Step, rssKiB(), int64(ms.HeapAlloc >> 10)}
 		samples = append(samples, s)
-		t.Logf("step %5d  RSS %7d KiB  live heap %6d KiB  (%d graphs cached)", s.step, s.rss, s.heap, tr.graphs.Len()+tr.evals.Len())
+		t.Logf("step %5d  RSS %7d KiB  live heap %6d KiB  (%d graphs cached)", s.step, s.rss, s.heap, tr.train.Len()+tr.eval.Len())
 	}
 	for tr.Step < steps {
 		_, done, err := tr.TrainEpoch(ctx, nil, func() bool { return tr.Step%100 == 0 || tr.Step >= steps })
@@ -77,7 +76,7 @@ func TestMemoryFlat(t *testing.T) {
 			take()
 		}
 		if done && tr.Epoch%10 == 0 {
-			if _, _, _, _, err := tr.Evaluate(tr.TestSet()); err != nil {
+			if _, err := tr.Evaluate(ctx, tr.Test); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := tr.Checkpoint(nil); err != nil {

@@ -80,9 +80,9 @@ func (s snapshot) diff(o snapshot) string {
 	return ""
 }
 
-func (tr *Seq2Seq) snap(t *testing.T) snapshot { return takeSnapshot(t, tr.Params, tr.Opt.State()) }
+func (tr *Trainer) snap(t *testing.T) snapshot { return takeSnapshot(t, tr.Params, tr.Opt.State()) }
 
-func stopAfter(tr *Seq2Seq, step int) func() bool { return func() bool { return tr.Step >= step } }
+func stopAfter(tr *Trainer, step int) func() bool { return func() bool { return tr.Step >= step } }
 
 // A NaN loss stops training with ErrNonFinite naming the epoch and batch;
 // the parameters, the optimiser state and the position are those before the
@@ -90,16 +90,10 @@ func stopAfter(tr *Seq2Seq, step int) func() bool { return func() bool { return 
 // fault is gone, goes on to end bit-identical to a run that never met it.
 func TestNonFiniteStopsAndKeepsTheLastGoodCheckpoint(t *testing.T) {
 	ctx := context.Background()
-	clean, _, _, _, _ := smallRun(t, 0.2)
-	defer clean.Close()
-	for clean.Epoch < 2 {
-		if _, _, err := clean.TrainEpoch(ctx, nil, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	clean, setup := smallRun(t, 0.2)
+	trainTo(t, clean, 2)
 
-	tr, _, _, _, _ := smallRun(t, 0.2)
-	defer tr.Close()
+	tr := setup.new(t)
 	mgr := &checkpoint.Manager{Dir: t.TempDir(), KeepLast: 3}
 	if _, _, err := tr.TrainEpoch(ctx, nil, stopAfter(tr, 3)); err != nil {
 		t.Fatal(err)
@@ -136,11 +130,7 @@ func TestNonFiniteStopsAndKeepsTheLastGoodCheckpoint(t *testing.T) {
 		t.Fatalf("the checkpoint on disk is not the last good state: %s", d)
 	}
 	tr.fault = nil
-	for tr.Epoch < 2 {
-		if _, _, err := tr.TrainEpoch(ctx, nil, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	trainTo(t, tr, 2)
 	if d := clean.snap(t).diff(tr.snap(t)); d != "" || tr.Step != clean.Step {
 		t.Fatalf("after the fault was gone the run differs from a clean one (step %d vs %d): %s", tr.Step, clean.Step, d)
 	}
@@ -151,8 +141,7 @@ func TestNonFiniteStopsAndKeepsTheLastGoodCheckpoint(t *testing.T) {
 // checkpoint keeps), and training goes on.
 func TestSkipNonFinite(t *testing.T) {
 	ctx := context.Background()
-	tr, cfg, v, train, test := smallRun(t, 0)
-	defer tr.Close()
+	tr, setup := smallRun(t, 0)
 	tr.Cfg.SkipNonFinite = true
 	bad := map[int]bool{1: true, 4: true}
 	tr.fault = func(step int) bool { return bad[step] }
@@ -192,12 +181,8 @@ func TestSkipNonFinite(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A checkpoint written with SkipNonFinite resumes in a run without it.
-	cfg.SkipNonFinite = false
-	again, err := NewSeq2Seq(cfg, v, train, test)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
+	setup.cfg.SkipNonFinite = false
+	again := setup.new(t)
 	if err := again.Restore(ck); err != nil {
 		t.Fatal(err)
 	}
@@ -209,8 +194,7 @@ func TestSkipNonFinite(t *testing.T) {
 // A parameter set to NaN from outside: training refuses to start, nothing
 // changes, and no checkpoint of such parameters can be made.
 func TestPoisonedParameters(t *testing.T) {
-	tr, _, _, _, _ := smallRun(t, 0)
-	defer tr.Close()
+	tr, _ := smallRun(t, 0)
 	name := tr.Params.Names()[0]
 	x, _ := tr.Params.Get(name)
 	v, _ := graph.Float64s(x)
@@ -241,14 +225,14 @@ func TestOverflowingUpdateDamagesTheRun(t *testing.T) {
 		texts = append(texts, p.Question, p.Answer)
 	}
 	v := data.NewCharVocab(texts)
-	cfg := Seq2SeqConfig{Model: smallModel(), Batch: 16, Epochs: 1, Optimizer: "sgd", LR: 1e39, Seed: 1, // beyond float32: the first update overflows
-		BucketWidth: 2, Dtype: "float32", SkipNonFinite: true}
-	tr, err := NewSeq2Seq(cfg, v, pairs, nil)
-	if err != nil {
-		t.Fatal(err)
+	s := s2sSetup{
+		cfg: Config{Epochs: 1, Optimizer: "sgd", LR: 1e39, Seed: 1, // beyond float32: the first update overflows
+			Dtype: "float32", SkipNonFinite: true},
+		model: Seq2SeqConfig{Model: smallModel(), Batch: 16, BucketWidth: 2},
+		vocab: v, train: pairs,
 	}
-	defer tr.Close()
-	_, _, err = tr.TrainEpoch(context.Background(), nil, nil)
+	tr := s.new(t)
+	_, _, err := tr.TrainEpoch(context.Background(), nil, nil)
 	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "became") {
 		t.Fatalf("overflowing update: %v", err)
 	}
@@ -264,18 +248,16 @@ func smallModel() seq2seq.Config {
 	return seq2seq.Config{Embed: 4, Hidden: 8, Cell: cells.LSTMKind}
 }
 
-func tinyLM(t *testing.T) (*LM, LMConfig, *data.Vocab, []int) {
+func tinyLM(t *testing.T) (*Trainer, lmSetup) {
 	t.Helper()
 	text := strings.Repeat("to be or not to be, that is the question. ", 12)
 	v := data.NewCharVocab([]string{text})
-	ids := v.EncodeChars(text)
-	cfg := LMConfig{Model: lm.Config{Embed: 4, Hidden: 8, Cell: cells.LSTMKind, Layers: 2}, Batch: 4, Steps: 8,
-		Epochs: 2, LR: 0.01, Clip: 1, Seed: 3}
-	tr, err := NewLM(cfg, v, ids, nil)
-	if err != nil {
-		t.Fatal(err)
+	s := lmSetup{
+		cfg:   Config{Epochs: 2, LR: 0.01, Clip: 1, Seed: 3},
+		model: LMConfig{Model: lm.Config{Embed: 4, Hidden: 8, Cell: cells.LSTMKind, Layers: 2}, Batch: 4, Steps: 8},
+		vocab: v, train: v.EncodeChars(text),
 	}
-	return tr, tr.Cfg, v, ids
+	return s.new(t), s
 }
 
 // The language model's trainer: a NaN loss stops it with the parameters,
@@ -283,20 +265,19 @@ func tinyLM(t *testing.T) (*LM, LMConfig, *data.Vocab, []int) {
 // window is skipped.
 func TestLMNonFinite(t *testing.T) {
 	ctx := context.Background()
-	tr, cfg, v, ids := tinyLM(t)
-	defer tr.Close()
+	tr, setup := tinyLM(t)
 	if _, _, err := tr.TrainEpoch(ctx, nil, func() bool { return tr.Step >= 2 }); err != nil {
 		t.Fatal(err)
 	}
 	good := takeSnapshot(t, tr.Params, tr.Opt.State())
-	carry := fmt.Sprint(tr.carry)
+	carry := fmt.Sprint(lmOf(tr).carry)
 	tr.fault = func(step int) bool { return step == 2 }
 	_, _, err := tr.TrainEpoch(ctx, nil, nil)
-	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "window 3 of") {
+	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "batch 3 of") {
 		t.Fatalf("NaN loss: %v", err)
 	}
-	if d := good.diff(takeSnapshot(t, tr.Params, tr.Opt.State())); d != "" || tr.Step != 2 || fmt.Sprint(tr.carry) != carry {
-		t.Fatalf("the failed window changed the run (step %d, carry kept %v): %s", tr.Step, fmt.Sprint(tr.carry) == carry, d)
+	if d := good.diff(takeSnapshot(t, tr.Params, tr.Opt.State())); d != "" || tr.Step != 2 || fmt.Sprint(lmOf(tr).carry) != carry {
+		t.Fatalf("the failed window changed the run (step %d, carry kept %v): %s", tr.Step, fmt.Sprint(lmOf(tr).carry) == carry, d)
 	}
 	tr.Cfg.SkipNonFinite = true
 	if _, done, err := tr.TrainEpoch(ctx, nil, nil); err != nil || !done {
@@ -305,15 +286,11 @@ func TestLMNonFinite(t *testing.T) {
 	if tr.Skipped != 1 {
 		t.Fatalf("Skipped = %d, want 1", tr.Skipped)
 	}
-	ck, err := tr.Checkpoint()
+	ck, err := tr.Checkpoint(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := NewLM(cfg, v, ids, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
+	again := setup.new(t)
 	if err := again.Restore(ck); err != nil || again.Skipped != 1 {
 		t.Fatalf("restore: Skipped %d, %v", again.Skipped, err)
 	}
@@ -323,19 +300,11 @@ func TestLMNonFinite(t *testing.T) {
 // what is wrong, and changes nothing then.
 func TestRestoreRefusesBadCheckpoints(t *testing.T) {
 	ctx := context.Background()
-	src, cfg, v, train, test := smallRun(t, 0)
-	defer src.Close()
+	src, setup := smallRun(t, 0)
 	if _, _, err := src.TrainEpoch(ctx, nil, stopAfter(src, 2)); err != nil {
 		t.Fatal(err)
 	}
-	fresh := func() *Seq2Seq {
-		tr, err := NewSeq2Seq(cfg, v, train, test)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { tr.Close() })
-		return tr
-	}
+	fresh := func() *Trainer { return setup.new(t) }
 	good, err := src.Checkpoint(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -391,12 +360,11 @@ func TestRestoreRefusesBadCheckpoints(t *testing.T) {
 // The language model's Restore refuses carried-state entries that do not
 // fit (one of them, "carry.-1", used to panic).
 func TestLMRestoreRefusesBadCarry(t *testing.T) {
-	tr, cfg, v, ids := tinyLM(t)
-	defer tr.Close()
+	tr, setup := tinyLM(t)
 	if _, _, err := tr.TrainEpoch(context.Background(), nil, func() bool { return tr.Step >= 2 }); err != nil {
 		t.Fatal(err)
 	}
-	good, err := tr.Checkpoint()
+	good, err := tr.Checkpoint(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,15 +374,15 @@ func TestLMRestoreRefusesBadCarry(t *testing.T) {
 	f[0] = math.NaN()
 	nan, _ := graph.FromFloat64s(row.Dtype(), f, len(f))
 	for key, x := range map[string]*tensor.Dense{"carry.-1": row, "carry.99": row, "carry.x": row, "carry.1": short, "carry.0": nan} {
-		ck, _ := tr.Checkpoint()
+		ck, _ := tr.Checkpoint(nil)
 		ck.State[key] = x
-		again, err := NewLM(cfg, v, ids, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		again := setup.new(t)
+		before := takeSnapshot(t, again.Params, again.Opt.State())
 		if err := again.Restore(ck); err == nil || !strings.Contains(err.Error(), "carry.") {
 			t.Errorf("state %s: Restore: %v, want an error naming it", key, err)
 		}
-		again.Close()
+		if d := before.diff(takeSnapshot(t, again.Params, again.Opt.State())); d != "" || lmOf(again).carry != nil {
+			t.Errorf("state %s: a refused Restore changed the run: %s", key, d)
+		}
 	}
 }

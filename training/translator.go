@@ -11,13 +11,13 @@ import (
 
 // Translator decodes with a trained Seq2Seq model on graphs of its own,
 // over its own copy of the parameters (a snapshot taken by NewTranslator)
-// and the run's vocabulary (shared read-only). A Translator is not safe
+// and the model's vocabulary (shared read-only). A Translator is not safe
 // for concurrent use, but any number of them may decode at once, one per
-// goroutine, and the run may go on training meanwhile. Each gives exactly
-// the answers the run's own Translate and TranslateWith gave when it was
+// goroutine, and the model may go on training meanwhile. Each gives exactly
+// the answers the model's own Translate and TranslateWith gave when it was
 // made.
 //
-// Why a copy, not the run's parameters shared read-only: Gorgonia's
+// Why a copy, not the model's parameters shared read-only: Gorgonia's
 // NewTapeMachine writes to every value bound in the graph it compiles (it
 // sets each tensor's execution engine), parameters included, so a
 // Generator compiling a graph over shared tensors races with every other
@@ -29,34 +29,30 @@ type Translator struct {
 	reverse bool
 }
 
-// NewTranslator returns a Translator over a copy of the run's current
-// parameters. It may be called while other goroutines decode with the run
-// (it takes turns with them), but not during TrainEpoch or Restore. Close
-// the Translator to release its compiled graphs.
-func (t *Seq2Seq) NewTranslator() (*Translator, error) {
-	if t == nil || t.Params == nil || t.Vocab == nil {
-		return nil, errors.New("training: NewTranslator on a run without parameters or vocabulary")
+// NewTranslator returns a Translator over a copy of the model's current
+// parameters. It may be called while other goroutines decode with the
+// model (it takes turns with them), but not during training or Restore.
+// Close the Translator to release its compiled graphs.
+func (m *Seq2Seq) NewTranslator() (*Translator, error) {
+	if m == nil || m.ps == nil || m.Vocab == nil {
+		return nil, errors.New("training: NewTranslator on a model without parameters or vocabulary")
 	}
-	t.decoding.Lock()
-	ps, err := cloneParams(t.Params)
-	t.decoding.Unlock()
+	m.decoding.Lock()
+	ps, err := cloneParams(m.ps)
+	m.decoding.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	gen, err := seq2seq.NewGenerator(ps, t.Cfg.Model)
+	gen, err := seq2seq.NewGenerator(ps, m.Cfg.Model)
 	if err != nil {
 		return nil, err
 	}
-	return &Translator{gen: gen, vocab: t.Vocab, reverse: t.Cfg.ReverseSource}, nil
+	return &Translator{gen: gen, vocab: m.Vocab, reverse: m.Cfg.ReverseSource}, nil
 }
 
 // Translate answers one question by greedy decoding.
 func (tr *Translator) Translate(q string) (string, error) {
-	out, err := tr.TranslateWith(q, decode.Options{}, nil, 0)
-	if err != nil {
-		return "", err
-	}
-	return out[0], nil
+	return first(tr.TranslateWith(q, decode.Options{}, nil, 0))
 }
 
 // TranslateWith answers a question as [Seq2Seq.TranslateWith] does. A

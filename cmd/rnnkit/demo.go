@@ -15,6 +15,7 @@ import (
 
 	"github.com/rnnkit/rnnkit/cells"
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/training/preset"
 )
 
 // demoConfig is the delayed-recall task and the model that learns it.
@@ -46,14 +47,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	lr := fs.Float64("lr", 1e-3, "Adam learning rate")
 	out := fs.String("out", filepath.Join("runs", "demo"), "run directory")
 	seed := fs.Uint64("seed", 1, "seed of every random choice")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseOnlyFlags(fs, args, "demo"); help || err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		return usageError{fmt.Sprintf("demo: unexpected argument %q", fs.Arg(0))}
-	}
-	if *examples < 20 || *epochs < 1 {
-		return usageError{"demo: -examples must be at least 20 and -epochs at least 1"}
+	if err := checks("demo", intIn("examples", *examples, 20, preset.MaxExamples), intIn("epochs", *epochs, 1, preset.MaxEpochs),
+		positive("lr", *lr), nonEmpty("out", *out)); err != nil {
+		return err
 	}
 	return runTrain(ctx, []string{"-preset", "date-attention", "-examples", fmt.Sprint(*examples),
 		"-epochs", fmt.Sprint(*epochs), "-lr", fmt.Sprint(*lr), "-out", *out, "-seed", fmt.Sprint(*seed), "-log-every", "100", "-overwrite"}, stdout, stderr)
@@ -79,15 +78,12 @@ func runRecall(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of every random choice")
 	fs.IntVar(&c.Every, "every", 200, "report every N iterations")
 	fs.Float64Var(&c.Seconds, "seconds", 0, "stop after this many seconds (0: no limit)")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseOnlyFlags(fs, args, "recall"); help || err != nil {
 		return err
-	}
-	if fs.NArg() != 0 {
-		return usageError{fmt.Sprintf("demo: unexpected argument %q", fs.Arg(0))}
 	}
 	c.Cell = cells.Kind(*cell)
 	if err := c.validate(); err != nil {
-		return usageError{"demo: " + err.Error()}
+		return usageError{"recall: " + err.Error()}
 	}
 	_, err := trainDemo(ctx, c, stdout)
 	return err
@@ -95,19 +91,17 @@ func runRecall(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func (c demoConfig) validate() error {
 	if err := (cells.Config{Kind: c.Cell, InputSize: 1, HiddenSize: 1}).Validate(); err != nil {
-		return err
+		return errors.Errorf("-cell %q: want one of %v", c.Cell, cells.Kinds())
 	}
-	switch {
-	case c.Vocab < 2:
-		return errors.Errorf("-vocab %d must be at least 2", c.Vocab)
-	case c.Delay < 0:
-		return errors.Errorf("-delay %d must not be negative", c.Delay)
-	case c.Steps <= c.Delay:
-		return errors.Errorf("-steps %d must exceed -delay %d", c.Steps, c.Delay)
-	case c.Batch < 1 || c.Hidden < 1 || c.Iters < 1 || c.Every < 1:
-		return errors.New("-batch, -hidden, -iters and -every must be positive")
-	case !(c.LR > 0) || c.Clip < 0 || c.Seconds < 0:
-		return errors.New("-lr must be positive, -clip and -seconds not negative")
+	for _, err := range []error{
+		intIn("vocab", c.Vocab, 2, maxVocab), intIn("steps", c.Steps, 1, maxSteps), intIn("delay", c.Delay, 0, c.Steps-1),
+		intIn("batch", c.Batch, 1, preset.MaxBatch), intIn("hidden", c.Hidden, 1, preset.MaxWidth),
+		intIn("iters", c.Iters, 1, maxIters), intIn("every", c.Every, 1, maxIters), positive("lr", c.LR),
+		floatIn("clip", c.Clip, 0, math.MaxFloat64), floatIn("seconds", c.Seconds, 0, math.MaxFloat64),
+	} {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -130,22 +124,32 @@ type demoModel struct {
 	params  gorgonia.Nodes
 }
 
+// buildDemo builds the model's graph (through graph.Build, which checks it
+// for Gorgonia's hash collisions) and compiles it.
 func buildDemo(ps *graph.Params, c demoConfig) (*demoModel, error) {
-	g, err := graph.New(ps)
+	g, m, err := graph.Build(ps, func(g *graph.Graph) (*demoModel, error) { return defineDemo(g, c) })
 	if err != nil {
 		return nil, err
 	}
+	if m.machine, err = graph.NewMachine(g, gorgonia.BindDualValues(m.params...)); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// defineDemo builds the model into g, its gradients included.
+func defineDemo(g *graph.Graph, c demoConfig) (*demoModel, error) {
 	m := &demoModel{g: g}
 	cell, err := cells.New(g, cells.Config{Kind: c.Cell, InputSize: c.Vocab, HiddenSize: c.Hidden})
 	if err != nil {
 		return nil, err
 	}
-	w, err := g.Param("out.weight", c.Vocab, c.Hidden)
+	var w, b *gorgonia.Node
+	w, err = g.Param("out.weight", c.Vocab, c.Hidden)
 	if err != nil {
 		return nil, err
 	}
-	b, err := g.Param("out.bias", c.Vocab)
-	if err != nil {
+	if b, err = g.Param("out.bias", c.Vocab); err != nil {
 		return nil, err
 	}
 	for t := 0; t < c.Steps; t++ {
@@ -179,11 +183,7 @@ func buildDemo(ps *graph.Params, c demoConfig) (*demoModel, error) {
 			return nil, err
 		}
 		m.ys = append(m.ys, y)
-		picked, err := gorgonia.HadamardProd(lp, y)
-		if err != nil {
-			return nil, err
-		}
-		s, err := gorgonia.Sum(picked)
+		s, err := sumOf(gorgonia.HadamardProd(lp, y))
 		if err != nil {
 			return nil, err
 		}
@@ -203,10 +203,15 @@ func buildDemo(ps *graph.Params, c demoConfig) (*demoModel, error) {
 	if _, err := gorgonia.Grad(m.loss, m.params...); err != nil {
 		return nil, errors.Wrap(err, "demo: gradient")
 	}
-	if m.machine, err = graph.NewMachine(g, gorgonia.BindDualValues(m.params...)); err != nil {
+	return m, nil
+}
+
+// sumOf returns the sum of x's elements, or the error that came with x.
+func sumOf(x *gorgonia.Node, err error) (*gorgonia.Node, error) {
+	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	return gorgonia.Sum(x)
 }
 
 // batch draws a fresh batch of symbol streams and sets inputs and targets.
@@ -323,7 +328,7 @@ func trainDemo(ctx context.Context, c demoConfig, w io.Writer) (demoResult, erro
 			return res, err
 		}
 		if math.IsNaN(lv[0]) || math.IsInf(lv[0], 0) {
-			return res, errors.Errorf("iteration %d: loss is %v", it, lv[0])
+			return res, errors.Errorf("iteration %d: loss is %v (too high a -lr?)", it, lv[0])
 		}
 		if preds, err = m.predictions(c); err != nil {
 			return res, err

@@ -16,8 +16,19 @@ import (
 	"github.com/rnnkit/rnnkit/training/plot"
 )
 
-var gradflowCells = map[string]cells.Kind{
-	"rnn": cells.RNNTanh, "lstm": cells.LSTMKind, "gru": cells.GRUKind, "peephole": cells.PeepholeKind,
+// gradflowAliases are the short names gradflow has always taken; every
+// registered cell kind is accepted under its own name too.
+var gradflowAliases = map[string]cells.Kind{
+	"rnn": cells.RNNTanh, "peephole": cells.PeepholeKind,
+}
+
+// gradflowKind resolves a -cell name: an alias or a registered kind.
+func gradflowKind(name string) (cells.Kind, bool) {
+	if k, ok := gradflowAliases[name]; ok {
+		return k, true
+	}
+	_, ok := cells.Lookup(cells.Kind(name))
+	return cells.Kind(name), ok
 }
 
 func runGradflow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -29,7 +40,7 @@ func runGradflow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			"scale). Every gradient shrinks with distance; how fast is the lesson: a vanilla RNN's by\n"+
 			"its recurrent Jacobian, an LSTM's through the cell state by its forget gate, which\n"+
 			"-forget-bias opens (Gers et al. 2000; 0 is PyTorch's default). See docs/cells.md §2.", stderr)
-	which := fs.String("cell", "rnn,lstm,gru,peephole", "comma-separated cells: rnn, lstm, gru, peephole")
+	which := fs.String("cell", "rnn,lstm,gru,peephole", "comma-separated cells: rnn (rnn_tanh), peephole (peephole_lstm), or any cell kind: "+cells.KindList())
 	steps := fs.Int("steps", 50, "sequence length")
 	hidden := fs.Int("hidden", 64, "hidden size")
 	batch := fs.Int("batch", 32, "sequences averaged over")
@@ -37,22 +48,24 @@ func runGradflow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	seed := fs.Uint64("seed", 1, "seed of the weights and the data")
 	out := fs.String("out", "gradflow.png", "PNG file to write")
 	forget := fs.Float64("forget-bias", 0, "added to the LSTMs' forget-gate input bias b_if")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseOnlyFlags(fs, args, "gradflow"); help || err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		return usageError{fmt.Sprintf("gradflow: unexpected argument %q", fs.Arg(0))}
-	}
-	if *steps < 2 || *hidden < 1 || *batch < 1 || *vocab < 2 {
-		return usageError{"gradflow: -steps must be at least 2, -hidden, -batch positive, -vocab at least 2"}
+	if err := checks("gradflow", intIn("steps", *steps, 2, maxSteps), intIn("hidden", *hidden, 1, maxGradflow),
+		intIn("batch", *batch, 1, maxGradflow), intIn("vocab", *vocab, 2, maxVocab),
+		floatIn("forget-bias", *forget, -1e6, 1e6), nonEmpty("out", *out)); err != nil {
+		return err
 	}
 	var kinds []string
 	for _, k := range strings.Split(*which, ",") {
 		k = strings.TrimSpace(k)
-		if _, ok := gradflowCells[k]; !ok {
-			return usageError{fmt.Sprintf("gradflow: unknown cell %q (rnn, lstm, gru, peephole)", k)}
+		if _, ok := gradflowKind(k); !ok {
+			return usageError{fmt.Sprintf("gradflow: -cell: unknown cell %q (rnn, peephole, %s)", k, cells.KindList())}
 		}
 		kinds = append(kinds, k)
+	}
+	if err := outputFile("out", *out); err != nil {
+		return errors.Wrap(err, "gradflow")
 	}
 	var series []plot.Series
 	norms := map[string][]float64{}
@@ -60,7 +73,8 @@ func runGradflow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n, err := gradNorms(gradflowCells[k], *steps, *hidden, *batch, *vocab, *seed, *forget)
+		kind, _ := gradflowKind(k)
+		n, err := gradNorms(kind, *steps, *hidden, *batch, *vocab, *seed, *forget)
 		if err != nil {
 			return errors.Wrapf(err, "gradflow: %s", k)
 		}
@@ -124,68 +138,25 @@ func gradNorms(kind cells.Kind, T, H, B, V int, seed uint64, forgetBias float64)
 	if _, err := root.New("out.weight", graph.PyTorchDefault(H), src, V, H); err != nil {
 		return nil, err
 	}
-	g, err := graph.New(ps)
-	if err != nil {
-		return nil, err
-	}
-	cell, err := cells.New(g, cfg)
-	if err != nil {
-		return nil, err
-	}
+	// The data is drawn once, before the graph is built: graph.Build may
+	// build it more than once.
 	first := make([]int, B)
-	xs := make([]*gorgonia.Node, T)
-	for t := range xs {
-		if xs[t], err = g.Input(fmt.Sprintf("x_%d", t), B, V); err != nil {
-			return nil, err
-		}
-		v := make([]float64, B*V)
+	onehots := make([][]float64, T)
+	for t := range onehots {
+		onehots[t] = make([]float64, B*V)
 		for b := 0; b < B; b++ {
 			s := src.IntN(V)
 			if t == 0 {
 				first[b] = s
 			}
-			v[b*V+s] = 1
-		}
-		if err := graph.Set(xs[t], v); err != nil {
-			return nil, err
+			onehots[t][b*V+s] = 1
 		}
 	}
-	hs, _, err := cells.Unroll(cell, xs, nil)
+	g, vals, err := graph.Build(ps, func(g *graph.Graph) ([]gorgonia.Value, error) {
+		return defineGradflow(g, cfg, onehots, first)
+	})
 	if err != nil {
 		return nil, err
-	}
-	w, err := g.Param("out.weight", V, H)
-	if err != nil {
-		return nil, err
-	}
-	logits, err := graph.MatMul(hs[T-1], w, false, true)
-	if err != nil {
-		return nil, err
-	}
-	tg, err := graph.NewTargets(B, V)
-	if err != nil {
-		return nil, err
-	}
-	if err := tg.Set(first, nil); err != nil {
-		return nil, err
-	}
-	ce, err := graph.CrossEntropy(logits, tg)
-	if err != nil {
-		return nil, err
-	}
-	loss, err := gorgonia.Sum(ce)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := gorgonia.Grad(loss, g.Learnables()...); err != nil {
-		return nil, err
-	}
-	vals := make([]gorgonia.Value, T)
-	for t, h := range hs {
-		if h.Deriv() == nil {
-			return nil, errors.Errorf("no gradient for h_%d", t)
-		}
-		gorgonia.Read(h.Deriv(), &vals[t])
 	}
 	m, err := graph.NewMachine(g)
 	if err != nil {
@@ -210,4 +181,58 @@ func gradNorms(kind cells.Kind, T, H, B, V int, seed uint64, forgetBias float64)
 		}
 	}
 	return out, nil
+}
+
+// defineGradflow builds the unrolled cell over the one-hot inputs, the
+// loss of naming first, and the gradients; it returns the values that the
+// gradients ∂loss/∂h_t are read into.
+func defineGradflow(g *graph.Graph, cfg cells.Config, onehots [][]float64, first []int) ([]gorgonia.Value, error) {
+	T, B, V := len(onehots), len(first), cfg.InputSize
+	cell, err := cells.New(g, cfg)
+	if err != nil {
+		return nil, err
+	}
+	xs := make([]*gorgonia.Node, T)
+	for t := range xs {
+		if xs[t], err = g.Input(fmt.Sprintf("x_%d", t), B, V); err != nil {
+			return nil, err
+		}
+		if err := graph.Set(xs[t], onehots[t]); err != nil {
+			return nil, err
+		}
+	}
+	hs, _, err := cells.Unroll(cell, xs, nil)
+	if err != nil {
+		return nil, err
+	}
+	w, err := g.Param("out.weight", V, cfg.HiddenSize)
+	if err != nil {
+		return nil, err
+	}
+	logits, err := graph.MatMul(hs[T-1], w, false, true)
+	if err != nil {
+		return nil, err
+	}
+	tg, err := graph.NewTargets(B, V)
+	if err != nil {
+		return nil, err
+	}
+	if err := tg.Set(first, nil); err != nil {
+		return nil, err
+	}
+	loss, err := sumOf(graph.CrossEntropy(logits, tg))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := gorgonia.Grad(loss, g.Learnables()...); err != nil {
+		return nil, err
+	}
+	vals := make([]gorgonia.Value, T)
+	for t, h := range hs {
+		if h.Deriv() == nil {
+			return nil, errors.Errorf("no gradient for h_%d", t)
+		}
+		gorgonia.Read(h.Deriv(), &vals[t])
+	}
+	return vals, nil
 }

@@ -3,8 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 
@@ -14,54 +17,88 @@ import (
 	"github.com/rnnkit/rnnkit/models/decode"
 	"github.com/rnnkit/rnnkit/training"
 	"github.com/rnnkit/rnnkit/training/checkpoint"
-	"github.com/rnnkit/rnnkit/training/data"
+	"github.com/rnnkit/rnnkit/training/preset"
 )
 
-func loadModel(path string) (*training.Seq2Seq, error) {
+// openCheckpoint loads a checkpoint and rebuilds its model and trainer.
+func openCheckpoint(path string) (*training.Trainer, *checkpoint.Checkpoint, error) {
 	if path == "" {
-		return nil, usageError{"-checkpoint FILE is required"}
+		return nil, nil, usageError{"-checkpoint FILE is required"}
+	}
+	if err := inputFile("checkpoint", path); err != nil {
+		return nil, nil, err
 	}
 	c, err := checkpoint.Load(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, errors.Wrap(err, "-checkpoint")
 	}
-	return training.FromCheckpoint(c)
+	tr, err := training.Open(c)
+	if err != nil {
+		return nil, nil, errors.Wrapf(err, "-checkpoint %s", path)
+	}
+	return tr, c, nil
+}
+
+// evalResult is what eval -json prints.
+type evalResult struct {
+	Model    string           `json:"model"`
+	Preset   string           `json:"preset"`
+	Examples int              `json:"examples"`
+	Metrics  training.Metrics `json:"metrics"`
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("eval", "", "Evaluates a trained Seq2Seq checkpoint on a file of question_answer lines (the\n"+
-		"book's format): mean test loss, exact match and token accuracy of greedy decoding.", stderr)
+	fs := newFlags("eval", "", "Evaluates any checkpoint of rnnkit train on a data file in its model family's format\n"+
+		"(question_answer lines for Seq2Seq models, UTF-8 text for language models) and prints\n"+
+		"the family's metrics (docs/models.md, \"Metrics\"). With -json it prints one JSON object:\n"+
+		"{\"model\": kind, \"preset\": name, \"examples\": N, \"metrics\": {name: value, ...}}.", stderr)
 	ckpt := fs.String("checkpoint", "", "checkpoint file (.safetensors)")
-	dataPath := fs.String("data", "", "question_answer file")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	dataPath := fs.String("data", "", "evaluation data file")
+	asJSON := fs.Bool("json", false, "print one JSON object on standard output")
+	if help, err := parseOnlyFlags(fs, args, "eval"); help || err != nil {
 		return err
 	}
-	if *dataPath == "" || fs.NArg() != 0 {
-		return usageError{"eval: -checkpoint FILE and -data FILE are required, and nothing else"}
-	}
-	tr, err := loadModel(*ckpt)
-	if err != nil {
+	if err := checks("eval", nonEmpty("checkpoint", *ckpt), nonEmpty("data", *dataPath)); err != nil {
 		return err
 	}
-	defer tr.Close()
-	f, err := os.Open(*dataPath)
+	if err := inputFile("data", *dataPath); err != nil {
+		return errors.Wrap(err, "eval")
+	}
+	tr, c, err := openCheckpoint(*ckpt)
 	if err != nil {
 		return errors.Wrap(err, "eval")
 	}
-	pairs, err := data.ReadPairs(f)
-	f.Close()
-	if err != nil {
-		return errors.Wrapf(err, "eval: %s", *dataPath)
+	defer tr.Close()
+	d := tr.Model.Describe()
+	fam, ok := preset.FamilyOf(d.Kind)
+	if !ok {
+		return errors.Errorf("eval: no family reads data for %q models", d.Kind)
 	}
-	e, err := tr.Encode(pairs)
+	ds, err := fam.EvalData(tr.Model, *dataPath)
 	if err != nil {
-		return err
+		return errors.Wrap(err, "eval")
 	}
-	loss, exact, acc, _, err := tr.Evaluate(e)
+	ms, err := tr.Evaluate(ctx, ds)
 	if err != nil {
-		return err
+		return errors.Wrap(err, "eval")
 	}
-	fmt.Fprintf(stdout, "%d pairs: loss %.4f, exact match %.2f%%, token accuracy %.2f%%\n", len(pairs), loss, 100*exact, 100*acc)
+	if *asJSON {
+		b, err := json.Marshal(evalResult{Model: d.Kind, Preset: c.Meta.Extra[training.PresetKey], Examples: ds.Examples(), Metrics: ms})
+		if err != nil {
+			return errors.Wrap(err, "eval")
+		}
+		fmt.Fprintf(stdout, "%s\n", b)
+		return nil
+	}
+	line := fmt.Sprintf("%d examples", ds.Examples())
+	for i, m := range d.Metrics {
+		sep := ", "
+		if i == 0 {
+			sep = ": "
+		}
+		line += sep + training.FormatMetric(m, ms[m.Name])
+	}
+	fmt.Fprintln(stdout, line)
 	return nil
 }
 
@@ -71,36 +108,24 @@ func runTranslate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		"-temperature (and -topk, -topp, -seed).", stderr)
 	ckpt := fs.String("checkpoint", "", "checkpoint file (.safetensors)")
 	beam := fs.Int("beam", 0, "beam width (0: greedy or sampling)")
-	temp := fs.Float64("temperature", 0, "sample at this temperature (0: greedy)")
-	topk := fs.Int("topk", 0, "sample from the k most likely tokens (0: all)")
-	topp := fs.Float64("topp", 0, "sample from the smallest set of tokens whose probability reaches p (0: all)")
-	seed := fs.Uint64("seed", 1, "seed of the sampler")
 	maxLen := fs.Int("maxlen", 0, "longest answer (0: 4 × the question + 8)")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	var smp sampling
+	smp.flags(fs, 0, "sample at this temperature (0: greedy)", "tokens")
+	if help, err := parseOnlyFlags(fs, args, "translate"); help || err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		return usageError{fmt.Sprintf("translate: unexpected argument %q", fs.Arg(0))}
+	if err := checks("translate", append(smp.check(), intIn("beam", *beam, 0, maxBeam), intIn("maxlen", *maxLen, 0, maxDecode))...); err != nil {
+		return err
 	}
-	if *beam < 0 || *temp < 0 || *topk < 0 || *topp < 0 || *topp > 1 || *maxLen < 0 {
-		return usageError{"translate: -beam, -temperature, -topk, -maxlen must not be negative and -topp must be in [0, 1]"}
-	}
-	if *beam > 0 && (*temp > 0 || *topk > 0 || *topp > 0) {
+	so := smp.options(true)
+	if *beam > 0 && so != nil {
 		return usageError{"translate: -beam and sampling flags exclude each other"}
 	}
-	tr, err := loadModel(*ckpt)
+	tr, m, err := openModel[*training.Seq2Seq]("translate", *ckpt, "a Seq2Seq model")
 	if err != nil {
 		return err
 	}
 	defer tr.Close()
-	var so *decode.SampleOptions
-	if *temp > 0 || *topk > 0 || *topp > 0 {
-		t := *temp
-		if t == 0 {
-			t = 1
-		}
-		so = &decode.SampleOptions{Temperature: t, TopK: *topk, TopP: *topp, Source: graph.NewSource(*seed)}
-	}
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 64<<10), 64<<10)
 	line := 0
@@ -114,7 +139,7 @@ func runTranslate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			fmt.Fprintln(stdout)
 			continue
 		}
-		out, err := tr.TranslateWith(q, decode.Options{MaxLen: *maxLen}, so, *beam)
+		out, err := m.TranslateWith(q, decode.Options{MaxLen: *maxLen}, so, *beam)
 		if err != nil {
 			return errors.Wrapf(err, "translate: line %d", line)
 		}
@@ -123,5 +148,82 @@ func runTranslate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return errors.Wrap(sc.Err(), "translate: reading standard input")
 }
 
+// sampling is the flags of a command that samples.
+type sampling struct {
+	temp, topp float64
+	topk       int
+	seed       uint64
+}
+
+// flags defines -temperature (with its default and usage), -topk, -topp
+// and -seed on fs; unit names what is sampled.
+func (s *sampling) flags(fs *flag.FlagSet, temp float64, tempUsage, unit string) {
+	fs.Float64Var(&s.temp, "temperature", temp, tempUsage)
+	fs.IntVar(&s.topk, "topk", 0, "sample from the k most likely "+unit+" (0: all)")
+	fs.Float64Var(&s.topp, "topp", 0, "sample from the smallest set of "+unit+" whose probability reaches p (0: all)")
+	fs.Uint64Var(&s.seed, "seed", 1, "seed of the sampler")
+}
+
+// check returns the errors of the flags' values.
+func (s *sampling) check() []error {
+	return []error{floatIn("temperature", s.temp, 0, math.MaxFloat64), intIn("topk", s.topk, 0, math.MaxInt), floatIn("topp", s.topp, 0, 1)}
+}
+
+// options returns the sampling options, nil for greedy decoding: when
+// the temperature is 0 and, unless anyFlag, whatever -topk and -topp say
+// (with anyFlag, -topk or -topp alone sample at temperature 1).
+func (s *sampling) options(anyFlag bool) *decode.SampleOptions {
+	t := s.temp
+	if t == 0 && anyFlag && (s.topk > 0 || s.topp > 0) {
+		t = 1
+	}
+	if t == 0 {
+		return nil
+	}
+	return &decode.SampleOptions{Temperature: t, TopK: s.topk, TopP: s.topp, Source: graph.NewSource(s.seed)}
+}
+
+// openModel opens a checkpoint whose model must be an M (what names it).
+func openModel[M training.Model](cmd, path, what string) (*training.Trainer, M, error) {
+	var none M
+	tr, _, err := openCheckpoint(path)
+	if err != nil {
+		return nil, none, errors.Wrap(err, cmd)
+	}
+	m, ok := tr.Model.(M)
+	if !ok {
+		kind := tr.Model.Describe().Kind
+		tr.Close()
+		return nil, none, errors.Errorf("%s: %s holds a %q model, not %s", cmd, path, kind, what)
+	}
+	return tr, m, nil
+}
+
 // stdin is where translate reads questions (a variable for tests).
 var stdin io.Reader = os.Stdin
+
+func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sample", "", "Generates text from a trained language model checkpoint (rnnkit train -preset charlm).", stderr)
+	ckpt := fs.String("checkpoint", "", "checkpoint file (.safetensors)")
+	prime := fs.String("prime", "The ", "text to start from")
+	length := fs.Int("length", 300, "characters to generate")
+	var smp sampling
+	smp.flags(fs, 0.8, "sampling temperature (0: greedy)", "characters")
+	if help, err := parseOnlyFlags(fs, args, "sample"); help || err != nil {
+		return err
+	}
+	if err := checks("sample", append(smp.check(), intIn("length", *length, 1, maxSample), nonEmpty("prime", *prime))...); err != nil {
+		return err
+	}
+	tr, m, err := openModel[*training.LM]("sample", *ckpt, "a language model")
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
+	s, err := m.Sample(*prime, *length, smp.options(false))
+	if err != nil {
+		return errors.Wrap(err, "sample")
+	}
+	fmt.Fprintln(stdout, *prime+s)
+	return nil
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -20,14 +19,10 @@ import (
 )
 
 // TestMain lets a test run the command in a child process: the test binary
-// re-executes itself with RNNKIT_CHILD_ARGS set.
+// re-executes itself with RNNKIT_CHILD_ARGS set and runs main's code.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("RNNKIT_CHILD_ARGS"); args != "" {
-		err := run(context.Background(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr)
-		if err != nil && strings.TrimSpace(err.Error()) != "" {
-			fmt.Fprintln(os.Stderr, "rnnkit:", err) // as main does
-		}
-		os.Exit(exitCode(err))
+		os.Exit(realMain(strings.Split(args, "\x1f"), os.Stdout, os.Stderr)) // as main does
 	}
 	os.Exit(m.Run())
 }

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // usageError is a mistake in the command line: exit status 2.
@@ -34,8 +35,8 @@ var commands = map[string]command{
 	"demo":      {"the main job: a small date-format Seq2Seq run with attention (a few minutes)", runDemo},
 	"recall":    {"an LSTM learns delayed recall by backpropagation through time (a minute)", runRecall},
 	"parity":    {"check models against PyTorch reference fixtures (outputs, states, gradients)", runParity},
-	"train":     {"train a preset experiment (addition, date formats) with metrics, plots and checkpoints", runTrain},
-	"eval":      {"evaluate a trained Seq2Seq checkpoint on a question_answer file", runEval},
+	"train":     {"train a preset experiment (rnnkit train -list) with metrics, plots and checkpoints", runTrain},
+	"eval":      {"evaluate any checkpoint of rnnkit train on a data file (-json: one JSON object)", runEval},
 	"translate": {"answer questions from standard input with a trained Seq2Seq checkpoint", runTranslate},
 	"gradflow":  {"how far back in time each cell's gradient reaches, as a table and a PNG", runGradflow},
 	"sample":    {"generate text from a trained language model checkpoint", runSample},
@@ -96,6 +97,17 @@ func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
 	return false, nil
 }
 
+// parseOnlyFlags is parseFlags for a command that takes no arguments.
+func parseOnlyFlags(fs *flag.FlagSet, args []string, cmd string) (help bool, err error) {
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return help, err
+	}
+	if fs.NArg() != 0 {
+		return false, usageError{fmt.Sprintf("%s: unexpected argument %q", cmd, fs.Arg(0))}
+	}
+	return false, nil
+}
+
 func exitCode(err error) int {
 	if err == nil {
 		return 0
@@ -111,12 +123,19 @@ func exitCode(err error) int {
 	return 1
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+// realMain is main but for the exit: SIGINT and SIGTERM cancel the
+// context (train then stops after the current step with a checkpoint),
+// an error is printed as "rnnkit: …", and the exit status is returned.
+func realMain(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, args, stdout, stderr)
 	if err != nil && strings.TrimSpace(err.Error()) != "" {
-		fmt.Fprintln(os.Stderr, "rnnkit:", err)
+		fmt.Fprintln(stderr, "rnnkit:", err)
 	}
-	os.Exit(exitCode(err))
+	return exitCode(err)
+}
+
+func main() {
+	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
 }

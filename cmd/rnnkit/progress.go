@@ -18,8 +18,10 @@ type progress struct {
 	last     time.Time
 }
 
+// newProgress returns a progress report to w, a line every `every` steps
+// (at least 1) when w is no terminal.
 func newProgress(w io.Writer, every int) *progress {
-	p := &progress{w: w, every: every, start: time.Now()}
+	p := &progress{w: w, every: max(every, 1), start: time.Now()}
 	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			p.terminal = true
@@ -37,7 +39,7 @@ func (p *progress) step(epoch, step, of int, loss float64) {
 		}
 		return
 	}
-	if step != of && time.Since(p.last) < 100*time.Millisecond {
+	if of < 1 || step != of && time.Since(p.last) < 100*time.Millisecond {
 		return
 	}
 	p.last = time.Now()

@@ -46,7 +46,8 @@ func noCrash(t *testing.T, what, stderr string) {
 	}
 }
 
-// dirState is every file of a directory: name → SHA-256 and modification time.
+// dirState is every file of a directory and its subdirectories: name →
+// SHA-256 and modification time.
 func dirState(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -56,6 +57,13 @@ func dirState(t *testing.T, dir string) map[string]string {
 	}
 	for _, e := range ents {
 		p := filepath.Join(dir, e.Name())
+		if e.IsDir() {
+			for k, v := range dirState(t, p) {
+				out[e.Name()+"/"+k] = v
+			}
+			out[e.Name()+"/"] = "a directory"
+			continue
+		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -85,10 +93,22 @@ func sameDir(t *testing.T, what string, before, after map[string]string) {
 	}
 }
 
-// tinyArgs is a seq2seq run of a few seconds.
+// tinyArgs is a seq2seq run of a few seconds on generated data.
 func tinyArgs(out string, extra ...string) []string {
 	return append([]string{"train", "-preset", "addition", "-examples", "160", "-epochs", "1", "-hidden", "8", "-embed", "4",
 		"-batch", "32", "-out", out, "-log-every", "1000"}, extra...)
+}
+
+// tinyDataArgs is a seq2seq run of a few seconds on a data file.
+func tinyDataArgs(out, data string, extra ...string) []string {
+	return append([]string{"train", "-preset", "addition", "-data", data, "-epochs", "1", "-hidden", "8", "-embed", "4",
+		"-batch", "32", "-out", out, "-log-every", "1000"}, extra...)
+}
+
+// tinyLMArgs is a language-model run of a few seconds on a text file.
+func tinyLMArgs(out, text string, extra ...string) []string {
+	return append([]string{"train", "-preset", "charlm", "-data", text, "-epochs", "1", "-hidden", "8", "-embed", "4",
+		"-batch", "2", "-out", out, "-log-every", "1000"}, extra...)
 }
 
 // A learning rate that explodes in the second epoch: the update overflows,
@@ -145,8 +165,9 @@ func TestFailuresTouchNoSavedFile(t *testing.T) {
 		{tinyArgs(out, "-hidden", "9", "-resume"), 1, "another config"},
 		{tinyArgs(out), 1, "-overwrite"},
 		{tinyArgs(out, "-resume", "-overwrite"), 2, "exclude"},
-		{tinyArgs(out, "-preset", "charlm", "-data", filepath.Join(dir, "missing.txt")), 1, "already holds the checkpoints"},
-		{tinyArgs(out, "-preset", "charlm", "-data", filepath.Join(dir, "missing.txt"), "-resume"), 1, "no such file"},
+		{tinyLMArgs(out, filepath.Join(dir, "missing.txt")), 1, "already holds the checkpoints"},
+		{tinyLMArgs(out, filepath.Join(dir, "missing.txt"), "-resume"), 1, "no such file"},
+		{tinyArgs(out, "-preset", "charlm", "-data", filepath.Join(dir, "missing.txt")), 2, "-examples does not apply to the charlm preset"},
 	} {
 		_, se, code := runChild(t, "", c.args...)
 		noCrash(t, fmt.Sprint(c.args), se)
@@ -216,8 +237,7 @@ func TestBadInputExitCodes(t *testing.T) {
 	good := filepath.Join(s2s, checkpoint.BestName)
 	corpus := write("corpus.txt", strings.Repeat("to be or not to be. ", 60))
 	lmDir := filepath.Join(dir, "lm")
-	if so, se, code := runCmd(t, "train", "-preset", "charlm", "-data", corpus, "-epochs", "1", "-hidden", "8", "-embed", "4",
-		"-batch", "2", "-out", lmDir, "-log-every", "1000"); code != 0 {
+	if so, se, code := runCmd(t, tinyLMArgs(lmDir, corpus)...); code != 0 {
 		t.Fatalf("train charlm: exit %d\n%s%s", code, so, se)
 	}
 	lmCkpt := filepath.Join(lmDir, checkpoint.BestName)
@@ -256,9 +276,9 @@ func TestBadInputExitCodes(t *testing.T) {
 		{"NaN learning rate", []string{"train", "-preset", "addition", "-lr", "NaN"}, "", 2, "learning rate"},
 		{"sample flags", []string{"sample", "-checkpoint", lmCkpt, "-topp", "2"}, "", 2, "-topp"},
 		{"translate flags", []string{"translate", "-checkpoint", good, "-beam", "2", "-temperature", "1"}, "", 2, "exclude"},
-		{"empty data file", tinyArgs(filepath.Join(dir, "r1"), "-data", emptyData), "", 1, emptyData},
-		{"line without _", tinyArgs(filepath.Join(dir, "r2"), "-data", noSep), "", 1, "line 2"},
-		{"non-UTF-8 pairs", tinyArgs(filepath.Join(dir, "r3"), "-data", latin1), "", 1, "UTF-8"},
+		{"empty data file", tinyDataArgs(filepath.Join(dir, "r1"), emptyData), "", 1, emptyData},
+		{"line without _", tinyDataArgs(filepath.Join(dir, "r2"), noSep), "", 1, "line 2"},
+		{"non-UTF-8 pairs", tinyDataArgs(filepath.Join(dir, "r3"), latin1), "", 1, "UTF-8"},
 		{"non-UTF-8 corpus", []string{"train", "-preset", "charlm", "-data", latin1Corpus, "-out", filepath.Join(dir, "r4")}, "", 1, "UTF-8"},
 		{"empty corpus", []string{"train", "-preset", "charlm", "-data", emptyData, "-out", filepath.Join(dir, "r5")}, "", 1, emptyData},
 		{"corpus too short", []string{"train", "-preset", "charlm", "-data", dates, "-out", filepath.Join(dir, "r6")}, "", 1, dates + ": training: training corpus"},

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"math"
+	"slices"
 
 	"github.com/pkg/errors"
 )
@@ -117,14 +118,4 @@ func pairs(pred, ref [][]int) error {
 	return nil
 }
 
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func equal(a, b []int) bool { return slices.Equal(a, b) }
