@@ -51,7 +51,7 @@ var recurrent = map[string]cells.Kind{
 
 // Cases returns the case names Run knows, sorted.
 func Cases() []string {
-	out := []string{"seq2seq"}
+	out := append([]string{"seq2seq"}, treeCaseNames()...)
 	for k := range recurrent {
 		out = append(out, k)
 	}
@@ -77,6 +77,9 @@ type Options struct {
 func RunWith(f *fixture.File, opt Options) (Result, error) {
 	if f.Case == "seq2seq" {
 		return runSeq2Seq(f)
+	}
+	if kind, ok := treeCases[f.Case]; ok {
+		return runTree(f, kind, opt.Fused)
 	}
 	kind, ok := recurrent[f.Case]
 	if !ok {
