@@ -57,7 +57,7 @@ func treeVocab(raw json.RawMessage) (*tree.Vocab, error) {
 // runTree checks a tree case: the model of every node of every tree, the
 // linear classifier on each node's h and the mean cross-entropy over all
 // nodes. With fused set it runs the level-batched path.
-func runTree(f *fixture.File, kind tree.Kind, _ bool) (Result, error) {
+func runTree(f *fixture.File, kind tree.Kind, fused bool) (Result, error) {
 	var d struct{ B, V, H, C, N int }
 	for _, p := range []struct {
 		name string
@@ -150,7 +150,11 @@ func runTree(f *fixture.File, kind tree.Kind, _ bool) (Result, error) {
 		grads map[string]*gorgonia.Value
 	}
 	g, r, err := graph.Build(ps, func(g *graph.Graph) (*reads, error) {
-		t, err := tree.BuildTrainGraph(g, cfg, batch)
+		build := tree.BuildTrainGraph
+		if fused {
+			build = tree.BuildLevelGraph
+		}
+		t, err := build(g, cfg, batch)
 		if err != nil {
 			return nil, err
 		}

@@ -23,6 +23,7 @@ type TrainGraph struct {
 	shape  *Batch
 	ids    *graph.IDs     // the leaves' word ids, in leaf order
 	tgts   *graph.Targets // every node's label, weight 1/N
+	level  *levelGraph    // the level-batched graph's fused node; nil for the definition
 }
 
 // NewTrainGraph builds the per-node graph of the batch b over the
@@ -101,14 +102,25 @@ func newTrainGraph(g *graph.Graph, c Config, b *Batch) (*TrainGraph, error) {
 	return t, nil
 }
 
-// Set loads the words and labels of b, which must have the shape the graph
-// was built for.
+// Set loads the words and labels of b. For the definition
+// ([BuildTrainGraph]) b must have the shape the graph was built for
+// ([Batch.SameShape]); the level-batched graph ([BuildLevelGraph]) takes
+// any batch of as many trees, nodes and leaves (whose nodes, but for
+// one-word trees only, include internal ones where the first batch's did),
+// so that one compiled machine serves every batch of those counts.
 func (t *TrainGraph) Set(b *Batch) error {
-	if b == nil || !t.shape.SameShape(b) {
-		return errors.Wrap(ErrBatch, "the batch's trees differ in shape from those the graph was built for")
+	if b == nil {
+		return errors.Wrap(ErrBatch, "nil batch")
 	}
 	if err := b.Check(t.Config.Vocab, t.Config.Classes); err != nil {
 		return err
+	}
+	if t.level != nil {
+		if err := t.level.set(t.Config, b); err != nil {
+			return err
+		}
+	} else if !t.shape.SameShape(b) {
+		return errors.Wrap(ErrBatch, "the batch's trees differ in shape from those the graph was built for")
 	}
 	var words []int
 	for _, i := range b.Leaves() {
