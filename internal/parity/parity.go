@@ -58,7 +58,7 @@ func caseKind(name string) (cells.Kind, bool) {
 // Cases returns the case names Run knows, sorted: seq2seq, every
 // registered cell kind and the aliases.
 func Cases() []string {
-	out := []string{"seq2seq"}
+	out := append([]string{"seq2seq"}, treeCaseNames()...)
 	for k := range aliases {
 		out = append(out, k)
 	}
@@ -87,6 +87,9 @@ type Options struct {
 func RunWith(f *fixture.File, opt Options) (Result, error) {
 	if f.Case == "seq2seq" {
 		return runSeq2Seq(f)
+	}
+	if kind, ok := treeCases[f.Case]; ok {
+		return runTree(f, kind, opt.Fused)
 	}
 	kind, ok := caseKind(f.Case)
 	if !ok {
