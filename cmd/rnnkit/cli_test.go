@@ -70,7 +70,20 @@ var trainCommon = []flagSpec{
 	{"cell", "string", "22", ""},
 }
 
+// moreCLICommands holds the rows of commands defined in files of their own:
+// a command's test file appends a function in its init, so adding a
+// command adds its rows without touching this file.
+var moreCLICommands []func(fx fixtureFiles) []cliCommand
+
 func cliCommands(fx fixtureFiles) []cliCommand {
+	out := baseCLICommands(fx)
+	for _, f := range moreCLICommands {
+		out = append(out, f(fx)...)
+	}
+	return out
+}
+
+func baseCLICommands(fx fixtureFiles) []cliCommand {
 	tiny := []string{"-epochs", "1", "-hidden", "4", "-embed", "4", "-log-every", "1000", "-out", "{out}"}
 	return []cliCommand{
 		{name: "train addition", base: append([]string{"train", "-preset", "addition", "-examples", "40", "-batch", "8"}, tiny...),
