@@ -23,6 +23,16 @@ type Dropout struct {
 	training bool
 }
 
+// OptionalDropout returns a dropout of probability p drawing from a source
+// seeded with seed, or nil (no dropout) where p is 0 or less: what a model
+// with a Dropout setting builds for each graph.
+func OptionalDropout(p float64, seed uint64) (*Dropout, error) {
+	if p <= 0 {
+		return nil, nil
+	}
+	return NewDropout(p, NewSource(seed))
+}
+
 // NewDropout returns a dropout of probability p in [0, 1), drawing from src.
 func NewDropout(p float64, src Source) (*Dropout, error) {
 	if !(p >= 0 && p < 1) {

@@ -176,12 +176,9 @@ func BuildTrainGraph(g *graph.Graph, c Config, B, T int) (*TrainGraph, error) {
 	if B <= 0 || T <= 0 {
 		return nil, errors.Errorf("lm: batch %d and length %d must be positive", B, T)
 	}
-	var err error
-	var d *graph.Dropout
-	if c.Dropout > 0 {
-		if d, err = graph.NewDropout(c.Dropout, graph.NewSource(c.Seed)); err != nil {
-			return nil, err
-		}
+	d, err := graph.OptionalDropout(c.Dropout, c.Seed)
+	if err != nil {
+		return nil, err
 	}
 	m, err := bind(g, c, d)
 	if err != nil {

@@ -77,12 +77,9 @@ func BuildTrainGraph(g *graph.Graph, c Config, B, Ts, Tt int) (*TrainGraph, erro
 	if B <= 0 || Ts <= 0 || Tt <= 0 {
 		return nil, errors.Errorf("seq2seq: batch %d, source length %d and target length %d must be positive", B, Ts, Tt)
 	}
-	var err error
-	var d *graph.Dropout
-	if c.Dropout > 0 {
-		if d, err = graph.NewDropout(c.Dropout, graph.NewSource(c.Seed)); err != nil {
-			return nil, err
-		}
+	d, err := graph.OptionalDropout(c.Dropout, c.Seed)
+	if err != nil {
+		return nil, err
 	}
 	m, err := bind(g, c, d)
 	if err != nil {
