@@ -51,7 +51,7 @@ func OptionsFor(m any, name string, prefixes map[string]string) Options {
 // state_dict sd, loaded by Load with OptionsFor(m, kind, prefixes). Its
 // Checkpoint (with training.PresetKey among the extras, where a preset
 // describes m) is an ordinary rnnkit checkpoint at step 0, which rnnkit
-// eval, translate and sample read and rnnkit train -resume fine-tunes.
+// eval, translate and sample read.
 // On an error no Trainer is returned (a *LoadError when sd does not fit).
 func Import(cfg training.Config, m training.Model, sd *torch.StateDict, prefixes map[string]string) (*training.Trainer, []Match, error) {
 	if m == nil || sd == nil {

@@ -33,7 +33,7 @@ const importAbout = "Reads a PyTorch state_dict, as torch.save(model.state_dict(
 	"records as model_config, then by the preset's flags), loads the tensors into its\n" +
 	"parameters as PyTorch's strict load_state_dict does (every parameter, no other key, the\n" +
 	"same shapes; the family's PyTorch module names are mapped, docs/models.md) and writes\n" +
-	"an ordinary rnnkit checkpoint that eval, translate, sample and train -resume read.\n" +
+	"an ordinary rnnkit checkpoint, which eval, translate and sample read.\n" +
 	"The vocabulary (token id i is the i-th token) comes from -vocab, a JSON list of tokens\n" +
 	"or {\"tokens\": [...]}, the first four <pad> <s> </s> <unk>; a preset that generates its\n" +
 	"data (addition, date-attention, …) has its own by default, that of rnnkit train with\n" +
