@@ -180,3 +180,45 @@ func TestImportConfig(t *testing.T) {
 		t.Errorf("a failed import wrote %s", out2)
 	}
 }
+
+// Damaged, hostile and mismatched PyTorch files: exit status 1, a message
+// that names the problem (the key and both shapes for a mismatch), no
+// panic, and nothing written — not even over an existing -out.
+func TestImportBadInput(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"truncated", []string{"-torch", importData("truncated.pt")}, "torch: malformed or unsupported file"},
+		{"corrupt", []string{"-torch", importData("corrupt.pt")}, `record "s2s/data/0": zip: checksum error`},
+		{"unknown global", []string{"-torch", importData("hostile.pt")}, "posix.system"},
+		{"not a .pt", []string{"-torch", importData("vocab.json")}, "-torch"},
+		{"non-float tensor", []string{"-torch", importData("int.pt")},
+			"dtype mismatch for fc.bias: copying a param of dtype int64 with shape [15] from checkpoint, the param in current model is float32 with shape [15]."},
+		{"another architecture", []string{"-torch", importData("lm.pt")},
+			`Missing key(s) in state_dict: "embedding.weight", "encoder.weight_ih_l0"`},
+		{"shape mismatch", []string{"-hidden", "5"},
+			"size mismatch for enc.weight_hh_l0: copying a param with shape [16, 4] from checkpoint, the shape in current model is [20, 5]."},
+		{"vocabulary size", []string{"-vocab", importData("lm_vocab.json")},
+			"size mismatch for emb.weight: copying a param with shape [15, 4] from checkpoint, the shape in current model is [12, 4]."},
+	} {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "m.safetensors")
+		so, se, code := runCmd(t, importBase(out, c.args...)...)
+		noCrash(t, c.name, se)
+		if code != 1 || !strings.Contains(se, c.want) {
+			t.Errorf("%s: exit %d, want 1 with %q\n%s%s", c.name, code, c.want, so, se)
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+			t.Errorf("%s: wrote %s", c.name, ents[0].Name())
+		}
+		if err := os.WriteFile(out, []byte("kept"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runCmd(t, importBase(out, append(c.args, "-overwrite")...)...)
+		if b, _ := os.ReadFile(out); string(b) != "kept" {
+			t.Errorf("%s: a failed import with -overwrite replaced -out", c.name)
+		}
+	}
+}
