@@ -89,7 +89,6 @@ func parseImport(args []string, stdout io.Writer) (*importFlags, preset.Setup, m
 	if f.preset == "" {
 		if help {
 			fmt.Fprintf(stdout, "usage: rnnkit import -torch MODEL.pt -preset NAME [-config FILE] [-vocab FILE] -out FILE.safetensors [flags]\n\n%s\n\nflags:\n", importAbout)
-			all.SetOutput(stdout)
 			fs := flag.NewFlagSet("", flag.ContinueOnError)
 			(&importFlags{}).define(fs)
 			fs.SetOutput(stdout)
