@@ -121,6 +121,26 @@
 //
 // Both are run on a file written by Save in this package's tests.
 //
+// # Reading a checkpoint into PyTorch
+//
+// scripts/rnnkit_to_torch.py (numpy and torch only: Debian has no
+// safetensors package) reads a checkpoint as above, checks its checksum,
+// builds the torch.nn module of the model it holds from the metadata
+// (x.kind and "model": a language model, a Seq2Seq model with any decoder
+// and encoder, a tree model of models/tree) and loads the parameters with
+// the strict load_state_dict; their names are the module's own
+// (docs/models.md, "PyTorch names"). Optimiser state ("state/…") is left
+// out.
+//
+//	/usr/bin/python3 scripts/rnnkit_to_torch.py best.safetensors --out model.pt --vocab vocab.json
+//
+//	import rnnkit_to_torch as rk            # with scripts/ on sys.path
+//	model, info = rk.load("best.safetensors")  # eval mode; info["vocab"]: the tokens in id order
+//
+// The module gives rnnkit's outputs on the same inputs (package interop's
+// TestRnnkitToTorch: within 1e-6 in float32, 1e-12 in float64), and
+// --out's file imports back with rnnkit import.
+//
 // # Why not a safetensors library
 //
 // The format is small, and what this package must guarantee is mostly what
