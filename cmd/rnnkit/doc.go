@@ -8,6 +8,7 @@
 //	rnnkit translate  answer questions with a Seq2Seq checkpoint
 //	rnnkit sample     generate text with a language model checkpoint
 //	rnnkit gradflow   how far back in time each cell's gradient reaches
+//	rnnkit import     turn a PyTorch state_dict (torch.save) into an rnnkit checkpoint
 //
 // Every subcommand takes -h. Exit status: 0 on success, 1 when a check
 // fails or a run goes wrong, 2 for a usage error (every flag is checked
