@@ -5,21 +5,39 @@
 //
 // CI uses it so that a test that quietly skips shows up in the log:
 //
-//	go test -json ./... | go run ./internal/tools/testsummary
+//	go test -json ./... | go run ./internal/tools/testsummary [-must-run REGEXP]
 //
-// It exits with status 1 when a test, a package or a build failed, or when
-// the stream held no test event at all, and with status 0 otherwise; the
-// exit status of `go test` itself is for the caller to check as well.
+// With -must-run REGEXP it also lists how the tests whose names match ended,
+// and fails unless at least one matched and every one that matched passed:
+// CI names the tests that need PyTorch and numpy, so that they cannot skip
+// unnoticed.
+//
+// It exits with status 1 when a test, a package or a build failed, when a
+// test that must run did not pass, or when the stream held no test event at
+// all, and with status 0 otherwise; the exit status of `go test` itself is
+// for the caller to check as well.
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 )
 
 func main() {
-	ok, err := summarise(os.Stdin, os.Stdout)
+	mustRun := flag.String("must-run", "", "a regular expression: the tests whose names match must run and pass")
+	flag.Parse()
+	var re *regexp.Regexp
+	if *mustRun != "" {
+		var err error
+		if re, err = regexp.Compile(*mustRun); err != nil {
+			fmt.Fprintln(os.Stderr, "testsummary: -must-run:", err)
+			os.Exit(2)
+		}
+	}
+	ok, err := summarise(os.Stdin, os.Stdout, re)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testsummary:", err)
 		os.Exit(1)
@@ -30,9 +48,10 @@ func main() {
 }
 
 // summarise reads go test's JSON events from r and writes the plain output
-// and the skip summary to w. It reports whether everything passed.
-func summarise(r io.Reader, w io.Writer) (bool, error) {
-	s := newSummary(w)
+// and the skip summary to w. It reports whether everything passed, and
+// whether the tests matching mustRun (if not nil) ran and passed.
+func summarise(r io.Reader, w io.Writer, mustRun *regexp.Regexp) (bool, error) {
+	s := newSummary(w, mustRun)
 	if err := s.read(r); err != nil {
 		return false, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -17,6 +18,7 @@ type event struct {
 	Test       string
 	Output     string
 	ImportPath string
+	Elapsed    float64
 }
 
 // node is one test or subtest of a running package: its result line
@@ -41,9 +43,17 @@ type skipped struct {
 	reason    []string
 }
 
+// result is how a test that must run ended.
+type result struct {
+	pkg, test, action string
+	elapsed           float64
+}
+
 // summary turns go test's event stream back into its plain output.
 type summary struct {
 	w                   io.Writer
+	mustRun             *regexp.Regexp // nil: no test must run
+	musts               []result
 	err                 error
 	pkgs                map[string]*pkgState
 	skips               []skipped
@@ -52,8 +62,8 @@ type summary struct {
 	failed              bool
 }
 
-func newSummary(w io.Writer) *summary {
-	return &summary{w: w, pkgs: map[string]*pkgState{}}
+func newSummary(w io.Writer, mustRun *regexp.Regexp) *summary {
+	return &summary{w: w, mustRun: mustRun, pkgs: map[string]*pkgState{}}
 }
 
 // printf writes to the output, keeping the first error.
@@ -114,6 +124,9 @@ func (s *summary) handle(e event) {
 		} else {
 			p.top = append(p.top, n)
 		}
+	}
+	if s.mustRun != nil && s.mustRun.MatchString(e.Test) && (e.Action == "pass" || e.Action == "skip" || e.Action == "fail") {
+		s.musts = append(s.musts, result{pkg: e.Package, test: e.Test, action: e.Action, elapsed: e.Elapsed})
 	}
 	switch e.Action {
 	case "output":
@@ -261,6 +274,19 @@ func (s *summary) finish() error {
 		}
 		for _, line := range sk.reason {
 			s.printf("    %s\n", line)
+		}
+	}
+	if s.mustRun != nil {
+		s.printf("== tests that must run (%s): %d\n", s.mustRun, len(s.musts))
+		for _, r := range s.musts {
+			s.printf("%s %s in %s (%.2fs)\n", strings.ToUpper(r.action), r.test, r.pkg, r.elapsed)
+			if r.action != "pass" {
+				s.failed = true
+			}
+		}
+		if len(s.musts) == 0 {
+			s.failed = true
+			s.printf("none of them ran\n")
 		}
 	}
 	return s.err

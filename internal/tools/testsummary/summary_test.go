@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -22,7 +23,7 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	ok, err := summarise(bytes.NewReader(in), &out)
+	ok, err := summarise(bytes.NewReader(in), &out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestPassingStream(t *testing.T) {
 		`a line that is not an event`,
 	}, "\n")
 	var out bytes.Buffer
-	ok, err := summarise(strings.NewReader(in), &out)
+	ok, err := summarise(strings.NewReader(in), &out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestUnfinishedTest(t *testing.T) {
 		`{"Action":"fail","Package":"m/p"}`,
 	}, "\n")
 	var out bytes.Buffer
-	ok, err := summarise(strings.NewReader(in), &out)
+	ok, err := summarise(strings.NewReader(in), &out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestBuildFailure(t *testing.T) {
 		`{"Action":"fail","Package":"m/b","FailedBuild":"m/b [m/b.test]"}`,
 	}, "\n")
 	var out bytes.Buffer
-	ok, err := summarise(strings.NewReader(in), &out)
+	ok, err := summarise(strings.NewReader(in), &out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestBuildFailure(t *testing.T) {
 // An empty stream (go test could not start) is a failure, not a pass.
 func TestEmptyStream(t *testing.T) {
 	var out bytes.Buffer
-	ok, err := summarise(strings.NewReader(""), &out)
+	ok, err := summarise(strings.NewReader(""), &out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +131,38 @@ func TestReason(t *testing.T) {
 	} {
 		if got := strings.Join(reason(c.body), "|"); got != c.want {
 			t.Errorf("reason(%q) = %q, want %q", c.body, got, c.want)
+		}
+	}
+}
+
+func TestMustRun(t *testing.T) {
+	in, err := os.ReadFile("testdata/mixed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string // example.com/m/c and /d only: they pass
+	for _, line := range strings.Split(string(in), "\n") {
+		if !strings.Contains(line, "example.com/m/a") {
+			lines = append(lines, line)
+		}
+	}
+	d := strings.Join(lines, "\n")
+	for _, c := range []struct {
+		re   string
+		ok   bool
+		want string
+	}{
+		{"^TestOK$", true, "== tests that must run (^TestOK$): 1\nPASS TestOK in example.com/m/d (0.00s)\n"},
+		{"^TestSkip$", false, "== tests that must run (^TestSkip$): 1\nSKIP TestSkip in example.com/m/d (0.00s)\n"},
+		{"^TestAbsent$", false, "== tests that must run (^TestAbsent$): 0\nnone of them ran\n"},
+	} {
+		var out bytes.Buffer
+		ok, err := summarise(strings.NewReader(d), &out, regexp.MustCompile(c.re))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok != c.ok || !strings.HasSuffix(out.String(), c.want) {
+			t.Errorf("-must-run %s: ok %v, output\n%s\nwant ok %v and the output to end\n%s", c.re, ok, out.String(), c.ok, c.want)
 		}
 	}
 }
