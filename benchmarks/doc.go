@@ -11,7 +11,7 @@
 //
 // all float32. forward runs the unrolled layer; train runs forward and
 // backward of the sum of all outputs (no optimiser step), as
-// ../shared/peer/torch_bench.py does for PyTorch. Each reports tokens/s,
+// torch_layers.py does for PyTorch. Each reports tokens/s,
 // where tokens = batch × steps. The graph is built and compiled once per
 // benchmark, outside the timed loop, as a training run would.
 package benchmarks
