@@ -2,7 +2,7 @@
 """Side-by-side speed of rnnkit and PyTorch's CPU recurrent layers.
 
 Runs rnnkit's Go benchmarks (pure-Go build, and the OpenBLAS build when
--tags openblas links), then PyTorch's reference (../shared/peer/torch_bench.py)
+-tags openblas links), then PyTorch's layers (benchmarks/torch_layers.py)
 right after, never concurrently (two cores), and writes the ratio table with
 the machine, the versions and the date into docs/performance.md.
 
@@ -47,14 +47,15 @@ def go_bench(shapes, count, tags, models=False):
     return {k: statistics.median(v) for k, v in runs.items()}, out.stdout
 
 
-def torch_bench(shapes, script):
+def torch_bench(shapes):
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_layers.py")
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         path = f.name
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
     out = subprocess.run(["/usr/bin/python3", script, "--shapes", ",".join(shapes), "--modes", "fwd,fwdbwd", "--json", path],
                          capture_output=True, text=True, env=env)
     if out.returncode != 0:
-        sys.exit("torch_bench.py failed:\n" + out.stdout + out.stderr)
+        sys.exit("torch_layers.py failed:\n" + out.stdout + out.stderr)
     with open(path) as f:
         res = json.load(f)
     os.unlink(path)
@@ -87,7 +88,6 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shapes", default="S1,S2,S3")
     ap.add_argument("--count", type=int, default=5)
-    ap.add_argument("--torch-bench", default="../shared/peer/torch_bench.py")
     ap.add_argument("--out", default="docs/performance.md")
     ap.add_argument("--no-models", action="store_true", help="skip the Seq2Seq and LM training steps")
     args = ap.parse_args()
@@ -97,7 +97,7 @@ def main():
     if pure is None:
         sys.exit("go test -bench failed:\n" + log)
     fast, log = go_bench(shapes, args.count, "openblas")
-    torch, res = torch_bench(shapes, args.torch_bench)
+    torch, res = torch_bench(shapes)
     mpure, mfast, mtorch = None, None, None
     if not args.no_models:
         mpure, _ = go_bench(["S1"], args.count, "", models=True)
@@ -120,7 +120,7 @@ def main():
         "- PyTorch %s, %d threads, `OMP_WAIT_POLICY=PASSIVE`; sgemm 1024³ %.0f GFLOP/s" % (
             res["info"].get("torch", "?"), res["info"].get("threads", 0), res["sgemm_1024"]["gflops_median"]),
         "- rnnkit: `go test ./benchmarks -bench …` (median of %d), the pure-Go build and, where it links, "
-        "the OpenBLAS build (`-tags openblas`); PyTorch: `../shared/peer/torch_bench.py` run right after. "
+        "the OpenBLAS build (`-tags openblas`); PyTorch: `benchmarks/torch_layers.py` run right after. "
         "rnnkit runs each layer as one fused node (`cells.Sequence`); the pure-Go build multiplies matrices with "
         "`internal/gemm` (AVX2/FMA assembly, no cgo)." % args.count,
         "",

@@ -14,7 +14,7 @@
 // through its fused kernel if it has one, its step-by-step subgraph
 // otherwise. forward runs the unrolled layer; train runs forward and
 // backward of the sum of all outputs (no optimiser step), as
-// ../shared/peer/torch_bench.py does for PyTorch. Each reports tokens/s,
+// torch_layers.py does for PyTorch. Each reports tokens/s,
 // where tokens = batch × steps. The graph is built and compiled once per
 // benchmark, outside the timed loop, as a training run would.
 package benchmarks

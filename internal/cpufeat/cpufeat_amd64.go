@@ -6,6 +6,10 @@ package cpufeat
 // and FMA3 (the YMM state saved by the OS): the amd64 kernels can run.
 var AVX2FMA = hasAVX2FMA()
 
+// detects is true where AVX2FMA comes from CPUID and XGETBV at start-up
+// (false off amd64 and with the purego build tag, where it is fixed).
+const detects = true
+
 // cpuid executes the CPUID instruction with the given EAX and ECX inputs.
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 
