@@ -128,8 +128,9 @@ func (c *Common) flags(fs *flag.FlagSet) {
 	t := &c.Train
 	Define(fs,
 		Flag{"epochs", "epochs to train", &t.Epochs},
-		Flag{"optimizer", "adam, sgd, momentum or rmsprop", &t.Optimizer},
+		Flag{"optimizer", "adam, sgd, momentum, rmsprop or adagrad", &t.Optimizer},
 		Flag{"lr", "learning rate", &t.LR},
+		Flag{"weight-decay", "adagrad's weight decay (L2 penalty; 0: none)", &t.WeightDecay},
 		Flag{"clip", "global-norm gradient clip (0: off)", &t.Clip},
 		Flag{"seed", "seed of every random choice", &t.Seed},
 		Flag{"dtype", "float32 or float64", &t.Dtype},
@@ -214,9 +215,15 @@ func (c *Common) validate(given map[string]bool) error {
 		return err
 	}
 	switch t.Optimizer {
-	case "adam", "sgd", "momentum", "rmsprop":
+	case "adam", "sgd", "momentum", "rmsprop", "adagrad":
 	default:
-		return errors.Errorf("-optimizer %q: want adam, sgd, momentum or rmsprop", t.Optimizer)
+		return errors.Errorf("-optimizer %q: want adam, sgd, momentum, rmsprop or adagrad", t.Optimizer)
+	}
+	if !(t.WeightDecay >= 0) || math.IsInf(t.WeightDecay, 0) {
+		return errors.Errorf("-weight-decay %v: want a finite value, at least 0", t.WeightDecay)
+	}
+	if t.WeightDecay != 0 && t.Optimizer != "adagrad" {
+		return errors.Errorf("-weight-decay applies only to -optimizer adagrad, not %s", t.Optimizer)
 	}
 	if !(t.LR > 0) || math.IsInf(t.LR, 0) {
 		return errors.Errorf("-lr %v: the learning rate must be positive and finite", t.LR)
