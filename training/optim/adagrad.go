@@ -5,6 +5,8 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/parallel"
+	"github.com/rnnkit/rnnkit/internal/vmath"
 )
 
 // Adagrad is torch.optim.Adagrad(params, lr, weight_decay=wd, eps) with
@@ -52,13 +54,25 @@ func NewAdagrad(lr, wd, eps float64) (*Adagrad, error) {
 	}, nil
 }
 
-// Step implements [Optimizer] with the update in the type's doc.
+// Step implements [Optimizer] with the update in the type's doc. A large
+// parameter (an embedding table: with weight decay every element changes
+// at every step) is updated by all cores, each a range of its elements;
+// the result is the same bit for bit. Float32 parameters go through
+// internal/vmath's AVX2 kernel where the CPU has AVX2 and FMA: its
+// multiply-adds are rounded once to float32, as PyTorch's AVX2 kernels
+// round them, where the portable code rounds the float64 fused result to
+// float32 (the two differ only when that double rounding meets a tie).
 func (o *Adagrad) Step(ps *graph.Params, g Grads) error {
 	return o.c.step(ps, g, func(j job, st *pstate, _ bool) {
 		if j.p.Dtype() == tensor.Float64 {
-			adagradUpdate(floats[float64](j.p), floats[float64](j.g), floats[float64](st.bufs[0]), o.c.lr, o.wd, o.eps)
+			p, g, s := floats[float64](j.p), floats[float64](j.g), floats[float64](st.bufs[0])
+			parallel.For(len(p), 16, func(lo, hi int) { adagradUpdate(p[lo:hi], g[lo:hi], s[lo:hi], o.c.lr, o.wd, o.eps) })
 		} else {
-			adagradUpdate(floats[float32](j.p), floats[float32](j.g), floats[float32](st.bufs[0]), o.c.lr, o.wd, o.eps)
+			p, g, s := floats[float32](j.p), floats[float32](j.g), floats[float32](st.bufs[0])
+			parallel.For(len(p), 16, func(lo, hi int) {
+				k := lo + vmath.Adagrad32(p[lo:hi], g[lo:hi], s[lo:hi], float32(o.wd), float32(o.c.lr), float32(o.eps))
+				adagradUpdate(p[k:hi], g[k:hi], s[k:hi], o.c.lr, o.wd, o.eps)
+			})
 		}
 	})
 }

@@ -203,7 +203,8 @@ func torchProblem() torchSpec {
 	params := []torchParam{
 		{Name: "weight", Shape: []int{2, 3}, Data: randData(r, 6, 1)},
 		{Name: "bias", Shape: []int{4}, Data: randData(r, 4, 1)},
-		{Name: "big", Shape: []int{3, 5}, Data: randData(r, 15, 1)}, // long enough for PyTorch's vectorised loops
+		{Name: "big", Shape: []int{3, 5}, Data: randData(r, 15, 1)},   // long enough for PyTorch's vectorised loops
+		{Name: "wide", Shape: []int{4, 10}, Data: randData(r, 40, 1)}, // several vectors of 8 (rnnkit's AVX2 Adagrad too)
 	}
 	steps := make([]map[string][]float64, 5)
 	for i := range steps {
