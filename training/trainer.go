@@ -403,7 +403,7 @@ func (t *Trainer) update(b Batch) (loss, norm float64, err error) {
 		_ = optim.ZeroGrads(g.params)
 		return 0, 0, errors.Wrapf(ErrNonFinite, "loss %v; the update was not applied", l)
 	}
-	grads, err := optim.GradsFrom(g.params)
+	grads, err := optim.GradsOf(g.params) // the dual values themselves: zeroed below in any case
 	if err != nil {
 		_ = optim.ZeroGrads(g.params)
 		return 0, 0, nonFinite(err)
