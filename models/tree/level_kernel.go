@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/rnnkit/rnnkit/internal/gemm"
+	"github.com/rnnkit/rnnkit/internal/vmath"
 )
 
 // schedule is the level-by-level plan of one batch shape: every internal
@@ -131,6 +132,50 @@ func mm[T float32 | float64](tA, tB bool, m, n, k int, a []T, lda int, b []T, ld
 	}
 }
 
+// sigmoidAdd sets dst[j] = σ(a[j] + b[j]), tanhAdd dst[j] = tanh(a[j] +
+// b[j]) and tanhTo dst[j] = tanh(a[j]); float32 through internal/vmath's
+// vector code (within a few units in the last place), float64 through
+// package math.
+func sigmoidAdd[T float32 | float64](dst, a, b []T) {
+	if d, ok := any(dst).([]float32); ok {
+		addTo(d, any(a).([]float32), any(b).([]float32))
+		vmath.Sigmoid32(d, d)
+		return
+	}
+	for j := range dst {
+		dst[j] = sigm(a[j] + b[j])
+	}
+}
+
+func tanhAdd[T float32 | float64](dst, a, b []T) {
+	if d, ok := any(dst).([]float32); ok {
+		addTo(d, any(a).([]float32), any(b).([]float32))
+		vmath.Tanh32(d, d)
+		return
+	}
+	for j := range dst {
+		dst[j] = tanh(a[j] + b[j])
+	}
+}
+
+func tanhTo[T float32 | float64](dst, a []T) {
+	if d, ok := any(dst).([]float32); ok {
+		vmath.Tanh32(d, any(a).([]float32))
+		return
+	}
+	for j := range dst {
+		dst[j] = tanh(a[j])
+	}
+}
+
+func addTo(dst, a, b []float32) {
+	b = b[:len(dst)]
+	a = a[:len(dst)]
+	for j := range dst {
+		dst[j] = a[j] + b[j]
+	}
+}
+
 func sigm[T float32 | float64](x T) T {
 	if x >= 0 {
 		return T(1 / (1 + math.Exp(-float64(x))))
@@ -192,10 +237,7 @@ func (w *levelWS[T]) forward(in levelIn[T], out []T) {
 		case RNN:
 			mm(false, true, n, H, aw, a, aw, in.w, aw, 0, w.pre, H)
 			for r, node := range nodes {
-				h, z := row(w.h, node, H), row(w.pre, r, H)
-				for j := range h {
-					h[j] = tanh(z[j] + in.b[j])
-				}
+				tanhAdd(row(w.h, node, H), row(w.pre, r, H), in.b)
 			}
 		case BinaryLSTM:
 			mm(false, true, n, 3*H, aw, a, aw, in.uiou, aw, 0, w.pre, 3*H)
@@ -203,10 +245,7 @@ func (w *levelWS[T]) forward(in levelIn[T], out []T) {
 			for r, node := range nodes {
 				fp := row(w.fpre, r, 2*H)
 				for side, k := range s.kids[node] {
-					f := row(w.f, k, H)
-					for j := range f {
-						f[j] = sigm(fp[side*H+j] + in.ufb[side*H+j])
-					}
+					sigmoidAdd(row(w.f, k, H), fp[side*H:(side+1)*H], in.ufb[side*H:(side+1)*H])
 				}
 				w.lstmNode(node, row(w.pre, r, 3*H), in.biou, s.kids[node])
 			}
@@ -224,10 +263,7 @@ func (w *levelWS[T]) forward(in levelIn[T], out []T) {
 			q = 0
 			for r, node := range nodes {
 				for _, k := range s.kids[node] {
-					f, fp := row(w.f, k, H), row(w.fpre, q, H)
-					for j := range f {
-						f[j] = sigm(fp[j] + in.ufb[j])
-					}
+					sigmoidAdd(row(w.f, k, H), row(w.fpre, q, H), in.ufb)
 					q++
 				}
 				w.lstmNode(node, row(w.pre, r, 3*H), in.biou, s.kids[node])
@@ -247,12 +283,10 @@ func (w *levelWS[T]) lstmNode(n int, pre, biou []T, kids []int) {
 	H := w.s.H
 	g := row(w.gates, n, 3*H)
 	c, tc, h := row(w.c, n, H), row(w.tc, n, H), row(w.h, n, H)
+	sigmoidAdd(g[:2*H], pre[:2*H], biou[:2*H]) // i, o
+	tanhAdd(g[2*H:], pre[2*H:3*H], biou[2*H:3*H])
 	for j := 0; j < H; j++ {
-		i := sigm(pre[j] + biou[j])
-		o := sigm(pre[H+j] + biou[H+j])
-		u := tanh(pre[2*H+j] + biou[2*H+j])
-		g[j], g[H+j], g[2*H+j] = i, o, u
-		c[j] = i * u
+		c[j] = g[j] * g[2*H+j]
 	}
 	for _, k := range kids {
 		f, ck := row(w.f, k, H), row(w.c, k, H)
@@ -260,8 +294,8 @@ func (w *levelWS[T]) lstmNode(n int, pre, biou []T, kids []int) {
 			c[j] += f[j] * ck[j]
 		}
 	}
+	tanhTo(tc, c)
 	for j := range c {
-		tc[j] = tanh(c[j])
 		h[j] = g[H+j] * tc[j]
 	}
 }
