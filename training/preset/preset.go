@@ -22,6 +22,9 @@ type Family struct {
 	Kind string
 	// Data says what a -data file holds for this family (help text).
 	Data string
+	// DataDir says that train's -data names a directory (which the
+	// family's Prepare reads files from), not a file.
+	DataDir bool
 	// Presets are the family's named experiments.
 	Presets []Preset
 	// EvalData reads an evaluation data file for a model of the family
