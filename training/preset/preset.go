@@ -222,8 +222,8 @@ func (c *Common) validate(given map[string]bool) error {
 	default:
 		return errors.Errorf("-optimizer %q: want adam, sgd, momentum, rmsprop or adagrad", t.Optimizer)
 	}
-	if !(t.WeightDecay >= 0) || math.IsInf(t.WeightDecay, 0) {
-		return errors.Errorf("-weight-decay %v: want a finite value, at least 0", t.WeightDecay)
+	if !(t.WeightDecay >= 0 && t.WeightDecay <= 1) {
+		return errors.Errorf("-weight-decay %v: want a value from 0 to 1", t.WeightDecay)
 	}
 	if t.WeightDecay != 0 && t.Optimizer != "adagrad" {
 		return errors.Errorf("-weight-decay applies only to -optimizer adagrad, not %s", t.Optimizer)
