@@ -92,7 +92,7 @@ type levelWS[T float32 | float64] struct {
 	a, k         []T // stacked level inputs A [aRows, aw] and K [kRows, H]
 	pre, fpre    []T // per-level scratch
 	dh, dc       []T // backward: [N, H]
-	dpre, df, da []T // backward scratch
+	dpre, df, da []T // backward: every level's pre-activation gradients (rows as in A, and K for df), scratch
 	ran          bool
 }
 
@@ -110,7 +110,8 @@ func (w *levelWS[T]) ensure(s *schedule) {
 	}{
 		{&w.h, N * H}, {&w.c, N * H}, {&w.tc, N * H}, {&w.gates, N * 3 * H}, {&w.f, N * H},
 		{&w.a, s.aRows * s.aw()}, {&w.k, s.kRows * H}, {&w.pre, R * 3 * H}, {&w.fpre, R * 2 * H},
-		{&w.dh, N * H}, {&w.dc, N * H}, {&w.dpre, R * 3 * H}, {&w.df, R * 2 * H}, {&w.da, R * max(2*H, s.E)},
+		{&w.dh, N * H}, {&w.dc, N * H}, {&w.dpre, max(R, s.aRows) * 3 * H}, {&w.df, max(R*2*H, s.aRows*2*H, s.kRows*H)},
+		{&w.da, R * max(2*H, s.E)},
 	} {
 		if cap(*b.p) < b.n {
 			*b.p = make([]T, b.n)
@@ -318,10 +319,12 @@ func (w *levelWS[T]) backward(in levelIn[T], dOut []T, gr levelGrads[T]) {
 	for lv := len(s.levels) - 1; lv >= 0; lv-- {
 		nodes := s.levels[lv]
 		n := len(nodes)
-		a := w.a[s.aOff[lv]*aw : (s.aOff[lv]+n)*aw]
+		// This level's rows of the gradients of the pre-activations, kept
+		// for the weight gradients after the loop.
+		dpre, df := w.dpre[s.aOff[lv]*3*H:], w.df[s.aOff[lv]*2*H:]
 		switch s.kind {
 		case RNN:
-			dz := w.dpre[:n*H]
+			dz := w.dpre[s.aOff[lv]*H : (s.aOff[lv]+n)*H]
 			for r, node := range nodes {
 				h, dh, d := row(w.h, node, H), row(w.dh, node, H), row(dz, r, H)
 				for j := range d {
@@ -329,33 +332,28 @@ func (w *levelWS[T]) backward(in levelIn[T], dOut []T, gr levelGrads[T]) {
 				}
 			}
 			mm(false, false, n, aw, H, dz, H, in.w, aw, 0, w.da, aw)
-			mm(true, false, H, aw, n, dz, H, a, aw, 1, gr.w, aw)
-			colSums(dz, n, H, gr.b)
 		case BinaryLSTM:
 			for r, node := range nodes {
-				w.lstmBack(node, row(w.dpre, r, 3*H))
+				w.lstmBack(node, row(dpre, r, 3*H))
 				dcc := row(w.dc, node, H)
 				for side, k := range s.kids[node] {
-					f, ck, dck, df := row(w.f, k, H), row(w.c, k, H), row(w.dc, k, H), row(w.df, r, 2*H)[side*H:]
+					f, ck, dck, df := row(w.f, k, H), row(w.c, k, H), row(w.dc, k, H), row(df, r, 2*H)[side*H:]
 					for j := 0; j < H; j++ {
 						df[j] = dcc[j] * ck[j] * f[j] * (1 - f[j])
 						dck[j] += dcc[j] * f[j]
 					}
 				}
 			}
-			mm(false, false, n, aw, 3*H, w.dpre, 3*H, in.uiou, aw, 0, w.da, aw)
-			mm(false, false, n, aw, 2*H, w.df, 2*H, in.uf, aw, 1, w.da, aw)
-			mm(true, false, 3*H, aw, n, w.dpre, 3*H, a, aw, 1, gr.uiou, aw)
-			mm(true, false, 2*H, aw, n, w.df, 2*H, a, aw, 1, gr.uf, aw)
-			colSums(w.dpre, n, 3*H, gr.biou)
-			colSums(w.df, n, 2*H, gr.ufb)
+			mm(false, false, n, aw, 3*H, dpre, 3*H, in.uiou, aw, 0, w.da, aw)
+			mm(false, false, n, aw, 2*H, df, 2*H, in.uf, aw, 1, w.da, aw)
 		case ChildSumLSTM:
+			df = w.df[s.kOff[lv]*H:]
 			q := 0
 			for r, node := range nodes {
-				w.lstmBack(node, row(w.dpre, r, 3*H))
+				w.lstmBack(node, row(dpre, r, 3*H))
 				dcc := row(w.dc, node, H)
 				for _, k := range s.kids[node] {
-					f, ck, dck, df := row(w.f, k, H), row(w.c, k, H), row(w.dc, k, H), row(w.df, q, H)
+					f, ck, dck, df := row(w.f, k, H), row(w.c, k, H), row(w.dc, k, H), row(df, q, H)
 					for j := 0; j < H; j++ {
 						df[j] = dcc[j] * ck[j] * f[j] * (1 - f[j])
 						dck[j] += dcc[j] * f[j]
@@ -363,16 +361,11 @@ func (w *levelWS[T]) backward(in levelIn[T], dOut []T, gr levelGrads[T]) {
 					q++
 				}
 			}
-			kmat := w.k[s.kOff[lv]*H : (s.kOff[lv]+q)*H]
-			mm(false, false, n, H, 3*H, w.dpre, 3*H, in.uiou, H, 0, w.da, H)
-			mm(true, false, 3*H, H, n, w.dpre, 3*H, a, H, 1, gr.uiou, H)
-			mm(true, false, H, H, q, w.df, H, kmat, H, 1, gr.uf, H)
-			colSums(w.dpre, n, 3*H, gr.biou)
-			colSums(w.df, q, H, gr.ufb)
+			mm(false, false, n, H, 3*H, dpre, 3*H, in.uiou, H, 0, w.da, H)
 			// Each child gets its parent's dA (through the sum) and, through
 			// its own forget gate, its row of dF·U_f.
 			dk := w.fpre[:q*H] // the forward's scratch is free now
-			mm(false, false, q, H, H, w.df, H, in.uf, H, 0, dk, H)
+			mm(false, false, q, H, H, df, H, in.uf, H, 0, dk, H)
 			q = 0
 			for r, node := range nodes {
 				da := row(w.da, r, H)
@@ -395,6 +388,25 @@ func (w *levelWS[T]) backward(in levelIn[T], dOut []T, gr levelGrads[T]) {
 				}
 			}
 		}
+	}
+	// The composition's weight gradients: one product over every level's
+	// rows (dPreᵀ·A, dFᵀ·A or dFᵀ·K), not one per level.
+	R, K := s.aRows, s.kRows
+	switch {
+	case R == 0: // no internal nodes: the composition is not an input
+	case s.kind == RNN:
+		mm(true, false, H, aw, R, w.dpre, H, w.a, aw, 1, gr.w, aw)
+		colSums(w.dpre, R, H, gr.b)
+	case s.kind == BinaryLSTM:
+		mm(true, false, 3*H, aw, R, w.dpre, 3*H, w.a, aw, 1, gr.uiou, aw)
+		mm(true, false, 2*H, aw, R, w.df, 2*H, w.a, aw, 1, gr.uf, aw)
+		colSums(w.dpre, R, 3*H, gr.biou)
+		colSums(w.df, R, 2*H, gr.ufb)
+	case s.kind == ChildSumLSTM:
+		mm(true, false, 3*H, H, R, w.dpre, 3*H, w.a, H, 1, gr.uiou, H)
+		mm(true, false, H, H, K, w.df, H, w.k, H, 1, gr.uf, H)
+		colSums(w.dpre, R, 3*H, gr.biou)
+		colSums(w.df, K, H, gr.ufb)
 	}
 	// Leaves.
 	if s.kind == RNN {
