@@ -508,12 +508,15 @@ func argmax(p []float64) int {
 
 // Positive reports whether class probabilities p say positive: for five
 // classes p₃ + p₄ > p₀ + p₁ (SST's binary reading of its fine labels), for
-// two classes p₁ > p₀.
+// two classes p₁ > p₀; for any other number of classes it is false.
 func Positive(p []float64) bool {
-	if len(p) == 2 {
+	switch len(p) {
+	case 2:
 		return p[1] > p[0]
+	case 5:
+		return p[3]+p[4] > p[0]+p[1]
 	}
-	return p[3]+p[4] > p[0]+p[1]
+	return false
 }
 
 // scoreTrees returns the accuracy metrics of the scored nodes of s.

@@ -172,3 +172,23 @@ func TestTreeModelRefuses(t *testing.T) {
 		t.Errorf("an unknown net: %v", err)
 	}
 }
+
+// Positive reads SST's five classes (p₃ + p₄ against p₀ + p₁, neutral
+// left out), two classes, and nothing else.
+func TestPositive(t *testing.T) {
+	for _, c := range []struct {
+		p    []float64
+		want bool
+	}{
+		{[]float64{0.1, 0.2, 0.35, 0.2, 0.15}, true},
+		{[]float64{0.1, 0.3, 0.35, 0.2, 0.05}, false},
+		{[]float64{0.0, 0.0, 0.99, 0.01, 0.0}, true},
+		{[]float64{0.4, 0.6}, true},
+		{[]float64{0.6, 0.4}, false},
+		{[]float64{0.1, 0.2, 0.7}, false},
+	} {
+		if got := Positive(c.p); got != c.want {
+			t.Errorf("Positive(%v) = %v", c.p, got)
+		}
+	}
+}

@@ -27,8 +27,8 @@ func init() {
 const classifyAbout = "Reads sentences from standard input, one a line, and prints each one's sentiment by a\n" +
 	"checkpoint of rnnkit train -preset sst-treelstm, sst-rnn or sst-bilstm: the class, the\n" +
 	"five probabilities and the tree with every node's predicted class in bracket format.\n" +
-	"A line that starts with \"(\" is taken as a tree in that format (SST's; its labels are\n" +
-	"ignored). A sentence is tokenized as SST is and parsed with link-grammar's link-parser\n" +
+	"A line that starts with \"(\" is taken as a tree in that format (SST's; its labels must\n" +
+	"be classes of the model, and are not used). A sentence is tokenized as SST is and parsed with link-grammar's link-parser\n" +
 	"(Debian: apt-get install link-grammar) when it is on the PATH, its constituent tree\n" +
 	"binarized for the binary models; without it (or with -parser right-branching) each word\n" +
 	"is joined to the tree of the words after it. Which parser runs goes to standard error.\n" +
