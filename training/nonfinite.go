@@ -7,6 +7,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/vmath"
 	"github.com/rnnkit/rnnkit/training/checkpoint"
 	"github.com/rnnkit/rnnkit/training/optim"
 )
@@ -45,16 +46,12 @@ func firstNonFinite(ps *graph.Params) (name string, i int, v float64, ok bool) {
 		t, _ := ps.Get(n)
 		switch d := t.Data().(type) {
 		case []float32:
-			for i, x := range d {
-				if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
-					return n, i, f, false
-				}
+			if i := vmath.FirstNonFinite32(d); i >= 0 {
+				return n, i, float64(d[i]), false
 			}
 		case []float64:
-			for i, x := range d {
-				if math.IsNaN(x) || math.IsInf(x, 0) {
-					return n, i, x, false
-				}
+			if i := vmath.FirstNonFinite64(d); i >= 0 {
+				return n, i, d[i], false
 			}
 		case float32:
 			if f := float64(d); math.IsNaN(f) || math.IsInf(f, 0) {

@@ -20,10 +20,15 @@ import (
 type Config struct {
 	// Epochs is the number of epochs [Trainer.Run] trains to.
 	Epochs int `json:"epochs"`
-	// Optimizer is adam (also ""), sgd, momentum or rmsprop.
+	// Optimizer is adam (also ""), sgd, momentum, rmsprop or adagrad.
 	Optimizer string `json:"optimizer"`
 	// LR is the learning rate (the base of the schedules).
 	LR float64 `json:"lr"`
+	// WeightDecay is Adagrad's weight decay (an L2 penalty whose gradient
+	// wd·p is added to each gradient before the update, as
+	// torch.optim.Adagrad's weight_decay); 0: none. The other optimisers
+	// take none.
+	WeightDecay float64 `json:"weight_decay,omitempty"`
 	// Clip is the global norm gradients are clipped to; 0: off.
 	Clip float64 `json:"clip"`
 	// Seed seeds every random choice: the parameters, each epoch's batches,
@@ -47,11 +52,15 @@ func (c Config) Validate() error {
 		return errors.Errorf("training: learning rate %v must be positive and finite", c.LR)
 	case !(c.Clip >= 0) || math.IsInf(c.Clip, 0):
 		return errors.Errorf("training: clip %v must be finite and not negative", c.Clip)
+	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
+		return errors.Errorf("training: weight decay %v must be finite and not negative", c.WeightDecay)
+	case c.WeightDecay != 0 && c.Optimizer != "adagrad":
+		return errors.Errorf("training: weight decay %v applies only to the adagrad optimizer, not %q", c.WeightDecay, c.Optimizer)
 	}
 	if _, err := c.dtype(); err != nil {
 		return err
 	}
-	_, err := newOptimizer(c.Optimizer, c.LR)
+	_, err := c.newOptimizer()
 	return err
 }
 
@@ -65,7 +74,11 @@ func (c Config) dtype() (tensor.Dtype, error) {
 	return tensor.Dtype{}, errors.Errorf("training: dtype %q (float32 or float64)", c.Dtype)
 }
 
-func newOptimizer(name string, lr float64) (optim.Optimizer, error) {
+// newOptimizer returns the optimiser of the config (its name, learning
+// rate and weight decay; PyTorch's defaults for the rest, but for Adagrad's
+// eps, which is 1e-10 as PyTorch's).
+func (c Config) newOptimizer() (optim.Optimizer, error) {
+	name, lr := c.Optimizer, c.LR
 	switch name {
 	case "", "adam":
 		return optim.NewAdam(lr, 0.9, 0.999, 1e-8)
@@ -75,8 +88,10 @@ func newOptimizer(name string, lr float64) (optim.Optimizer, error) {
 		return optim.NewMomentum(lr, 0.9, false)
 	case "rmsprop":
 		return optim.NewRMSProp(lr, 0.99, 1e-8)
+	case "adagrad":
+		return optim.NewAdagrad(lr, c.WeightDecay, 1e-10)
 	}
-	return nil, errors.Errorf("training: unknown optimizer %q (adam, sgd, momentum, rmsprop)", name)
+	return nil, errors.Errorf("training: unknown optimizer %q (adam, sgd, momentum, rmsprop, adagrad)", name)
 }
 
 // Purposes of the seeds drawn from a run's seed.
@@ -189,7 +204,7 @@ func New(cfg Config, m Model, test Dataset) (*Trainer, error) {
 		return nil, err
 	}
 	t := &Trainer{Cfg: cfg, Model: m, Params: ps, Test: test}
-	if t.Opt, err = newOptimizer(cfg.Optimizer, cfg.LR); err != nil {
+	if t.Opt, err = cfg.newOptimizer(); err != nil {
 		return nil, err
 	}
 	if t.train, err = graph.NewCache[Shape, *compiled](8); err != nil {
@@ -388,7 +403,7 @@ func (t *Trainer) update(b Batch) (loss, norm float64, err error) {
 		_ = optim.ZeroGrads(g.params)
 		return 0, 0, errors.Wrapf(ErrNonFinite, "loss %v; the update was not applied", l)
 	}
-	grads, err := optim.GradsFrom(g.params)
+	grads, err := optim.GradsOf(g.params) // the dual values themselves: zeroed below in any case
 	if err != nil {
 		_ = optim.ZeroGrads(g.params)
 		return 0, 0, nonFinite(err)

@@ -75,6 +75,19 @@ func inputFile(flag, path string) error {
 	return nil
 }
 
+// inputDir is an error naming the flag (exit status 1) when path is no
+// directory to read from: missing, or a file.
+func inputDir(flag, path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return errors.Wrapf(err, "-%s", flag)
+	}
+	if !fi.IsDir() {
+		return errors.Errorf("-%s %s is a file, not a directory", flag, path)
+	}
+	return nil
+}
+
 // outputFile is an error naming the flag (exit status 1) when a file
 // cannot be written at path: it is a directory, or its directory is
 // missing or a file.

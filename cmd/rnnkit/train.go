@@ -160,11 +160,15 @@ func (r *runFlags) validate() error {
 	return nil
 }
 
-// checkPaths checks that -data is a file and -out, if it exists, a
-// directory.
+// checkPaths checks that -data is a file (a directory for a family whose
+// data is one) and -out, if it exists, a directory.
 func (r *runFlags) checkPaths() error {
 	if r.data != "" {
-		if err := inputFile("data", r.data); err != nil {
+		check := inputFile
+		if r.presetFamily.DataDir {
+			check = inputDir
+		}
+		if err := check("data", r.data); err != nil {
 			return errors.Wrap(err, "train")
 		}
 	}

@@ -75,3 +75,36 @@ func lstmBackAsm(s *[13][]float32) int {
 	lstmBackAVX2(&p, n)
 	return n
 }
+
+// adagradAVX2 updates n elements (n a positive multiple of 8; see
+// Adagrad32); c holds wd, −lr and eps; decay ≠ 0 applies the weight decay.
+//
+//go:noescape
+func adagradAVX2(param, grad, sum *float32, n int, c *[3]float32, decay int)
+
+// adagradAsm runs adagradAVX2 on the longest prefix whose length is a
+// multiple of 8 and returns that length.
+func adagradAsm(p, g, s []float32, wd, lr, eps float32) int {
+	n := len(p) &^ 7
+	if n == 0 {
+		return 0
+	}
+	_, _ = g[n-1], s[n-1]
+	c := [3]float32{wd, -lr, eps}
+	decay := 0
+	if wd != 0 {
+		decay = 1
+	}
+	adagradAVX2(&p[0], &g[0], &s[0], n, &c, decay)
+	return n
+}
+
+// nonFinite32AVX2 reports whether any of the n values at x (n a positive
+// multiple of 8) is NaN or infinite.
+//
+//go:noescape
+func nonFinite32AVX2(x *float32, n int) bool
+
+// nonFinite32Asm reports whether a block whose length is a positive
+// multiple of 8 holds a NaN or an infinity.
+func nonFinite32Asm(xs []float32) bool { return nonFinite32AVX2(&xs[0], len(xs)) }

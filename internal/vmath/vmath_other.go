@@ -15,3 +15,7 @@ func tanhAsm(dst, src []float32) int { return 0 }
 func expAsm(dst, src []float32) int { return 0 }
 
 func lstmBackAsm(s *[13][]float32) int { return 0 }
+
+func adagradAsm(p, g, s []float32, wd, lr, eps float32) int { return 0 }
+
+func nonFinite32Asm(xs []float32) bool { return true }

@@ -110,4 +110,21 @@
 // differences and passes the fixtures (rnnkit parity -fused). It depends
 // only on the numbers of trees, nodes and leaves: [TrainGraph.Set] takes
 // any batch of those counts, so one compiled machine serves them all.
+//
+// # Training
+//
+// [BuildLevelGraphWith] adds dropout on every node's h before the
+// classifier ([Options], its masks drawn by TrainGraph.Dropout), and
+// [TrainGraph.SetWeighted] gives every node its own loss weight: the
+// trainer (training.Tree, rnnkit train -preset sst-treelstm) weighs each
+// real node 1/trees and pads a batch up to a multiple of a leaf count with
+// a padding tree of weight 0, so that a few compiled graphs serve a whole
+// epoch.
+//
+// # Raw sentences
+//
+// [Tokenize] splits a sentence as SST's trees are tokenized; a parser's
+// constituent tree (link-grammar's link-parser, [ReadConstituents]) or,
+// without one, [RightBranching] gives it a tree, and [Binarize] makes any
+// tree binary for the binary models (rnnkit classify).
 package tree

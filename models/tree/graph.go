@@ -19,11 +19,15 @@ type TrainGraph struct {
 	C      *gorgonia.Node // [N, Hidden]: every node's memory cell; nil for the recursive net
 	Logits *gorgonia.Node // [N, Classes] = H·linear.weightᵀ + linear.bias
 	Roots  *gorgonia.Node // [B, Hidden]: each tree's root h
-	Loss   *gorgonia.Node // mean cross-entropy of the logits over all N nodes
-	shape  *Batch
-	ids    *graph.IDs     // the leaves' word ids, in leaf order
-	tgts   *graph.Targets // every node's label, weight 1/N
-	level  *levelGraph    // the level-batched graph's fused node; nil for the definition
+	Loss   *gorgonia.Node // mean cross-entropy of the logits over all N nodes (Set), or weighted (SetWeighted)
+	// Dropout drops every node's h before the classifier when the graph
+	// was built with Options.Dropout (nil otherwise); Resample draws the
+	// masks of the next run.
+	Dropout *graph.Dropout
+	shape   *Batch
+	ids     *graph.IDs     // the leaves' word ids, in leaf order
+	tgts    *graph.Targets // every node's label, weight 1/N
+	level   *levelGraph    // the level-batched graph's fused node; nil for the definition
 }
 
 // NewTrainGraph builds the per-node graph of the batch b over the
@@ -66,7 +70,7 @@ func BuildTrainGraph(g *graph.Graph, c Config, b *Batch) (*TrainGraph, error) {
 	if t.Roots, err = graph.ConcatRows(roots...); err != nil {
 		return nil, err
 	}
-	if err := t.classify(); err != nil {
+	if err := t.classify(nil); err != nil {
 		return nil, err
 	}
 	return t, t.Set(b)
@@ -108,7 +112,13 @@ func newTrainGraph(g *graph.Graph, c Config, b *Batch) (*TrainGraph, error) {
 // any batch of as many trees, nodes and leaves (whose nodes, but for
 // one-word trees only, include internal ones where the first batch's did),
 // so that one compiled machine serves every batch of those counts.
-func (t *TrainGraph) Set(b *Batch) error {
+func (t *TrainGraph) Set(b *Batch) error { return t.SetWeighted(b, nil) }
+
+// SetWeighted is Set with a loss weight for every node of b, in b's order:
+// the loss becomes Σ_i w_i·CE_i. Set's weights are 1/N. Weights must be
+// finite and not negative; a node of weight 0 (padding) adds nothing to
+// the loss or the gradients.
+func (t *TrainGraph) SetWeighted(b *Batch, weights []float64) error {
 	if b == nil {
 		return errors.Wrap(ErrBatch, "nil batch")
 	}
@@ -129,16 +139,32 @@ func (t *TrainGraph) Set(b *Batch) error {
 	if err := t.ids.Set(words); err != nil {
 		return errors.Wrap(err, "tree: words")
 	}
-	w := make([]float64, t.N)
-	for i := range w {
-		w[i] = 1 / float64(t.N)
+	w := weights
+	if w == nil {
+		w = make([]float64, t.N)
+		for i := range w {
+			w[i] = 1 / float64(t.N)
+		}
+	} else if len(w) != t.N {
+		return errors.Wrapf(ErrBatch, "%d loss weights for %d nodes", len(w), t.N)
 	}
 	return errors.Wrap(t.tgts.Set(b.Labels, w), "tree: labels")
 }
 
-// classify adds the linear classifier on every node's h and the loss.
-func (t *TrainGraph) classify() error {
+// classify adds the linear classifier on every node's h, after dropout p
+// (none at 0), and the loss.
+func (t *TrainGraph) classify(o *Options) error {
 	g, c := t.G, t.Config
+	h := t.H
+	if o != nil && o.Dropout > 0 {
+		var err error
+		if t.Dropout, err = graph.NewDropout(o.Dropout, graph.NewSource(o.Seed)); err != nil {
+			return errors.Wrap(err, "tree")
+		}
+		if h, err = t.Dropout.Apply(g, h); err != nil {
+			return errors.Wrap(err, "tree")
+		}
+	}
 	w, err := g.Param("linear.weight", c.Classes, c.Hidden)
 	if err != nil {
 		return err
@@ -147,7 +173,7 @@ func (t *TrainGraph) classify() error {
 	if err != nil {
 		return err
 	}
-	if t.Logits, err = linear(t.H, w, bias); err != nil {
+	if t.Logits, err = linear(h, w, bias); err != nil {
 		return err
 	}
 	ce, err := graph.CrossEntropy(t.Logits, t.tgts)

@@ -25,6 +25,15 @@ import (
 // against; it has a few dozen nodes where the definition has a few per
 // tree node. It sets b's words and labels.
 func BuildLevelGraph(g *graph.Graph, c Config, b *Batch) (*TrainGraph, error) {
+	return BuildLevelGraphWith(g, c, b, Options{})
+}
+
+// BuildLevelGraphWith is BuildLevelGraph with training options (dropout
+// before the classifier).
+func BuildLevelGraphWith(g *graph.Graph, c Config, b *Batch, o Options) (*TrainGraph, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	t, err := newTrainGraph(g, c, b)
 	if err != nil {
 		return nil, err
@@ -70,7 +79,7 @@ func BuildLevelGraph(g *graph.Graph, c Config, b *Batch) (*TrainGraph, error) {
 	if t.Roots, err = graph.Gather(t.H, roots, -1); err != nil {
 		return nil, err
 	}
-	if err := t.classify(); err != nil {
+	if err := t.classify(&o); err != nil {
 		return nil, err
 	}
 	t.level = &levelGraph{op: op, roots: roots}

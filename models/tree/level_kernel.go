@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/rnnkit/rnnkit/internal/gemm"
+	"github.com/rnnkit/rnnkit/internal/vmath"
 )
 
 // schedule is the level-by-level plan of one batch shape: every internal
@@ -91,7 +92,7 @@ type levelWS[T float32 | float64] struct {
 	a, k         []T // stacked level inputs A [aRows, aw] and K [kRows, H]
 	pre, fpre    []T // per-level scratch
 	dh, dc       []T // backward: [N, H]
-	dpre, df, da []T // backward scratch
+	dpre, df, da []T // backward: every level's pre-activation gradients (rows as in A, and K for df), scratch
 	ran          bool
 }
 
@@ -109,7 +110,8 @@ func (w *levelWS[T]) ensure(s *schedule) {
 	}{
 		{&w.h, N * H}, {&w.c, N * H}, {&w.tc, N * H}, {&w.gates, N * 3 * H}, {&w.f, N * H},
 		{&w.a, s.aRows * s.aw()}, {&w.k, s.kRows * H}, {&w.pre, R * 3 * H}, {&w.fpre, R * 2 * H},
-		{&w.dh, N * H}, {&w.dc, N * H}, {&w.dpre, R * 3 * H}, {&w.df, R * 2 * H}, {&w.da, R * max(2*H, s.E)},
+		{&w.dh, N * H}, {&w.dc, N * H}, {&w.dpre, max(R, s.aRows) * 3 * H}, {&w.df, max(R*2*H, s.aRows*2*H, s.kRows*H)},
+		{&w.da, R * max(2*H, s.E)},
 	} {
 		if cap(*b.p) < b.n {
 			*b.p = make([]T, b.n)
@@ -128,6 +130,50 @@ func mm[T float32 | float64](tA, tB bool, m, n, k int, a []T, lda int, b []T, ld
 		gemm.Dgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	case []float32:
 		gemm.Sgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	}
+}
+
+// sigmoidAdd sets dst[j] = σ(a[j] + b[j]), tanhAdd dst[j] = tanh(a[j] +
+// b[j]) and tanhTo dst[j] = tanh(a[j]); float32 through internal/vmath's
+// vector code (within a few units in the last place), float64 through
+// package math.
+func sigmoidAdd[T float32 | float64](dst, a, b []T) {
+	if d, ok := any(dst).([]float32); ok {
+		addTo(d, any(a).([]float32), any(b).([]float32))
+		vmath.Sigmoid32(d, d)
+		return
+	}
+	for j := range dst {
+		dst[j] = sigm(a[j] + b[j])
+	}
+}
+
+func tanhAdd[T float32 | float64](dst, a, b []T) {
+	if d, ok := any(dst).([]float32); ok {
+		addTo(d, any(a).([]float32), any(b).([]float32))
+		vmath.Tanh32(d, d)
+		return
+	}
+	for j := range dst {
+		dst[j] = tanh(a[j] + b[j])
+	}
+}
+
+func tanhTo[T float32 | float64](dst, a []T) {
+	if d, ok := any(dst).([]float32); ok {
+		vmath.Tanh32(d, any(a).([]float32))
+		return
+	}
+	for j := range dst {
+		dst[j] = tanh(a[j])
+	}
+}
+
+func addTo(dst, a, b []float32) {
+	b = b[:len(dst)]
+	a = a[:len(dst)]
+	for j := range dst {
+		dst[j] = a[j] + b[j]
 	}
 }
 
@@ -192,10 +238,7 @@ func (w *levelWS[T]) forward(in levelIn[T], out []T) {
 		case RNN:
 			mm(false, true, n, H, aw, a, aw, in.w, aw, 0, w.pre, H)
 			for r, node := range nodes {
-				h, z := row(w.h, node, H), row(w.pre, r, H)
-				for j := range h {
-					h[j] = tanh(z[j] + in.b[j])
-				}
+				tanhAdd(row(w.h, node, H), row(w.pre, r, H), in.b)
 			}
 		case BinaryLSTM:
 			mm(false, true, n, 3*H, aw, a, aw, in.uiou, aw, 0, w.pre, 3*H)
@@ -203,10 +246,7 @@ func (w *levelWS[T]) forward(in levelIn[T], out []T) {
 			for r, node := range nodes {
 				fp := row(w.fpre, r, 2*H)
 				for side, k := range s.kids[node] {
-					f := row(w.f, k, H)
-					for j := range f {
-						f[j] = sigm(fp[side*H+j] + in.ufb[side*H+j])
-					}
+					sigmoidAdd(row(w.f, k, H), fp[side*H:(side+1)*H], in.ufb[side*H:(side+1)*H])
 				}
 				w.lstmNode(node, row(w.pre, r, 3*H), in.biou, s.kids[node])
 			}
@@ -224,10 +264,7 @@ func (w *levelWS[T]) forward(in levelIn[T], out []T) {
 			q = 0
 			for r, node := range nodes {
 				for _, k := range s.kids[node] {
-					f, fp := row(w.f, k, H), row(w.fpre, q, H)
-					for j := range f {
-						f[j] = sigm(fp[j] + in.ufb[j])
-					}
+					sigmoidAdd(row(w.f, k, H), row(w.fpre, q, H), in.ufb)
 					q++
 				}
 				w.lstmNode(node, row(w.pre, r, 3*H), in.biou, s.kids[node])
@@ -247,12 +284,10 @@ func (w *levelWS[T]) lstmNode(n int, pre, biou []T, kids []int) {
 	H := w.s.H
 	g := row(w.gates, n, 3*H)
 	c, tc, h := row(w.c, n, H), row(w.tc, n, H), row(w.h, n, H)
+	sigmoidAdd(g[:2*H], pre[:2*H], biou[:2*H]) // i, o
+	tanhAdd(g[2*H:], pre[2*H:3*H], biou[2*H:3*H])
 	for j := 0; j < H; j++ {
-		i := sigm(pre[j] + biou[j])
-		o := sigm(pre[H+j] + biou[H+j])
-		u := tanh(pre[2*H+j] + biou[2*H+j])
-		g[j], g[H+j], g[2*H+j] = i, o, u
-		c[j] = i * u
+		c[j] = g[j] * g[2*H+j]
 	}
 	for _, k := range kids {
 		f, ck := row(w.f, k, H), row(w.c, k, H)
@@ -260,8 +295,8 @@ func (w *levelWS[T]) lstmNode(n int, pre, biou []T, kids []int) {
 			c[j] += f[j] * ck[j]
 		}
 	}
+	tanhTo(tc, c)
 	for j := range c {
-		tc[j] = tanh(c[j])
 		h[j] = g[H+j] * tc[j]
 	}
 }
@@ -284,10 +319,12 @@ func (w *levelWS[T]) backward(in levelIn[T], dOut []T, gr levelGrads[T]) {
 	for lv := len(s.levels) - 1; lv >= 0; lv-- {
 		nodes := s.levels[lv]
 		n := len(nodes)
-		a := w.a[s.aOff[lv]*aw : (s.aOff[lv]+n)*aw]
+		// This level's rows of the gradients of the pre-activations, kept
+		// for the weight gradients after the loop.
+		dpre, df := w.dpre[s.aOff[lv]*3*H:], w.df[s.aOff[lv]*2*H:]
 		switch s.kind {
 		case RNN:
-			dz := w.dpre[:n*H]
+			dz := w.dpre[s.aOff[lv]*H : (s.aOff[lv]+n)*H]
 			for r, node := range nodes {
 				h, dh, d := row(w.h, node, H), row(w.dh, node, H), row(dz, r, H)
 				for j := range d {
@@ -295,33 +332,28 @@ func (w *levelWS[T]) backward(in levelIn[T], dOut []T, gr levelGrads[T]) {
 				}
 			}
 			mm(false, false, n, aw, H, dz, H, in.w, aw, 0, w.da, aw)
-			mm(true, false, H, aw, n, dz, H, a, aw, 1, gr.w, aw)
-			colSums(dz, n, H, gr.b)
 		case BinaryLSTM:
 			for r, node := range nodes {
-				w.lstmBack(node, row(w.dpre, r, 3*H))
+				w.lstmBack(node, row(dpre, r, 3*H))
 				dcc := row(w.dc, node, H)
 				for side, k := range s.kids[node] {
-					f, ck, dck, df := row(w.f, k, H), row(w.c, k, H), row(w.dc, k, H), row(w.df, r, 2*H)[side*H:]
+					f, ck, dck, df := row(w.f, k, H), row(w.c, k, H), row(w.dc, k, H), row(df, r, 2*H)[side*H:]
 					for j := 0; j < H; j++ {
 						df[j] = dcc[j] * ck[j] * f[j] * (1 - f[j])
 						dck[j] += dcc[j] * f[j]
 					}
 				}
 			}
-			mm(false, false, n, aw, 3*H, w.dpre, 3*H, in.uiou, aw, 0, w.da, aw)
-			mm(false, false, n, aw, 2*H, w.df, 2*H, in.uf, aw, 1, w.da, aw)
-			mm(true, false, 3*H, aw, n, w.dpre, 3*H, a, aw, 1, gr.uiou, aw)
-			mm(true, false, 2*H, aw, n, w.df, 2*H, a, aw, 1, gr.uf, aw)
-			colSums(w.dpre, n, 3*H, gr.biou)
-			colSums(w.df, n, 2*H, gr.ufb)
+			mm(false, false, n, aw, 3*H, dpre, 3*H, in.uiou, aw, 0, w.da, aw)
+			mm(false, false, n, aw, 2*H, df, 2*H, in.uf, aw, 1, w.da, aw)
 		case ChildSumLSTM:
+			df = w.df[s.kOff[lv]*H:]
 			q := 0
 			for r, node := range nodes {
-				w.lstmBack(node, row(w.dpre, r, 3*H))
+				w.lstmBack(node, row(dpre, r, 3*H))
 				dcc := row(w.dc, node, H)
 				for _, k := range s.kids[node] {
-					f, ck, dck, df := row(w.f, k, H), row(w.c, k, H), row(w.dc, k, H), row(w.df, q, H)
+					f, ck, dck, df := row(w.f, k, H), row(w.c, k, H), row(w.dc, k, H), row(df, q, H)
 					for j := 0; j < H; j++ {
 						df[j] = dcc[j] * ck[j] * f[j] * (1 - f[j])
 						dck[j] += dcc[j] * f[j]
@@ -329,16 +361,11 @@ func (w *levelWS[T]) backward(in levelIn[T], dOut []T, gr levelGrads[T]) {
 					q++
 				}
 			}
-			kmat := w.k[s.kOff[lv]*H : (s.kOff[lv]+q)*H]
-			mm(false, false, n, H, 3*H, w.dpre, 3*H, in.uiou, H, 0, w.da, H)
-			mm(true, false, 3*H, H, n, w.dpre, 3*H, a, H, 1, gr.uiou, H)
-			mm(true, false, H, H, q, w.df, H, kmat, H, 1, gr.uf, H)
-			colSums(w.dpre, n, 3*H, gr.biou)
-			colSums(w.df, q, H, gr.ufb)
+			mm(false, false, n, H, 3*H, dpre, 3*H, in.uiou, H, 0, w.da, H)
 			// Each child gets its parent's dA (through the sum) and, through
 			// its own forget gate, its row of dF·U_f.
 			dk := w.fpre[:q*H] // the forward's scratch is free now
-			mm(false, false, q, H, H, w.df, H, in.uf, H, 0, dk, H)
+			mm(false, false, q, H, H, df, H, in.uf, H, 0, dk, H)
 			q = 0
 			for r, node := range nodes {
 				da := row(w.da, r, H)
@@ -361,6 +388,25 @@ func (w *levelWS[T]) backward(in levelIn[T], dOut []T, gr levelGrads[T]) {
 				}
 			}
 		}
+	}
+	// The composition's weight gradients: one product over every level's
+	// rows (dPreᵀ·A, dFᵀ·A or dFᵀ·K), not one per level.
+	R, K := s.aRows, s.kRows
+	switch {
+	case R == 0: // no internal nodes: the composition is not an input
+	case s.kind == RNN:
+		mm(true, false, H, aw, R, w.dpre, H, w.a, aw, 1, gr.w, aw)
+		colSums(w.dpre, R, H, gr.b)
+	case s.kind == BinaryLSTM:
+		mm(true, false, 3*H, aw, R, w.dpre, 3*H, w.a, aw, 1, gr.uiou, aw)
+		mm(true, false, 2*H, aw, R, w.df, 2*H, w.a, aw, 1, gr.uf, aw)
+		colSums(w.dpre, R, 3*H, gr.biou)
+		colSums(w.df, R, 2*H, gr.ufb)
+	case s.kind == ChildSumLSTM:
+		mm(true, false, 3*H, H, R, w.dpre, 3*H, w.a, H, 1, gr.uiou, H)
+		mm(true, false, H, H, K, w.df, H, w.k, H, 1, gr.uf, H)
+		colSums(w.dpre, R, 3*H, gr.biou)
+		colSums(w.df, K, H, gr.ufb)
 	}
 	// Leaves.
 	if s.kind == RNN {

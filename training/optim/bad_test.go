@@ -35,6 +35,10 @@ func TestConstructorsReject(t *testing.T) {
 		{"rmsprop alpha -0.01", func() (Optimizer, error) { return NewRMSProp(0.01, -0.01, 1e-8) }},
 		{"rmsprop alpha 1", func() (Optimizer, error) { return NewRMSProp(0.01, 1, 1e-8) }},
 		{"rmsprop eps NaN", func() (Optimizer, error) { return NewRMSProp(0.01, 0.99, nan()) }},
+		{"adagrad lr -1", func() (Optimizer, error) { return NewAdagrad(-1, 0, 1e-10) }},
+		{"adagrad weight decay -1e-4", func() (Optimizer, error) { return NewAdagrad(0.05, -1e-4, 1e-10) }},
+		{"adagrad weight decay +Inf", func() (Optimizer, error) { return NewAdagrad(0.05, inf, 1e-10) }},
+		{"adagrad eps NaN", func() (Optimizer, error) { return NewAdagrad(0.05, 0, nan()) }},
 	}
 	for _, c := range cases {
 		o, err := c.make()
@@ -51,6 +55,7 @@ func TestConstructorsReject(t *testing.T) {
 		"momentum 0":      func() (Optimizer, error) { return NewMomentum(0.1, 0, false) },
 		"adam betas 0, 0": func() (Optimizer, error) { return NewAdam(1e-3, 0, 0, 0) },
 		"rmsprop alpha 0": func() (Optimizer, error) { return NewRMSProp(0.01, 0, 0) },
+		"adagrad eps 0":   func() (Optimizer, error) { return NewAdagrad(0.01, 0, 0) },
 	} {
 		if _, err := make(); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -68,6 +73,8 @@ func isNilOpt(o Optimizer) bool {
 	case *Adam:
 		return x == nil
 	case *RMSProp:
+		return x == nil
+	case *Adagrad:
 		return x == nil
 	}
 	return false

@@ -7,21 +7,23 @@
 //
 // # Optimisers
 //
-// [SGD], [Momentum], [Adam] and [RMSProp] follow torch.optim's SGD, SGD
-// with momentum (and Nesterov), Adam and RMSprop in PyTorch 1.13: the same
-// equations, the same per-parameter state (created at a parameter's first
-// update, with PyTorch's slot names) and, as far as it matters for the
-// rounding, the same order of operations. With g the gradient, p the
-// parameter:
+// [SGD], [Momentum], [Adam], [RMSProp] and [Adagrad] follow torch.optim's
+// SGD, SGD with momentum (and Nesterov), Adam, RMSprop and Adagrad in
+// PyTorch 1.13: the same equations, the same per-parameter state (created
+// at a parameter's first update, with PyTorch's slot names) and, as far as
+// it matters for the rounding, the same order of operations. With g the
+// gradient, p the parameter:
 //
 //	SGD       p ← p − lr·g
 //	Momentum  b ← g at the first update, then b ← μ·b + g;  p ← p − lr·b,  or p ← p − lr·(g + μ·b) (Nesterov)
 //	Adam      t ← t+1;  m ← β₁·m + (1−β₁)·g;  v ← β₂·v + (1−β₂)·g²
 //	          p ← p − (lr/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + eps)
 //	RMSProp   v ← α·v + (1−α)·g²;  p ← p − lr·g/(√v + eps)
+//	Adagrad   g ← g + wd·p;  s ← s + g²;  p ← p − lr·g/(√s + eps)
 //
 // PyTorch's defaults: NewAdam(1e-3, 0.9, 0.999, 1e-8),
-// NewRMSProp(1e-2, 0.99, 1e-8); SGD has no default learning rate.
+// NewRMSProp(1e-2, 0.99, 1e-8), NewAdagrad(1e-2, 0, 1e-10); SGD has no
+// default learning rate.
 //
 // Float64 parameters are updated in float64; float32 parameters keep their
 // state in float32 and round every scalar to float32 before it meets a

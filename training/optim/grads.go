@@ -24,7 +24,16 @@ type Grads map[string]*tensor.Dense
 //
 // With BindDualValues, Gorgonia adds each run's gradient to the previous
 // ones (docs/architecture.md); call ZeroGrads after reading them.
-func GradsFrom(nodes gorgonia.Nodes) (Grads, error) {
+func GradsFrom(nodes gorgonia.Nodes) (Grads, error) { return grads(nodes, true) }
+
+// GradsOf is GradsFrom without the copies: the Grads hold the nodes' own
+// gradient tensors (their dual values), which the next run adds to and
+// ZeroGrads clears, and which ClipGlobalNorm scales in place. A trainer
+// that steps and then zeroes the gradients saves a copy of every gradient
+// per step (an embedding table's is as large as the table).
+func GradsOf(nodes gorgonia.Nodes) (Grads, error) { return grads(nodes, false) }
+
+func grads(nodes gorgonia.Nodes, clone bool) (Grads, error) {
 	g := make(Grads, len(nodes))
 	for _, n := range nodes {
 		t, err := gradTensor(n)
@@ -34,11 +43,12 @@ func GradsFrom(nodes gorgonia.Nodes) (Grads, error) {
 		if _, dup := g[n.Name()]; dup {
 			return nil, errors.Wrapf(graph.ErrDuplicate, "optim: two nodes named %q", n.Name())
 		}
-		c, err := cloneDense(t)
-		if err != nil {
-			return nil, errors.Wrapf(err, "optim: gradient of %s", n.Name())
+		if clone {
+			if t, err = cloneDense(t); err != nil {
+				return nil, errors.Wrapf(err, "optim: gradient of %s", n.Name())
+			}
 		}
-		g[n.Name()] = c
+		g[n.Name()] = t
 	}
 	return g, nil
 }

@@ -30,6 +30,13 @@ func TestHandComputed(t *testing.T) {
 	r1 := []float64{1 - math.Sqrt2/2, -2 + math.Sqrt2/2}
 	r2 := []float64{r1[0] - 0.125*math.Sqrt(32.0/3), r1[1] - 2.0/3}
 	r3 := []float64{r2[0] + 4/math.Sqrt(35), r2[1] - 0.25/math.Sqrt(1.25)}
+	// Adagrad, lr 0.5, weight decay 0.5, eps 0 (g' = g + 0.5·p, s += g'², p −= 0.5·g'/√s):
+	//  step 1: g' = [1, −2], s = [1, 4]                    → p −= [0.5, −0.5]
+	//  step 2: g' = [0.5, 1.25], s = [1.25, 5.5625]        → p −= 0.5·g'/√s
+	//  step 3: g' = g₃ + 0.5·p₂, s = s₂ + g'²              → p −= 0.5·g'/√s
+	d2 := []float64{0.5 - 0.25/math.Sqrt(1.25), -1.5 - 0.625/math.Sqrt(5.5625)}
+	e3 := []float64{-1 + 0.5*d2[0], 0.5 + 0.5*d2[1]}
+	d3 := []float64{d2[0] - 0.5*e3[0]/math.Sqrt(1.25+e3[0]*e3[0]), d2[1] - 0.5*e3[1]/math.Sqrt(5.5625+e3[1]*e3[1])}
 	cases := []struct {
 		name string
 		make func() (Optimizer, error)
@@ -48,6 +55,8 @@ func TestHandComputed(t *testing.T) {
 			[][]float64{{0.5, -1.5}, a2, a3}},
 		{"rmsprop", func() (Optimizer, error) { return NewRMSProp(0.5, 0.5, 0) },
 			[][]float64{r1, r2, r3}},
+		{"adagrad", func() (Optimizer, error) { return NewAdagrad(0.5, 0.5, 0) },
+			[][]float64{{0.5, -1.5}, d2, d3}},
 	}
 	for _, c := range cases {
 		for _, dt := range dtypes {

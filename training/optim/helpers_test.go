@@ -132,6 +132,7 @@ var kinds = []struct {
 	{"nesterov", func() (Optimizer, error) { return NewMomentum(0.05, 0.9, true) }},
 	{"adam", func() (Optimizer, error) { return NewAdam(0.01, 0.9, 0.999, 1e-8) }},
 	{"rmsprop", func() (Optimizer, error) { return NewRMSProp(0.01, 0.99, 1e-8) }},
+	{"adagrad", func() (Optimizer, error) { return NewAdagrad(0.05, 1e-4, 1e-10) }},
 }
 
 func mustOpt(t *testing.T, make func() (Optimizer, error)) Optimizer {

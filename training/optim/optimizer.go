@@ -12,10 +12,11 @@ import (
 )
 
 // Optimizer updates a [graph.Params] in place from gradients. The
-// implementations are [SGD], [Momentum], [Adam] and [RMSProp]; each follows
-// the single-tensor (foreach=False) code path of PyTorch 1.13's torch.optim
-// with weight_decay = 0, maximize = False and, where they exist,
-// dampening = 0, amsgrad = False, centered = False and no RMSprop momentum.
+// implementations are [SGD], [Momentum], [Adam], [RMSProp] and [Adagrad];
+// each follows the single-tensor (foreach=False) code path of PyTorch
+// 1.13's torch.optim with maximize = False, weight_decay = 0 (but for
+// Adagrad's) and, where they exist, dampening = 0, amsgrad = False,
+// centered = False and no RMSprop momentum.
 //
 // An Optimizer is not safe for concurrent use.
 type Optimizer interface {

@@ -105,7 +105,7 @@ func TestStateRoundTrip(t *testing.T) {
 				t.Errorf("%s %v: the map State returned changed with later steps", k.name, dt)
 			}
 			// The step count lags for "b" (no gradient at step 2).
-			if s := o.State(); k.name == "adam" || k.name == "rmsprop" {
+			if s := o.State(); k.name == "adam" || k.name == "rmsprop" || k.name == "adagrad" {
 				w, b := stateBits(t, s)[k.name+".step.w"], stateBits(t, s)[k.name+".step.b"]
 				if len(w) != 1 || len(b) != 1 || w[0] != 5 || b[0] != 4 {
 					t.Errorf("%s %v: step counts w %v, b %v; want 5 and 4", k.name, dt, w, b)
@@ -125,6 +125,8 @@ func TestStateNames(t *testing.T) {
 			"adam.exp_avg.b", "adam.exp_avg_sq.b", "adam.step.b"},
 		"rmsprop": {"rmsprop.lr", "rmsprop.alpha", "rmsprop.eps", "rmsprop.square_avg.w", "rmsprop.step.w",
 			"rmsprop.square_avg.b", "rmsprop.step.b"},
+		"adagrad": {"adagrad.lr", "adagrad.weight_decay", "adagrad.eps", "adagrad.sum.w", "adagrad.step.w",
+			"adagrad.sum.b", "adagrad.step.b"},
 	}
 	for _, k := range kinds {
 		ps, steps := roundTripProblem(t, tensor.Float32)

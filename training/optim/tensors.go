@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/vmath"
 )
 
 // float is the element type of parameters, gradients and state tensors.
@@ -77,19 +78,10 @@ func zerosLike(t *tensor.Dense) *tensor.Dense {
 func firstNonFinite(t *tensor.Dense) int {
 	switch t.Dtype() {
 	case tensor.Float64:
-		return firstNonFiniteIn(floats[float64](t))
+		return vmath.FirstNonFinite64(floats[float64](t))
 	default:
-		return firstNonFiniteIn(floats[float32](t))
+		return vmath.FirstNonFinite32(floats[float32](t))
 	}
-}
-
-func firstNonFiniteIn[T float](xs []T) int {
-	for i, x := range xs {
-		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
-			return i
-		}
-	}
-	return -1
 }
 
 // anyNegative reports whether a contiguous tensor holds a negative element.

@@ -36,6 +36,8 @@ def make(o, plist):
         return torch.optim.Adam(plist, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"])
     if k == "rmsprop":
         return torch.optim.RMSprop(plist, lr=o["lr"], alpha=o["alpha"], eps=o["eps"])
+    if k == "adagrad":
+        return torch.optim.Adagrad(plist, lr=o["lr"], weight_decay=o["weight_decay"], eps=o["eps"])
     raise ValueError(k)
 
 for dtn in ("float64", "float32"):
@@ -95,6 +97,7 @@ type torchOptim struct {
 	Beta2    float64 `json:"beta2"`
 	Alpha    float64 `json:"alpha"`
 	Eps      float64 `json:"eps"`
+	WD       float64 `json:"weight_decay"`
 }
 
 func (o torchOptim) make() (Optimizer, error) {
@@ -105,6 +108,8 @@ func (o torchOptim) make() (Optimizer, error) {
 		return NewMomentum(o.LR, o.Momentum, o.Nesterov)
 	case "adam":
 		return NewAdam(o.LR, o.Beta1, o.Beta2, o.Eps)
+	case "adagrad":
+		return NewAdagrad(o.LR, o.WD, o.Eps)
 	default:
 		return NewRMSProp(o.LR, o.Alpha, o.Eps)
 	}
@@ -198,7 +203,8 @@ func torchProblem() torchSpec {
 	params := []torchParam{
 		{Name: "weight", Shape: []int{2, 3}, Data: randData(r, 6, 1)},
 		{Name: "bias", Shape: []int{4}, Data: randData(r, 4, 1)},
-		{Name: "big", Shape: []int{3, 5}, Data: randData(r, 15, 1)}, // long enough for PyTorch's vectorised loops
+		{Name: "big", Shape: []int{3, 5}, Data: randData(r, 15, 1)},   // long enough for PyTorch's vectorised loops
+		{Name: "wide", Shape: []int{4, 10}, Data: randData(r, 40, 1)}, // several vectors of 8 (rnnkit's AVX2 Adagrad too)
 	}
 	steps := make([]map[string][]float64, 5)
 	for i := range steps {
@@ -228,6 +234,9 @@ func torchProblem() torchSpec {
 			{ID: "adam_other", Kind: "adam", LR: 0.03, Beta1: 0.8, Beta2: 0.95, Eps: 1e-6},
 			{ID: "rmsprop_default", Kind: "rmsprop", LR: 1e-2, Alpha: 0.99, Eps: 1e-8},
 			{ID: "rmsprop_other", Kind: "rmsprop", LR: 3e-3, Alpha: 0.9, Eps: 1e-6},
+			{ID: "adagrad_default", Kind: "adagrad", LR: 1e-2, Eps: 1e-10},
+			{ID: "adagrad_decay", Kind: "adagrad", LR: 0.05, WD: 1e-4, Eps: 1e-10}, // the Tree-LSTM's settings
+			{ID: "adagrad_other", Kind: "adagrad", LR: 0.3, WD: 0.07, Eps: 1e-3},
 		},
 		Clip: []torchClip{
 			{MaxNorm: 1, Grads: clipGrads(1)},     // clipped
@@ -260,7 +269,7 @@ func powCases() [][2]float64 {
 }
 
 // TestAgainstPyTorch runs torch.optim's SGD, SGD with momentum (and
-// Nesterov), Adam and RMSprop, clip_grad_norm_ and ReduceLROnPlateau on
+// Nesterov), Adam, RMSprop and Adagrad (with weight decay), clip_grad_norm_ and ReduceLROnPlateau on
 // the same problems as this package and compares: to 1e-12 in float64,
 // and to 1e-6 in float32 (on this machine's PyTorch 1.13 both agree bit
 // for bit, except float32 gradient norms, which PyTorch sums in float32).

@@ -22,6 +22,9 @@ type Family struct {
 	Kind string
 	// Data says what a -data file holds for this family (help text).
 	Data string
+	// DataDir says that train's -data names a directory (which the
+	// family's Prepare reads files from), not a file.
+	DataDir bool
 	// Presets are the family's named experiments.
 	Presets []Preset
 	// EvalData reads an evaluation data file for a model of the family
@@ -128,8 +131,9 @@ func (c *Common) flags(fs *flag.FlagSet) {
 	t := &c.Train
 	Define(fs,
 		Flag{"epochs", "epochs to train", &t.Epochs},
-		Flag{"optimizer", "adam, sgd, momentum or rmsprop", &t.Optimizer},
+		Flag{"optimizer", "adam, sgd, momentum, rmsprop or adagrad", &t.Optimizer},
 		Flag{"lr", "learning rate", &t.LR},
+		Flag{"weight-decay", "adagrad's weight decay (L2 penalty; 0: none)", &t.WeightDecay},
 		Flag{"clip", "global-norm gradient clip (0: off)", &t.Clip},
 		Flag{"seed", "seed of every random choice", &t.Seed},
 		Flag{"dtype", "float32 or float64", &t.Dtype},
@@ -214,9 +218,15 @@ func (c *Common) validate(given map[string]bool) error {
 		return err
 	}
 	switch t.Optimizer {
-	case "adam", "sgd", "momentum", "rmsprop":
+	case "adam", "sgd", "momentum", "rmsprop", "adagrad":
 	default:
-		return errors.Errorf("-optimizer %q: want adam, sgd, momentum or rmsprop", t.Optimizer)
+		return errors.Errorf("-optimizer %q: want adam, sgd, momentum, rmsprop or adagrad", t.Optimizer)
+	}
+	if !(t.WeightDecay >= 0 && t.WeightDecay <= 1) {
+		return errors.Errorf("-weight-decay %v: want a value from 0 to 1", t.WeightDecay)
+	}
+	if t.WeightDecay != 0 && t.Optimizer != "adagrad" {
+		return errors.Errorf("-weight-decay applies only to -optimizer adagrad, not %s", t.Optimizer)
 	}
 	if !(t.LR > 0) || math.IsInf(t.LR, 0) {
 		return errors.Errorf("-lr %v: the learning rate must be positive and finite", t.LR)

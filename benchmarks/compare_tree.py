@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""Side-by-side training speed of rnnkit's sst-treelstm and its PyTorch
+reference (benchmarks/torch_tree.py) on SST's training trees: the same
+model, sizes, batches of 25, Adagrad with weight decay and dropout.
+
+    /usr/bin/python3 benchmarks/compare_tree.py [--batches 300]
+
+Runs rnnkit's BenchmarkSSTTreeLSTM (each iteration 100 batches after 10
+warm-up ones, through the Trainer) and then PyTorch's script on as many
+batches after as many warm-up ones, never at the same time (two cores), and
+prints a Markdown table of training trees/s. Run it from the repository root.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--batches", type=int, default=300, help="timed batches of each (a multiple of 100)")
+    ap.add_argument("--data", default=os.path.join("..", "shared", "data", "sst"))
+    args = ap.parse_args()
+    n = max(1, args.batches // 100)
+    env = dict(os.environ, RNNKIT_SST=os.path.abspath(args.data))
+    go = subprocess.run(["go", "test", "./benchmarks", "-run", "^$", "-bench", "^BenchmarkSSTTreeLSTM$", "-benchtime", "%dx" % n],
+                        capture_output=True, text=True, env=env)
+    m = re.search(r"BenchmarkSSTTreeLSTM-\d+\s+\d+\s+\d+ ns/op\s+([\d.]+) trees/s", go.stdout)
+    if go.returncode != 0 or not m:
+        sys.exit("go test failed:\n" + go.stdout + go.stderr)
+    ours = float(m.group(1))
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        path = f.name
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    py = subprocess.run(["/usr/bin/python3", os.path.join("benchmarks", "torch_tree.py"), "--data", args.data,
+                         "--batches", str(100 * n), "--json", path], capture_output=True, text=True, env=env)
+    if py.returncode != 0:
+        sys.exit("torch_tree.py failed:\n" + py.stdout + py.stderr)
+    with open(path) as f:
+        res = json.load(f)
+    os.unlink(path)
+    theirs = res["epochs"][0]["trees_per_s"]
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    print("%s; %s; %s; rnnkit at git %s; PyTorch %s, %d threads, OMP_WAIT_POLICY=PASSIVE" % (
+        datetime.date.today(), platform.platform(), subprocess.run(["go", "version"], capture_output=True, text=True).stdout.strip(),
+        rev, res["torch"], res["threads"]))
+    print()
+    print("| model | batches timed | rnnkit trees/s | PyTorch trees/s | rnnkit / PyTorch |")
+    print("|---|---|---|---|---|")
+    print("| binary Tree-LSTM, E 300, H 150, batch 25, Adagrad + weight decay, dropout 0.5 | %d | %.0f | %.0f | %.2f |" % (
+        100 * n, ours, theirs, ours / theirs))
+
+
+if __name__ == "__main__":
+    main()
