@@ -38,3 +38,7 @@ func (m *LM) TorchTied() map[string]string {
 func (m *Seq2Seq) TorchNames() map[string]string {
 	return map[string]string{"emb.": "embedding.", "enc.": "encoder.", "dec.": "decoder."}
 }
+
+// TorchNames implements interop.TorchNamer: the tree models' PyTorch names
+// are rnnkit's (the fixtures' layout), also under DGL's "cell." module.
+func (m *Tree) TorchNames() map[string]string { return map[string]string{"cell.": ""} }

@@ -86,6 +86,9 @@ func ValidateImport(s Setup, given map[string]bool) error {
 	if l, ok := s.(*lmSetup); ok {
 		return l.validateModel()
 	}
+	if t, ok := s.(*treeSetup); ok {
+		return t.validateModel()
+	}
 	return s.Validate(given, "")
 }
 
@@ -100,4 +103,16 @@ func (s *lmSetup) validateModel() error {
 	c := s.model
 	c.Model.Vocab = 1 // set from the vocabulary; validated with a placeholder here
 	return c.Validate()
+}
+
+// ModelConfig implements Importer.
+func (s *treeSetup) ModelConfig() any { return &s.model }
+
+// Vocab implements Importer: none (a tree model's vocabulary is its
+// treebank's words; rnnkit import takes it from -vocab).
+func (s *treeSetup) Vocab() (*data.Vocab, error) { return nil, nil }
+
+// NewModel implements Importer.
+func (s *treeSetup) NewModel(vocab *data.Vocab) (training.Model, error) {
+	return training.NewTree(s.model, vocab, nil)
 }

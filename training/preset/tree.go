@@ -80,6 +80,11 @@ func (s *treeSetup) Validate(given map[string]bool, data string) error {
 	if data == "" {
 		return errors.New("the sst presets need -data DIR, a directory holding train.txt and dev.txt (SST's PTB trees)")
 	}
+	return s.validateModel()
+}
+
+// validateModel is Validate but for the data.
+func (s *treeSetup) validateModel() error {
 	m := s.model
 	for _, x := range []struct {
 		name    string
