@@ -83,3 +83,19 @@ func crossAxpyGo(a float32, x, y, ex, dy []float32) {
 		dy[i] += a * x[i]
 	}
 }
+
+// PrefetchRows32 asks the CPU to bring rows of the row-major matrix m
+// (dim columns) into cache, for a kernel about to read them in an order
+// the hardware prefetcher cannot guess (word2vec's negative samples). Rows
+// outside m are skipped. It changes no value; without the assembly
+// kernels it does nothing.
+func PrefetchRows32(m []float32, dim int, rows []int32) {
+	if !useAsm || dim <= 0 {
+		return
+	}
+	for _, r := range rows {
+		if o := int(r) * dim; r >= 0 && o+dim <= len(m) {
+			prefetchAsm(m[o:o+dim])
+		}
+	}
+}

@@ -26,3 +26,12 @@ func axpyAsm(a float32, x, y []float32) { axpyAVX2(a, &x[0], &y[0], len(x)) }
 func crossAxpyAsm(a float32, x, y, ex, dy []float32) {
 	crossAxpyAVX2(a, &x[0], &y[0], &ex[0], &dy[0], len(x))
 }
+
+// prefetchT0 issues PREFETCHT0 for every 64-byte line of the n > 0 floats
+// at x.
+//
+//go:noescape
+func prefetchT0(x *float32, n int)
+
+// prefetchAsm prefetches the lines of x (len(x) > 0).
+func prefetchAsm(x []float32) { prefetchT0(&x[0], len(x)) }

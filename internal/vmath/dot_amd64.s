@@ -196,3 +196,20 @@ cross1:
 crossdone:
 	VZEROUPPER
 	RET
+
+// func prefetchT0(x *float32, n int)
+//
+// One PREFETCHT0 per 64-byte line from x to the last element.
+TEXT ·prefetchT0(SB), NOSPLIT, $0-16
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	LEAQ -4(SI)(CX*4), DI
+	ANDQ $-64, DI
+
+prefetch:
+	PREFETCHT0 (SI)
+	ADDQ       $64, SI
+	CMPQ       SI, DI
+	JLS        prefetch
+	PREFETCHT0 (DI)
+	RET
