@@ -233,7 +233,11 @@ func rowWord(b []byte) (string, error) {
 	if !utf8.Valid(b) {
 		return "", errors.Errorf("word %s is not valid UTF-8", quoteBytes(b))
 	}
-	return string(b), nil
+	w := string(b)
+	if err := checkWord(w); err != nil {
+		return "", errors.Errorf("word %s: %v", quoteBytes(b), err)
+	}
+	return w, nil
 }
 
 // binaryRow reads "word " and dim float32 values, after any "\n".

@@ -153,8 +153,17 @@ func FormatOf(path string) Format {
 	return Text
 }
 
-// Write writes the vectors in format f.
+// Write writes the vectors in format f. Every word must be one that
+// [NewVectors] accepts, and Data must hold Len()·Dim values.
 func (v *Vectors) Write(w io.Writer, f Format) error {
+	if v.Dim < 1 || len(v.Data) != v.Len()*v.Dim {
+		return errors.Errorf("word2vec: write vectors: %d values for %d words of size %d", len(v.Data), v.Len(), v.Dim)
+	}
+	for i, word := range v.Words {
+		if err := checkWord(word); err != nil {
+			return errors.Wrapf(err, "word2vec: write vectors: word %d", i)
+		}
+	}
 	switch f {
 	case Text, Binary:
 		return v.writeC(w, f == Binary)
