@@ -38,6 +38,7 @@ func New(v *Vocab, cfg Config) (*Model, error) {
 		return nil, errors.Wrapf(ErrConfig, "-size %d: %d words × size is too large", cfg.Size, v.Len())
 	}
 	m := &Model{Config: cfg, Vocab: v, Syn0: make([]float32, n)}
+	adviseHuge(m.Syn0)
 	initState, _ := Seeds(cfg.Seed, 1)
 	r := lcg(initState)
 	for i := range m.Syn0 {
@@ -46,10 +47,12 @@ func New(v *Vocab, cfg Config) (*Model, error) {
 	}
 	if cfg.HS {
 		m.Syn1 = make([]float32, n)
+		adviseHuge(m.Syn1)
 		m.huff = NewHuffman(v.Counts)
 	}
 	if cfg.Negative > 0 {
 		m.Syn1Neg = make([]float32, n)
+		adviseHuge(m.Syn1Neg)
 	}
 	return m, nil
 }
