@@ -38,6 +38,7 @@ type FormatError struct {
 	Msg    string // what is wrong
 }
 
+// Error says what is wrong and where: the row and the byte offset.
 func (e *FormatError) Error() string {
 	where := "header"
 	if e.Row > 0 {
@@ -58,6 +59,7 @@ type CorpusError struct {
 	Msg    string // what is wrong
 }
 
+// Error says what is wrong and at which byte.
 func (e *CorpusError) Error() string {
 	return fmt.Sprintf("word2vec: corpus byte %d: %s", e.Offset, e.Msg)
 }

@@ -129,6 +129,7 @@ const (
 	Safetensors
 )
 
+// String returns the format's name: text, binary or safetensors.
 func (f Format) String() string {
 	switch f {
 	case Text:
