@@ -66,6 +66,11 @@ def install(work, allow):
     return tgz
 
 
+def deb_version(pkg):
+    p = subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg], stdout=subprocess.PIPE, text=True)
+    return p.stdout.strip() if p.returncode == 0 else "unknown"
+
+
 def tokens(text):
     return TOKEN.findall(text.lower())
 
@@ -140,8 +145,9 @@ def main():
     info = {
         "file": os.path.basename(a.output),
         "sha256": h.hexdigest(),
-        "sources": {"brown": "npm %s@%s" % BROWN, "gcide": "debian dict-gcide " + GCIDE,
-                    "wordnet": "debian wordnet-base " + ", ".join(WORDNET)},
+        "sources": {"brown": "npm %s@%s" % BROWN,
+                    "gcide": "debian dict-gcide %s %s" % (deb_version("dict-gcide"), GCIDE),
+                    "wordnet": "debian wordnet-base %s %s" % (deb_version("wordnet-base"), ", ".join(WORDNET))},
         "counts": counts,
         "tokens": sum(c["tokens"] for c in counts.values()),
         "sentences": sum(c["sentences"] for c in counts.values()),
