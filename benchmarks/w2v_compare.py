@@ -12,6 +12,11 @@ the same code, rnnkit's analogy (compute-accuracy's semantics, restrict
 30000) and similarity (Spearman's rho on SimLex-999 and WordSim-353); the C
 tool's own compute-accuracy is run on its first vectors as a cross-check.
 
+First, a check that rnnkit makes the C tool's random draws in its order: both
+train on the corpus's first 30,000 lines with one thread (rnnkit with -seed
+0, the C tool's own streams), and their text vectors are compared; only float
+rounding should separate them.
+
 Speed is reported two ways: corpus words per second of wall clock (iter x the
 corpus's words, counted as the C tool counts them, "</s>" included, over the
 whole run: reading, training, writing), and per CPU-second (the same words
@@ -92,6 +97,36 @@ def build_rnnkit(work):
     return exe
 
 
+def same_check(c_w2v, rnnkit, corpus, work, lines=30000):
+    """Train the C tool and rnnkit -seed 0 with one thread on the corpus's
+    first lines and compare the text vectors: they make the same random
+    draws in the same order, so only float rounding separates them."""
+    small = os.path.join(work, "same-check.txt")
+    with open(corpus) as f, open(small, "w") as out:
+        for i, line in enumerate(f):
+            if i == lines:
+                break
+            out.write(line)
+    res = {}
+    for arch, cbow in (("sg", "0"), ("cbow", "1")):
+        vecs = []
+        for name, cmd in (("c", [c_w2v]), ("rnnkit", [rnnkit, "word2vec", "-seed", "0"])):
+            path = os.path.join(work, "same-%s-%s.txt" % (name, arch))
+            subprocess.run(cmd + ["-train", small, "-output", path, "-cbow", cbow, "-size", "50", "-iter", "1",
+                                  "-threads", "1", "-min-count", "5", "-binary", "0"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            with open(path) as f:
+                f.readline()
+                vecs.append([(l.split()[0], [float(x) for x in l.split()[1:]]) for l in f if l.strip()])
+        same_words = [w for w, _ in vecs[0]] == [w for w, _ in vecs[1]]
+        diffs = [abs(x - y) for (_, a), (_, b) in zip(*vecs) for x, y in zip(a, b)]
+        res[arch] = {"lines": lines, "same_vocabulary": same_words, "max_abs_diff": max(diffs),
+                     "mean_abs_value": statistics.mean(abs(x) for _, a in vecs[0] for x in a)}
+        log("same-draws check, %s: vocabulary equal %s, largest difference %.2g (mean |value| %.3f)" % (
+            arch, same_words, max(diffs), res[arch]["mean_abs_value"]))
+    return res
+
+
 def evaluate(rnnkit, vectors, wordeval):
     out = {}
     a = subprocess.run([rnnkit, "analogy", "-vectors", vectors, "-questions",
@@ -129,6 +164,8 @@ def main():
         tools.remove("gensim")
     c_w2v, c_acc = build_c(work)
     rnnkit = build_rnnkit(work)
+    check = same_check(c_w2v, rnnkit, corpus, work)
+    json.dump(check, open(os.path.splitext(a.out)[0] + "-same-check.json", "w"), indent=1)
     results = json.load(open(a.out)) if os.path.exists(a.out) else []
     done = {(r["tool"], r["arch"], r["seed"]) for r in results}
     words = None
