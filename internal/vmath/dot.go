@@ -95,7 +95,7 @@ func PrefetchRows32(m []float32, dim int, rows []int32) {
 	}
 	for _, r := range rows {
 		if o := int(r) * dim; r >= 0 && o+dim <= len(m) {
-			prefetchAsm(m[o:o+dim])
+			prefetchAsm(m[o : o+dim])
 		}
 	}
 }

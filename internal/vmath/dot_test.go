@@ -210,3 +210,23 @@ func benchDotImpls(b *testing.B, f func(x, y, e, d []float32)) {
 		}
 	}
 }
+
+// PrefetchRows32 changes no value and skips rows outside the matrix
+// (negative, past the end), on both paths.
+func TestPrefetchRows32(t *testing.T) {
+	withImpl(t, func(t *testing.T, impl string) {
+		r := rand.New(rand.NewPCG(9, 9))
+		for _, dim := range []int{1, 7, 16, 100, 300} {
+			m := randVec(r, 10*dim)
+			want := append([]float32(nil), m...)
+			PrefetchRows32(m, dim, []int32{0, 9, 3, -1, 10, 1 << 30, 5})
+			PrefetchRows32(m[:dim*3+1], dim, []int32{3})
+			PrefetchRows32(m, 0, []int32{1})
+			for i := range m {
+				if m[i] != want[i] {
+					t.Fatalf("dim %d: m[%d] changed", dim, i)
+				}
+			}
+		}
+	})
+}
