@@ -65,6 +65,7 @@ var trainCommon = []flagSpec{
 	{"lr", "float", "22b222", ""}, {"clip", "float", "a2a222", ""}, {"lr-gamma", "float", "222222", ""}, {"plateau-factor", "float", "222222", ""},
 	{"seed", "uint", "a2a22", ""}, {"optimizer", "string", "22", ""}, {"dtype", "string", "22", ""}, {"preset", "string", "22", ""},
 	{"list", "bool", "22", ""}, {"resume", "bool", "22", ""}, {"overwrite", "bool", "22", ""}, {"skip-nonfinite", "bool", "22", ""},
+	{"init-embedding", "in", "222", ""},
 	{"out", "outdir", "21", ""},
 	{"batch", "int", "22222", ""}, {"hidden", "int", "22222", ""}, {"embed", "int", "22222", ""}, {"layers", "int", "22222", ""},
 	{"cell", "string", "22", ""},

@@ -243,6 +243,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintf(stdout, "resumed from %s: epoch %d, step %d\n", path, tr.Epoch, tr.Step)
 	} else {
+		if common.InitEmbedding != "" {
+			n, v, err := tr.InitEmbedding(common.InitEmbedding)
+			if err != nil {
+				return errors.Wrap(err, "train")
+			}
+			fmt.Fprintf(stdout, "init-embedding: %d of %d vocabulary rows copied from %s\n", n, v, common.InitEmbedding)
+		}
 		if err := os.MkdirAll(r.out, 0o755); err != nil {
 			return errors.Wrap(err, "train: -out")
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"sort"
 	"sync"
 
@@ -89,6 +90,10 @@ type Common struct {
 	// EarlyStop stops after EarlyStop epochs without a better test loss
 	// (0: off).
 	EarlyStop int
+	// InitEmbedding names a word-vector file (word2vec's text or binary
+	// format, or safetensors) that the embedding starts from
+	// (Trainer.InitEmbedding); "" for none.
+	InitEmbedding string
 }
 
 // Limits on the sizes the flags take; beyond them a run could not fit in
@@ -143,6 +148,7 @@ func (c *Common) flags(fs *flag.FlagSet) {
 		Flag{"plateau", "multiply the learning rate by -plateau-factor after N epochs without a better test loss (0: off)", &c.Plateau},
 		Flag{"plateau-factor", "factor of -plateau", &c.PlateauFactor},
 		Flag{"early-stop", "stop after N epochs without a better test loss (0: off)", &c.EarlyStop})
+	fs.StringVar(&c.InitEmbedding, "init-embedding", "", "word vectors (word2vec text or binary, or safetensors; rnnkit word2vec writes them) to start the embedding from: rows of the vocabulary's words copied, the rest as initialised")
 }
 
 // Base is what a family's Setup embeds: the common settings (its Common
@@ -252,6 +258,18 @@ func (c *Common) validate(given map[string]bool) error {
 	}
 	if !(c.PlateauFactor > 0 && c.PlateauFactor < 1) {
 		return errors.Errorf("-plateau-factor %v: want a factor between 0 and 1", c.PlateauFactor)
+	}
+	if given["init-embedding"] {
+		if c.InitEmbedding == "" {
+			return errors.New("-init-embedding: empty file name")
+		}
+		st, err := os.Stat(c.InitEmbedding)
+		if err != nil {
+			return errors.Wrap(err, "-init-embedding")
+		}
+		if !st.Mode().IsRegular() {
+			return errors.Errorf("-init-embedding %s: not a regular file", c.InitEmbedding)
+		}
 	}
 	if given["lr-gamma"] && c.LRStep == 0 {
 		return errors.New("-lr-gamma applies only with -lr-step")
