@@ -72,15 +72,7 @@ func parseImport(args []string, stdout io.Writer) (*importFlags, preset.Setup, m
 	all.SetOutput(io.Discard)
 	var f importFlags
 	f.define(all)
-	for _, e := range preset.All() {
-		pfs := flag.NewFlagSet("", flag.ContinueOnError)
-		preset.DefineFlags(pfs, e.New())
-		pfs.VisitAll(func(fl *flag.Flag) {
-			if all.Lookup(fl.Name) == nil {
-				all.Var(fl.Value, fl.Name, fl.Usage)
-			}
-		})
-	}
+	addAllPresetFlags(all)
 	err := all.Parse(args)
 	help := errors.Is(err, flag.ErrHelp)
 	if err != nil && !help {

@@ -51,6 +51,20 @@ const trainAbout = "Trains a preset experiment and writes into -out: config.json
 	"setting can be changed by a flag; a flag the preset has not is an error. SIGINT or SIGTERM\n" +
 	"stops after the current step and saves a checkpoint that -resume continues from."
 
+// addAllPresetFlags defines on fs every flag any preset has (each once),
+// so that a first parse can find -preset whatever else is given.
+func addAllPresetFlags(fs *flag.FlagSet) {
+	for _, e := range preset.All() {
+		pfs := flag.NewFlagSet("", flag.ContinueOnError)
+		preset.DefineFlags(pfs, e.New())
+		pfs.VisitAll(func(f *flag.Flag) {
+			if fs.Lookup(f.Name) == nil {
+				fs.Var(f.Value, f.Name, f.Usage)
+			}
+		})
+	}
+}
+
 // parseTrain parses train's command line: first with every preset's flags,
 // to find -preset, then with the preset's own (so that a flag it has not
 // is an error naming it, and -h shows its defaults).
@@ -59,15 +73,7 @@ func parseTrain(args []string, stdout io.Writer) (*runFlags, bool, error) {
 	all.SetOutput(io.Discard)
 	var r runFlags
 	r.define(all)
-	for _, e := range preset.All() {
-		pfs := flag.NewFlagSet("", flag.ContinueOnError)
-		preset.DefineFlags(pfs, e.New())
-		pfs.VisitAll(func(f *flag.Flag) {
-			if all.Lookup(f.Name) == nil {
-				all.Var(f.Value, f.Name, f.Usage)
-			}
-		})
-	}
+	addAllPresetFlags(all)
 	err := all.Parse(args)
 	help := errors.Is(err, flag.ErrHelp)
 	if err != nil && !help {
