@@ -352,16 +352,8 @@ type recurrentGradOp struct {
 	fwd *recurrentOp
 }
 
-func (op *recurrentGradOp) Arity() int { return op.fwd.Arity() + 2 }
-func (op *recurrentGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	var ts []hm.Type
-	for _, s := range op.fwd.d.inputShapes() {
-		ts = append(ts, gorgonia.TensorType{Dims: len(s), Of: a})
-	}
-	m := gorgonia.TensorType{Dims: 2, Of: a}
-	return hm.NewFnType(append(ts, m, m, gorgonia.TensorType{Dims: 1, Of: a})...)
-}
+func (op *recurrentGradOp) Arity() int    { return op.fwd.Arity() + 2 }
+func (op *recurrentGradOp) Type() hm.Type { return opkit.PackedGradType(op.fwd.d.inputShapes()) }
 func (op *recurrentGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 	n := 0
 	for _, s := range op.fwd.d.gradLayout() {

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"unsafe"
 
+	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -175,4 +176,18 @@ func SameShape(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// PackedGradType is the type of a fused op's gradient op that takes the
+// forward op's inputs (of the given shapes), two matrices (its output and
+// that output's gradient) and returns every input's gradient packed into
+// one vector: the layout the recurrent and tree kernels share.
+func PackedGradType(inputs [][]int) hm.Type {
+	a := hm.TypeVariable('a')
+	ts := make([]hm.Type, 0, len(inputs)+3)
+	for _, s := range inputs {
+		ts = append(ts, gorgonia.TensorType{Dims: len(s), Of: a})
+	}
+	m := gorgonia.TensorType{Dims: 2, Of: a}
+	return hm.NewFnType(append(ts, m, m, gorgonia.TensorType{Dims: 1, Of: a})...)
 }

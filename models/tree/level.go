@@ -13,6 +13,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/opkit"
 )
 
 // BuildLevelGraph builds into g (typically inside graph.Build) the
@@ -237,16 +238,8 @@ type levelGradOp struct {
 	buf *tensor.Dense
 }
 
-func (op *levelGradOp) Arity() int { return op.fwd.Arity() + 2 }
-func (op *levelGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	var ts []hm.Type
-	for _, s := range op.fwd.s.inputShapes() {
-		ts = append(ts, gorgonia.TensorType{Dims: len(s), Of: a})
-	}
-	m := gorgonia.TensorType{Dims: 2, Of: a}
-	return hm.NewFnType(append(ts, m, m, gorgonia.TensorType{Dims: 1, Of: a})...)
-}
+func (op *levelGradOp) Arity() int    { return op.fwd.Arity() + 2 }
+func (op *levelGradOp) Type() hm.Type { return opkit.PackedGradType(op.fwd.s.inputShapes()) }
 func (op *levelGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 	n := 0
 	for _, s := range op.fwd.s.inputShapes() {
