@@ -31,11 +31,11 @@ type group struct {
 
 // join joins the MPI group when -distributed is set; nil when it is not.
 func (d distFlags) join() (*group, error) {
-	if !d.on {
-		return nil, nil
-	}
 	if d.timeout < 0 {
 		return nil, usageError{fmt.Sprintf("train: -distributed-timeout %v must not be negative", d.timeout)}
+	}
+	if !d.on {
+		return nil, nil
 	}
 	if !mpi.Built {
 		return nil, errors.Wrap(mpi.ErrNotBuilt, "train: -distributed")
