@@ -88,7 +88,9 @@ func TestMPITrainEqualsSingleProcess(t *testing.T) {
 		name string
 		args func(out string, extra ...string) []string
 	}{
-		{"charlm", func(out string, extra ...string) []string { return lmArgs(text, out, append([]string{"-epochs", "1"}, extra...)...) }},
+		{"charlm", func(out string, extra ...string) []string {
+			return lmArgs(text, out, append([]string{"-epochs", "1"}, extra...)...)
+		}},
 		{"addition", s2sArgs},
 	} {
 		t.Run(c.name, func(t *testing.T) {
