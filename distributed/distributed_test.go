@@ -370,3 +370,34 @@ func TestAttachRefusesDifferentPositions(t *testing.T) {
 		t.Fatalf("errors %v, %v; want both to refuse", errs[0], errs[1])
 	}
 }
+
+// A cancelled context on one rank stops every rank after the same step;
+// rank 0 saves the checkpoint of that step, from which the run resumes.
+func TestGroupInterruptStopsTogether(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	trs, errs := inGroup(t, 2, lmTrainer(cells.GRUKind), func(k int, tr *training.Trainer) error {
+		c := context.Background()
+		if k == 1 {
+			c = ctx
+		}
+		return tr.Run(c, training.RunOptions{Dir: dir, OnStep: func(s training.StepStats) {
+			if k == 1 && tr.Step == 3 {
+				cancel()
+			}
+		}})
+	})
+	for k, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "interrupted at epoch 1, batch 3 (step 3)") {
+			t.Errorf("rank %d: %v, want an interruption at step 3", k, err)
+		}
+		if trs[k].Step != 3 {
+			t.Errorf("rank %d stopped at step %d", k, trs[k].Step)
+		}
+	}
+	c, _, err := (&checkpoint.Manager{Dir: dir}).Latest()
+	if err != nil || c.Meta.Step != 3 {
+		t.Fatalf("newest checkpoint: %v (step %v), want step 3", err, c)
+	}
+}

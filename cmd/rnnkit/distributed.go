@@ -21,7 +21,7 @@ type distFlags struct {
 
 func (d *distFlags) define(fs *flag.FlagSet) {
 	fs.BoolVar(&d.on, "distributed", false, "train data-parallel as one rank of an MPI group: mpirun -np N rnnkit train … -distributed (needs a build with -tags mpi)")
-	fs.DurationVar(&d.timeout, "distributed-timeout", 5*time.Minute, "with -distributed: stop the group when a rank waits longer than this for the others (0: never)")
+	fs.DurationVar(&d.timeout, "distributed-timeout", 30*time.Minute, "with -distributed: stop the group when a rank waits longer than this for the others (0: never)")
 }
 
 // group is a train run's MPI group (nil: the run is alone).
