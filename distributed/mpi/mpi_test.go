@@ -33,6 +33,11 @@ func TestWorld(t *testing.T) {
 		if err != nil || strings.Count(string(out), "rank ok") != 2 {
 			t.Fatalf("mpirun: %v\n%s", err, out)
 		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.Contains(line, "allreduce of") {
+				t.Log(strings.TrimSpace(line))
+			}
+		}
 		return
 	}
 	w, err := Init(time.Minute)
@@ -73,6 +78,19 @@ func TestWorld(t *testing.T) {
 	}
 	if err := w.Barrier(); err != nil {
 		t.Fatal(err)
+	}
+	// The time of the all-reduce of a gradient the size of a small
+	// language model's (107,416 float64 values).
+	big := make([]float64, 107416)
+	start := time.Now()
+	const reps = 50
+	for range reps {
+		if err := w.AllreduceSum(big); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w.Rank() == 0 {
+		t.Logf("allreduce of %d float64: %.3f ms each (%d runs)", len(big), 1000*time.Since(start).Seconds()/reps, reps)
 	}
 	if !t.Failed() {
 		t.Logf("rank ok")
