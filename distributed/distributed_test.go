@@ -401,3 +401,32 @@ func TestGroupInterruptStopsTogether(t *testing.T) {
 		t.Fatalf("newest checkpoint: %v (step %v), want step 3", err, c)
 	}
 }
+
+// unsplittable hides its model's Shard: a family that cannot split its
+// batches.
+type unsplittable struct{ training.Model }
+
+// A model that does not split its batches is refused by a group of two,
+// on both ranks, and accepted by a group of one.
+func TestAttachRefusesUnsplittableModel(t *testing.T) {
+	for _, n := range []int{1, 2} {
+		comms, _ := distributed.NewLocal(n, time.Minute)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for k := range n {
+			tr := lmTrainer(cells.GRUKind)(t)
+			u := build(t, tr.Cfg, unsplittable{tr.Model}, nil)
+			wg.Add(1)
+			go func(k int) { defer wg.Done(); errs[k] = distributed.Attach(u, comms[k]) }(k)
+		}
+		wg.Wait()
+		for k, err := range errs {
+			if n == 1 && err != nil {
+				t.Errorf("alone: %v", err)
+			}
+			if n == 2 && (err == nil || !strings.Contains(err.Error(), "cannot be trained data-parallel")) {
+				t.Errorf("rank %d of 2: %v, want a refusal", k, err)
+			}
+		}
+	}
+}
