@@ -3,6 +3,7 @@ package distributed_test
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/rnnkit/rnnkit/distributed"
 	"github.com/rnnkit/rnnkit/graph"
 	"github.com/rnnkit/rnnkit/models/lm"
+	"github.com/rnnkit/rnnkit/models/tree"
 	"github.com/rnnkit/rnnkit/models/seq2seq"
 	"github.com/rnnkit/rnnkit/training"
 	"github.com/rnnkit/rnnkit/training/checkpoint"
@@ -66,6 +68,51 @@ func s2sTrainer(t *testing.T) *training.Trainer {
 		t.Fatal(err)
 	}
 	return build(t, training.Config{Epochs: 1, LR: 0.01, Clip: 1, Seed: 7, Dtype: "float64", Optimizer: "adam"}, m, ps)
+}
+
+// synthTrees returns n random binary trees of 1 to 7 words, every node
+// labelled by the sum of its words' polarities.
+func synthTrees(seed uint64, n int) []*tree.Node {
+	words := []string{"good", "great", "bad", "awful", "film", "the", "plot", "is", "not"}
+	polarity := []int{1, 2, -1, -2, 0, 0, 0, 0, 0}
+	r := rand.New(rand.NewPCG(seed, 1))
+	var grow func(n int) (*tree.Node, int)
+	grow = func(n int) (*tree.Node, int) {
+		if n == 1 {
+			i := r.IntN(len(words))
+			return tree.Leaf(2+polarity[i], words[i]), polarity[i]
+		}
+		k := 1 + r.IntN(n-1)
+		l, pl := grow(k)
+		rt, pr := grow(n - k)
+		p := max(-2, min(2, pl+pr))
+		return tree.Join(2+p, l, rt), p
+	}
+	out := make([]*tree.Node, n)
+	for i := range out {
+		out[i], _ = grow(1 + r.IntN(7))
+	}
+	return out
+}
+
+func treeTrainer(net string) newTrainer {
+	return func(t *testing.T) *training.Trainer {
+		t.Helper()
+		train, test := synthTrees(1, 80), synthTrees(2, 20)
+		v, err := training.TreeVocab(train)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := training.NewTree(training.TreeConfig{Net: net, Embed: 8, Hidden: 8, Classes: 5, Batch: 7, Pad: 8, EvalBatch: 16}, v, train)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := m.Trees(test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return build(t, training.Config{Epochs: 1, Optimizer: "adagrad", LR: 0.1, WeightDecay: 1e-4, Seed: 5, Dtype: "float64"}, m, ts)
+	}
 }
 
 func build(t *testing.T, cfg training.Config, m training.Model, test training.Dataset) *training.Trainer {
@@ -184,6 +231,10 @@ var families = []struct {
 	{"lm-gru", lmTrainer(cells.GRUKind)},
 	{"lm-lstm", lmTrainer(cells.LSTMKind)},
 	{"seq2seq", s2sTrainer},
+	{"tree-rnn", treeTrainer(training.TreeNetRNN)},
+	{"tree-binary-lstm", treeTrainer(training.TreeNetLSTM)},
+	{"tree-childsum-lstm", treeTrainer(training.TreeNetChildSum)},
+	{"tree-bilstm", treeTrainer(training.TreeNetBiLSTM)},
 }
 
 // Two (and three) ranks take the steps one process takes on the same

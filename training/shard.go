@@ -3,6 +3,7 @@ package training
 import (
 	"github.com/pkg/errors"
 
+	"github.com/rnnkit/rnnkit/models/tree"
 	"github.com/rnnkit/rnnkit/training/data"
 )
 
@@ -78,4 +79,44 @@ func (m *Seq2Seq) Shard(b Batch, k, n int) (Batch, float64, error) {
 		weight += pb.e.TgtLen[i]
 	}
 	return part, float64(weight), nil
+}
+
+// Shard implements Sharder: part k of n of a batch of trees (sentences
+// for the BiLSTM) is a contiguous range of its real trees, padded as a
+// batch of their own (a BiLSTM part keeps the batch's length), weighted by
+// their number (the loss is the mean over the batch's trees).
+func (m *Tree) Shard(b Batch, k, n int) (Batch, float64, error) {
+	switch tb := b.(type) {
+	case *treeBatch:
+		lo, hi, err := span(tb.trees, k, n)
+		if err != nil || lo == hi {
+			return nil, 0, err
+		}
+		ids := make([]int, 0, hi-lo)
+		ts := make([]*tree.Node, 0, hi-lo)
+		for _, r := range tb.b.Roots[lo:hi] {
+			id := tb.rows[r].t
+			if id < 0 || id >= len(m.train) {
+				return nil, 0, errors.Errorf("training: tree %d of a batch outside the %d training trees", id, len(m.train))
+			}
+			ids, ts = append(ids, id), append(ts, m.train[id])
+		}
+		part, err := m.treeBatchOf(ts, ids, hi-lo)
+		if err != nil {
+			return nil, 0, err
+		}
+		return part, float64(hi - lo), nil
+	case *seqBatch:
+		lo, hi, err := span(tb.real, k, n)
+		if err != nil || lo == hi {
+			return nil, 0, err
+		}
+		part := &seqBatch{ids: tb.ids[lo:hi], lengths: tb.lengths[lo:hi], labels: tb.labels[lo:hi], rows: tb.rows[lo:hi],
+			real: hi - lo, shape: Dims(hi-lo, len(tb.ids[0])), w: make([]float64, hi-lo)}
+		for i := range part.w {
+			part.w[i] = 1 / float64(hi-lo)
+		}
+		return part, float64(hi - lo), nil
+	}
+	return nil, 0, errors.Errorf("training: a %T given to a %s model", b, TreeKind)
 }
