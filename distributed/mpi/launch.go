@@ -4,7 +4,18 @@ import (
 	"os"
 
 	"github.com/pkg/errors"
+
+	"github.com/rnnkit/rnnkit/distributed"
 )
+
+// World is MPI_COMM_WORLD: a distributed.Comm that is finalised at the
+// end.
+type World interface {
+	distributed.Comm
+	// Finalize ends MPI (MPI_Finalize); call it once, after the last
+	// collective, on every rank.
+	Finalize() error
+}
 
 // ErrNotBuilt is wrapped by Init's error in a build without the tag mpi.
 var ErrNotBuilt = errors.New("mpi: rnnkit was built without MPI (rebuild with: go build -tags mpi ./cmd/rnnkit; it needs Open MPI's libopenmpi-dev)")

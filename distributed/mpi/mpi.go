@@ -43,14 +43,6 @@ import (
 // mpi).
 const Built = true
 
-// World is MPI_COMM_WORLD: a distributed.Comm that is finalised at the
-// end.
-type World interface {
-	distributed.Comm
-	// Finalize ends MPI (MPI_Finalize); call it once, after the last
-	// collective, on every rank.
-	Finalize() error
-}
 
 var initOnce struct {
 	sync.Mutex

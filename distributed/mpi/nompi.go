@@ -2,11 +2,7 @@
 
 package mpi
 
-import (
-	"time"
-
-	"github.com/rnnkit/rnnkit/distributed"
-)
+import "time"
 
 // Built reports whether this build has the MPI binding (the build tag
 // mpi).
@@ -16,11 +12,3 @@ const Built = false
 // returns an error wrapping ErrNotBuilt.
 func Init(timeout time.Duration) (World, error) { return nil, ErrNotBuilt }
 
-// World is MPI_COMM_WORLD: a distributed.Comm that is finalised at the
-// end.
-type World interface {
-	distributed.Comm
-	// Finalize ends MPI (MPI_Finalize); call it once, after the last
-	// collective, on every rank.
-	Finalize() error
-}
