@@ -43,7 +43,6 @@ import (
 // mpi).
 const Built = true
 
-
 var initOnce struct {
 	sync.Mutex
 	done bool

@@ -11,4 +11,3 @@ const Built = false
 // Init would join the MPI world; in this build (without the tag mpi) it
 // returns an error wrapping ErrNotBuilt.
 func Init(timeout time.Duration) (World, error) { return nil, ErrNotBuilt }
-
