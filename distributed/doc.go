@@ -32,6 +32,6 @@
 // are bit for bit equal. A rank that fails in a step still takes part in
 // that step's all-reduce with a failure flag, so the others stop with it
 // instead of waiting; a rank that dies is noticed by mpirun (or by a
-// collective's timeout, [Local.Timeout] and mpi's Timeout) and the others
+// collective's timeout: [NewLocal]'s, and mpi.Init's) and the others
 // are stopped.
 package distributed
