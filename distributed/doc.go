@@ -19,8 +19,8 @@
 //     Go and its mpi.Init says MPI was not built in.
 //
 // [Attach] puts a Trainer into a group: it checks that the model can be
-// split ([training.Sharder]), broadcasts rank 0's parameters and position,
-// and sets Trainer.Group. From then on every step shards the batch, sums
+// split ([training.Sharder]) and that every rank stands at rank 0's
+// position, broadcasts rank 0's parameters, and sets Trainer.Group. From then on every step shards the batch, sums
 // the weighted losses and gradients with AllreduceSum and applies the same
 // update on every rank; rank 0 alone writes checkpoints, metrics.jsonl and
 // the plot (see training.Group).
