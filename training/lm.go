@@ -106,10 +106,12 @@ func (m *LM) Init(ps *graph.Params, src graph.Source) error {
 	return m.keep(ps, m.Cfg.Model.Init(ps, src))
 }
 
-// window is one window of Batch streams.
+// window is one window of Batch streams, or of the streams [lo, hi) of
+// it (a rank's part, [LM.Shard]).
 type window struct {
-	c     data.Chunk
-	shape Shape
+	c      data.Chunk
+	shape  Shape
+	lo, hi int
 }
 
 // Shape implements Batch: Batch×Steps, one graph for every window.
@@ -118,7 +120,7 @@ func (w window) Shape() Shape { return w.shape }
 func (m *LM) windows(cs []data.Chunk) []Batch {
 	out := make([]Batch, len(cs))
 	for i, c := range cs {
-		out[i] = window{c: c, shape: Dims(m.Cfg.Batch, m.Cfg.Steps)}
+		out[i] = window{c: c, shape: Dims(m.Cfg.Batch, m.Cfg.Steps), lo: 0, hi: m.Cfg.Batch}
 	}
 	return out
 }
@@ -160,6 +162,7 @@ type lmGraph struct {
 	lm     *LM
 	m      *lm.TrainGraph
 	finalV []gorgonia.Value
+	lo, hi int // the streams of the window set last
 }
 
 // Set implements Graph: the window, and the carried state as the initial
@@ -176,10 +179,15 @@ func (g *lmGraph) Set(b Batch, seed uint64) error {
 	if carry != nil && len(carry) != len(g.m.Init) {
 		return errors.Errorf("training: %d carried state tensors for %d initial states", len(carry), len(g.m.Init))
 	}
+	h := g.lm.Cfg.Model.Hidden
+	if w.hi-w.lo != g.m.B || w.lo < 0 || w.hi > g.lm.Cfg.Batch {
+		return errors.Errorf("training: streams [%d, %d) of %d for a graph of %d", w.lo, w.hi, g.lm.Cfg.Batch, g.m.B)
+	}
+	g.lo, g.hi = w.lo, w.hi
 	for i, n := range g.m.Init {
-		v := make([]float64, g.m.B*g.lm.Cfg.Model.Hidden)
+		v := make([]float64, g.m.B*h)
 		if carry != nil {
-			copy(v, carry[i])
+			copy(v, carry[i][w.lo*h:w.hi*h])
 		}
 		if err := graph.Set(n, v); err != nil {
 			return err
@@ -188,14 +196,25 @@ func (g *lmGraph) Set(b Batch, seed uint64) error {
 	return nil
 }
 
-// After implements Graph: the final state becomes the carried state.
+// After implements Graph: the final state becomes the carried state (of
+// the window's streams; the others' rows are zero).
 func (g *lmGraph) After() error {
 	carry := make([][]float64, len(g.finalV))
+	h := g.lm.Cfg.Model.Hidden
 	for i, v := range g.finalV {
-		var err error
-		if carry[i], err = graph.ValueFloat64s(v); err != nil {
+		f, err := graph.ValueFloat64s(v)
+		if err != nil {
 			return err
 		}
+		if len(f) != (g.hi-g.lo)*h {
+			return errors.Errorf("training: a final state of %d values for %d streams", len(f), g.hi-g.lo)
+		}
+		if g.lo == 0 && g.hi == g.lm.Cfg.Batch {
+			carry[i] = f
+			continue
+		}
+		carry[i] = make([]float64, g.lm.Cfg.Batch*h)
+		copy(carry[i][g.lo*h:], f)
 	}
 	g.lm.carry = carry
 	return nil
@@ -204,10 +223,11 @@ func (g *lmGraph) After() error {
 // Build implements Model: the graph of one window, reading its final
 // state.
 func (m *LM) Build(g *graph.Graph, b Batch, train bool) (Graph, error) {
-	if _, err := batchOf[window](b, LMKind); err != nil {
+	w, err := batchOf[window](b, LMKind)
+	if err != nil {
 		return nil, err
 	}
-	tg, err := lm.BuildTrainGraph(g, m.Cfg.Model, m.Cfg.Batch, m.Cfg.Steps)
+	tg, err := lm.BuildTrainGraph(g, m.Cfg.Model, w.hi-w.lo, m.Cfg.Steps)
 	if err != nil {
 		return nil, err
 	}

@@ -315,6 +315,10 @@ func (t *Trainer) Run(ctx context.Context, o RunOptions) error {
 	if stderr == nil {
 		stderr = io.Discard
 	}
+	lead := t.lead() // in a group, rank 0 alone writes and prints
+	if !lead {
+		stdout = io.Discard
+	}
 	if o.Dir == "" {
 		return errors.New("training: Run needs a directory")
 	}
@@ -323,15 +327,19 @@ func (t *Trainer) Run(ctx context.Context, o RunOptions) error {
 	}
 	mgr := o.Manager()
 	metricsPath := filepath.Join(o.Dir, MetricsName)
-	history, err := trimMetrics(metricsPath, t.Epoch)
-	if err != nil {
-		return err
+	var history []EpochStats
+	if lead {
+		var err error
+		if history, err = trimMetrics(metricsPath, t.Epoch); err != nil {
+			return err
+		}
 	}
 	d := t.Model.Describe()
 	saved := -1
 	save := func() error {
 		c, err := t.Checkpoint(o.Extra)
-		if err != nil {
+		if err != nil || !lead {
+			saved = t.Step
 			return err
 		}
 		if _, err = mgr.Save(c); err == nil {
@@ -359,7 +367,7 @@ func (t *Trainer) Run(ctx context.Context, o RunOptions) error {
 		recorded := t.Epoch
 		st, err := t.epoch(ctx, onStep, stop)
 		if err != nil {
-			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			if (ctx.Err() != nil && errors.Is(err, ctx.Err())) || errors.Is(err, errGroupStopped) {
 				if t.Epoch != recorded {
 					return errors.Wrapf(err, "training: interrupted while evaluating after epoch %d; the newest checkpoint is from before it", t.Epoch)
 				}
@@ -368,8 +376,10 @@ func (t *Trainer) Run(ctx context.Context, o RunOptions) error {
 			return stopped(err, mgr)
 		}
 		history = append(history, st)
-		if err := appendMetrics(metricsPath, st); err != nil {
-			return err
+		if lead {
+			if err := appendMetrics(metricsPath, st); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintln(stdout, st.Line(d))
 		early, err := t.afterEpoch(st.TestLoss(), stdout)
@@ -385,12 +395,16 @@ func (t *Trainer) Run(ctx context.Context, o RunOptions) error {
 			if err != nil {
 				return err
 			}
-			if _, err := mgr.SaveBest(c, score, !best.Lower); err != nil {
-				return err
+			if lead {
+				if _, err := mgr.SaveBest(c, score, !best.Lower); err != nil {
+					return err
+				}
 			}
 		}
-		if err := lossPlot(filepath.Join(o.Dir, LossPlotName), history); err != nil {
-			fmt.Fprintln(stderr, "training: loss.png:", err)
+		if lead {
+			if err := lossPlot(filepath.Join(o.Dir, LossPlotName), history); err != nil {
+				fmt.Fprintln(stderr, "training: loss.png:", err)
+			}
 		}
 		if early {
 			break

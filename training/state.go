@@ -67,7 +67,11 @@ func (t *Trainer) Checkpoint(extra map[string]string) (*checkpoint.Checkpoint, e
 	}
 	state := t.Opt.State()
 	if c, ok := t.Model.(Carrier); ok {
-		for i, v := range c.Carry() {
+		carry, err := t.carried(c)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range carry {
 			s, err := graph.FromFloat64s(t.Params.Dtype(), v, len(v))
 			if err != nil {
 				return nil, err

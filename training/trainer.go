@@ -144,6 +144,9 @@ type Trainer struct {
 	// Compiled records every graph built and compiled (one per batch shape
 	// and mode, kept in a bounded cache), with the seconds it took.
 	Compiled []CompileStat
+	// Group is the data-parallel group the Trainer trains in (nil:
+	// alone); see [Group]. Package distributed sets it.
+	Group Group
 
 	loss    epochLoss // the current epoch's running training loss
 	train   *graph.Cache[Shape, *compiled]
@@ -337,14 +340,14 @@ func (t *Trainer) TrainEpoch(ctx context.Context, onStep func(StepStats), stop f
 		}
 	}
 	for t.StepInEpoch < len(batches) {
-		if err := ctx.Err(); err != nil {
+		if err := ctx.Err(); err != nil && t.Group == nil { // a group stops together (updateShared)
 			return 0, false, err
 		}
 		var before [][]float64
 		if carrier != nil {
 			before = carrier.Carry()
 		}
-		l, norm, err := t.update(batches[t.StepInEpoch])
+		l, norm, err := t.updateIn(ctx, batches[t.StepInEpoch])
 		skipped := false
 		if err != nil {
 			if !errors.Is(err, ErrNonFinite) || !t.Cfg.SkipNonFinite || t.damaged != "" {
@@ -465,7 +468,7 @@ func (t *Trainer) epoch(ctx context.Context, onStep func(StepStats), stop func()
 	}
 	st := EpochStats{Epoch: t.Epoch, TrainLoss: loss, Steps: t.Step - steps}
 	if t.Test != nil {
-		if st.Test, err = t.Evaluate(ctx, t.Test); err != nil {
+		if st.Test, err = t.evaluateTest(ctx); err != nil {
 			return st, errors.Wrapf(err, "training: evaluating after epoch %d", t.Epoch)
 		}
 	}

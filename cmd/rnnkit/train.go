@@ -31,6 +31,7 @@ type runFlags struct {
 	setup                   preset.Setup
 	presetEntry             preset.Preset
 	presetFamily            preset.Family
+	dist                    distFlags
 }
 
 func (r *runFlags) define(fs *flag.FlagSet) {
@@ -43,6 +44,7 @@ func (r *runFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&r.keep, "keep", 3, "step checkpoints to keep")
 	fs.IntVar(&r.every, "checkpoint-every", 0, "also checkpoint every N steps (0: at the end of each epoch only)")
 	fs.IntVar(&r.logEvery, "log-every", 50, "print a progress line every N steps (when not on a terminal)")
+	r.dist.define(fs)
 }
 
 const trainAbout = "Trains a preset experiment and writes into -out: config.json, metrics.jsonl (one line per\n" +
@@ -207,7 +209,7 @@ func gitRevision() string {
 	return rev
 }
 
-func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	if err := preset.Check(); err != nil {
 		return err
 	}
@@ -222,6 +224,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := r.validate(); err != nil {
 		return err
 	}
+	grp, err := r.dist.join() // nil without -distributed
+	if err != nil {
+		return err
+	}
+	defer func() { err = grp.end(err) }()
+	stdout = grp.stdout(stdout)
 	old, err := checkFreshStart(r.out, r.resume, r.overwrite)
 	if err != nil {
 		return err
@@ -248,7 +256,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return errors.Wrap(err, "train: -resume")
 		}
 		fmt.Fprintf(stdout, "resumed from %s: epoch %d, step %d\n", path, tr.Epoch, tr.Step)
-	} else {
+	} else if grp.lead() {
 		if common.InitEmbedding != "" {
 			n, v, err := tr.InitEmbedding(common.InitEmbedding)
 			if err != nil {
@@ -270,11 +278,14 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return errors.Wrap(err, "train")
 		}
 	}
+	if err := grp.attach(tr, stdout); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "%s: %s; %s, %d parameters, %s\n", r.presetEntry.Name, r.presetEntry.About, prep.Summary, countParams(tr.Params), r.out)
 	if err := tr.Run(ctx, opts); err != nil {
 		return err
 	}
-	if prep.Report == nil {
+	if prep.Report == nil || !grp.lead() {
 		return nil
 	}
 	return prep.Report(tr, r.out, stdout)
