@@ -1,6 +1,7 @@
 package vae
 
 import (
+	"errors"
 	"math"
 	"testing"
 
@@ -190,5 +191,49 @@ func TestPaddedBatchEqualsEachAlone(t *testing.T) {
 				t.Fatalf("%s[%d]: batch gradient %v, mean of the sentences' %v", n, i, g[i], sum[n][i])
 			}
 		}
+	}
+}
+
+// Bad input is an error wrapping ErrInput or ErrConfig, never a panic.
+func TestRefuses(t *testing.T) {
+	c := Config{Vocab: 8, Embed: 2, Hidden: 3, Latent: 2, Cell: cells.GRUKind}
+	ps := params(t, c, tensor.Float64, 1)
+	m, err := NewTrainGraph(ps, c, 2, 3, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, x := range map[string]struct {
+		sents [][]int
+		in    Inputs
+	}{
+		"too many sentences": {[][]int{{4}, {4}, {4}}, Inputs{Beta: 1}},
+		"too long":           {[][]int{{4, 4, 4, 4}}, Inputs{Beta: 1}},
+		"no sentence":        {[][]int{{}, nil}, Inputs{Beta: 1}},
+		"NaN β":              {[][]int{{4}}, Inputs{Beta: math.NaN()}},
+		"ε rows":             {[][]int{{4}}, Inputs{Beta: 1, Eps: [][]float64{{0, 0}}}},
+		"ε width":            {[][]int{{4}}, Inputs{Beta: 1, Eps: [][]float64{{0}, {0}}}},
+		"decoder input":      {[][]int{{4, 5}}, Inputs{Beta: 1, DecoderInput: [][]int{{4}}}},
+	} {
+		if err := m.Set(x.sents, x.in); !errors.Is(err, ErrInput) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := m.Set([][]int{{4, 99}}, Inputs{Beta: 1}); err == nil {
+		t.Error("id 99 of 8 accepted")
+	}
+	for _, bad := range []Config{
+		{Vocab: 8, Embed: 2, Hidden: 3, Latent: -1, Cell: cells.GRUKind},
+		{Vocab: 8, Embed: 2, Hidden: 3, Cell: cells.GRUKind, ZInput: true},
+		{Vocab: 8, Embed: 2, Hidden: 3, Cell: "tree"},
+	} {
+		if err := bad.Validate(); !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+	if _, err := NewTrainGraph(ps, c, 2, 3, Options{FreeBits: -1}); !errors.Is(err, ErrConfig) {
+		t.Errorf("negative free bits: %v", err)
+	}
+	if _, _, err := Encode(ps, c, [][]int{{}}); !errors.Is(err, ErrInput) {
+		t.Errorf("an empty sentence encoded: %v", err)
 	}
 }
