@@ -465,14 +465,57 @@ func (m *VAE) generator() (*vae.Generator, error) {
 	return vae.NewGenerator(m.ps, m.Cfg.Model)
 }
 
-// decodeCodes decodes a sentence from each code (greedy when so is nil).
-func (m *VAE) decodeCodes(z [][]float64, maxLen int, so *decode.SampleOptions) ([]string, error) {
+// GenOptions are the settings of a sentence model's decoding.
+type GenOptions struct {
+	// MaxLen is the most tokens a sentence takes (</s> included).
+	MaxLen int
+	// Sample samples with these settings; nil decodes greedily.
+	Sample *decode.SampleOptions
+	// NoUNK never generates <unk> (its logit is set to −∞): with a small
+	// vocabulary <unk> is the most frequent token, and greedy decoding
+	// repeats it.
+	NoUNK bool
+}
+
+// noUNK is a decode.Model that never scores <unk>.
+type noUNK struct{ decode.Model }
+
+// Step implements decode.Model.
+func (m noUNK) Step(s decode.State, tokens []int) ([][]float64, decode.State, error) {
+	logits, next, err := m.Model.Step(s, tokens)
+	for _, row := range logits {
+		if len(row) > data.UNK {
+			row[data.UNK] = math.Inf(-1)
+		}
+	}
+	return logits, next, err
+}
+
+// decodeCodes decodes a sentence from each code.
+func (m *VAE) decodeCodes(z [][]float64, o GenOptions) ([]string, error) {
+	if o.MaxLen < 1 {
+		return nil, errors.Errorf("training: sentences of at most %d tokens", o.MaxLen)
+	}
 	gen, err := m.generator()
 	if err != nil {
 		return nil, err
 	}
 	defer gen.Close()
-	out, err := gen.Decode(z, maxLen, so)
+	st, err := gen.Start(z)
+	if err != nil {
+		return nil, err
+	}
+	var dm decode.Model = gen
+	if o.NoUNK {
+		dm = noUNK{gen}
+	}
+	opt := decode.Options{BOS: data.BOS, EOS: data.EOS, MaxLen: o.MaxLen}
+	var out [][]int
+	if o.Sample != nil {
+		out, err = decode.Sample(dm, st, opt, *o.Sample)
+	} else {
+		out, err = decode.Greedy(dm, st, opt)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -484,13 +527,12 @@ func (m *VAE) decodeCodes(z [][]float64, maxLen int, so *decode.SampleOptions) (
 }
 
 // SamplePrior decodes n sentences from codes drawn from the prior N(0, I)
-// by src (for the language model: n sentences from its start state), each
-// at most maxLen tokens, greedily when so is nil.
-func (m *VAE) SamplePrior(n, maxLen int, so *decode.SampleOptions, src graph.Source) ([]string, error) {
-	if n < 1 || maxLen < 1 {
-		return nil, errors.Errorf("training: %d sentences of at most %d tokens", n, maxLen)
+// by src (for the language model: n sentences from its start state).
+func (m *VAE) SamplePrior(n int, o GenOptions, src graph.Source) ([]string, error) {
+	if n < 1 {
+		return nil, errors.Errorf("training: %d sentences to sample", n)
 	}
-	return m.decodeCodes(normals(src, n, m.Cfg.Model.Latent), maxLen, so)
+	return m.decodeCodes(normals(src, n, m.Cfg.Model.Latent), o)
 }
 
 // encodeText returns the posterior means of texts (whitespace-separated
@@ -513,12 +555,12 @@ func (m *VAE) encodeText(texts ...string) ([][]float64, error) {
 }
 
 // Reconstruct encodes text and decodes the posterior mean.
-func (m *VAE) Reconstruct(text string, maxLen int, so *decode.SampleOptions) (string, error) {
+func (m *VAE) Reconstruct(text string, o GenOptions) (string, error) {
 	mu, err := m.encodeText(text)
 	if err != nil {
 		return "", err
 	}
-	out, err := m.decodeCodes(mu, maxLen, so)
+	out, err := m.decodeCodes(mu, o)
 	if err != nil {
 		return "", err
 	}
@@ -527,7 +569,7 @@ func (m *VAE) Reconstruct(text string, maxLen int, so *decode.SampleOptions) (st
 
 // Interpolate decodes steps codes on the line between the posterior means
 // of a and b, both ends included.
-func (m *VAE) Interpolate(a, b string, steps, maxLen int, so *decode.SampleOptions) ([]string, error) {
+func (m *VAE) Interpolate(a, b string, steps int, o GenOptions) ([]string, error) {
 	mu, err := m.encodeText(a, b)
 	if err != nil {
 		return nil, err
@@ -536,5 +578,5 @@ func (m *VAE) Interpolate(a, b string, steps, maxLen int, so *decode.SampleOptio
 	if err != nil {
 		return nil, err
 	}
-	return m.decodeCodes(zs, maxLen, so)
+	return m.decodeCodes(zs, o)
 }

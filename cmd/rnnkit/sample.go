@@ -26,7 +26,7 @@ func init() {
 }
 
 // sentenceFlags are the flags only sample's sentence mode has.
-var sentenceFlags = []string{"n", "reconstruct", "interpolate", "steps", "maxlen"}
+var sentenceFlags = []string{"n", "reconstruct", "interpolate", "steps", "maxlen", "no-unk"}
 
 func runSampleAny(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sentences := false
@@ -48,7 +48,18 @@ func runSampleAny(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if sentences {
 		return runSampleSentences(ctx, args, stdout, stderr)
 	}
-	return runSample(ctx, args, stdout, stderr)
+	err := runSample(ctx, args, stdout, stderr)
+	for _, a := range args {
+		if err == nil && (a == "-h" || a == "-help" || a == "--help" || a == "--h") {
+			fmt.Fprintln(stderr, "\nWith a checkpoint of the sentence family (sentence-vae, sentence-lm) sample draws sentences instead:\n"+
+				"  rnnkit sample -checkpoint F [-n 10] [-seed S] [-temperature T]\n"+
+				"  rnnkit sample -checkpoint F -reconstruct \"a sentence\"\n"+
+				"  rnnkit sample -checkpoint F -interpolate \"first sentence\" \"second sentence\" -steps 5\n"+
+				"('rnnkit sample -n 1 -h' lists those flags.)")
+			break
+		}
+	}
+	return err
 }
 
 // checkpointKind returns the model kind of the checkpoint at path, "" when
@@ -94,6 +105,7 @@ func runSampleSentences(ctx context.Context, args []string, stdout, stderr io.Wr
 	interp := fs.Bool("interpolate", false, "interpolate between the two sentences given as arguments")
 	steps := fs.Int("steps", 5, "codes on the interpolation's line, both ends included")
 	maxLen := fs.Int("maxlen", training.VAEMaxLen, "longest sentence, in tokens")
+	noUNK := fs.Bool("no-unk", false, "never generate <unk> (with a small vocabulary greedy decoding repeats it)")
 	var smp sampling
 	smp.flags(fs, 0, "sample at this temperature (0: greedy)", "words")
 	help, pos, err := parseInterleaved(fs, args)
@@ -125,7 +137,7 @@ func runSampleSentences(ctx context.Context, args []string, stdout, stderr io.Wr
 			return usageError{fmt.Sprintf("sample: -interpolate: sentence %d has no words", i+1)}
 		}
 	}
-	so := smp.options(true)
+	o := training.GenOptions{MaxLen: *maxLen, Sample: smp.options(true), NoUNK: *noUNK}
 	tr, m, err := openModel[*training.VAE]("sample", *ckpt, "a sentence model (sentence-vae, sentence-lm) or, without -n, -reconstruct and -interpolate, a language model")
 	if err != nil {
 		return err
@@ -134,13 +146,13 @@ func runSampleSentences(ctx context.Context, args []string, stdout, stderr io.Wr
 	var out []string
 	switch {
 	case *interp:
-		out, err = m.Interpolate(pos[0], pos[1], *steps, *maxLen, so)
+		out, err = m.Interpolate(pos[0], pos[1], *steps, o)
 	case given["reconstruct"]:
 		var s string
-		s, err = m.Reconstruct(*recon, *maxLen, so)
+		s, err = m.Reconstruct(*recon, o)
 		out = []string{s}
 	default:
-		out, err = m.SamplePrior(*n, *maxLen, so, graph.NewSource(smp.seed^0x9e3779b97f4a7c15))
+		out, err = m.SamplePrior(*n, o, graph.NewSource(smp.seed^0x9e3779b97f4a7c15))
 	}
 	if err != nil {
 		return errors.Wrap(err, "sample")

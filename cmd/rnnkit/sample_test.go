@@ -91,7 +91,7 @@ func init() {
 				}},
 			{name: "sample sentence-vae", base: []string{"sample", "-checkpoint", sf.vae, "-n", "2", "-maxlen", "6"},
 				flags: []flagSpec{{"checkpoint", "in", "211", ""}, {"n", "int", "22222", ""}, {"maxlen", "int", "22222", ""},
-					{"temperature", "float", "020222", ""}, {"seed", "uint", "02022", ""}},
+					{"temperature", "float", "020222", ""}, {"seed", "uint", "02022", ""}, {"no-unk", "bool", "22", ""}},
 				rows: []cliRow{
 					{flag: "reconstruct", value: "the red cat runs", code: 0, args: []string{"n"}},
 					{flag: "reconstruct", value: " ", code: 2, want: "-reconstruct has no words", args: []string{"n"}},

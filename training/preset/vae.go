@@ -306,11 +306,12 @@ func (s *vaeSetup) Prepare(path string) (*Prepared, error) {
 // vaeReport prints samples from the prior and, for a VAE, reconstructions
 // and an interpolation of validation sentences.
 func vaeReport(m *training.VAE, valid []string, seed uint64, w io.Writer) error {
-	greedy, err := m.SamplePrior(5, training.VAEMaxLen, nil, graph.NewSource(seed))
+	o := training.GenOptions{MaxLen: training.VAEMaxLen, NoUNK: true}
+	greedy, err := m.SamplePrior(5, o, graph.NewSource(seed))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "\nfrom the prior (greedy):")
+	fmt.Fprintln(w, "\nfrom the prior (greedy, <unk> never generated):")
 	for _, s := range greedy {
 		fmt.Fprintln(w, "  "+s)
 	}
@@ -319,13 +320,13 @@ func vaeReport(m *training.VAE, valid []string, seed uint64, w io.Writer) error 
 	}
 	fmt.Fprintln(w, "reconstructions (posterior mean, greedy):")
 	for _, s := range valid[:min(3, len(valid))] {
-		r, err := m.Reconstruct(s, training.VAEMaxLen, nil)
+		r, err := m.Reconstruct(s, o)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "  %s\n  → %s\n", s, r)
 	}
-	path, err := m.Interpolate(valid[0], valid[1], 5, training.VAEMaxLen, nil)
+	path, err := m.Interpolate(valid[0], valid[1], 5, o)
 	if err != nil {
 		return err
 	}
