@@ -71,7 +71,7 @@ func init() {
 		return []cliCommand{
 			{name: "train sentence-vae", base: train,
 				flags: []flagSpec{{"latent", "int", "22222", ""}, {"word-dropout", "float", "a22222", ""}, {"free-bits", "float", "a22222", ""},
-					{"anneal-steps", "int", "a2a22", ""}, {"anneal-k", "float", "22a222", ""}, {"iw-samples", "int", "22222", ""},
+					{"anneal-steps", "int", "a2222", ""}, {"anneal-k", "float", "22a222", ""}, {"iw-samples", "int", "22222", ""},
 					{"max-len", "int", "22222", ""}, {"vocab-size", "int", "22222", ""}, {"pad", "int", "22222", ""},
 					{"anneal", "string", "22", ""}, {"valid", "in", "222", ""}, {"data", "in", "211", ""}},
 				rows: []cliRow{

@@ -130,7 +130,7 @@ func (s *vaeSetup) validateModel() error {
 		{"batch", m.Batch, 1, MaxBatch}, {"hidden", m.Model.Hidden, 1, MaxWidth}, {"embed", m.Model.Embed, 1, MaxWidth},
 		{"latent", m.Model.Latent, 0, MaxWidth}, {"pad", m.Pad, 1, MaxWidth}, {"max-len", s.maxLen, 1, 1000},
 		{"vocab-size", s.vocabSize, data.NumSpecial + 1, 10_000_000}, {"min-count", s.minCount, 1, 1 << 30},
-		{"iw-samples", m.IWSamples, 1, 10_000}, {"anneal-steps", m.Anneal.Steps, 0, 1 << 40},
+		{"iw-samples", m.IWSamples, 1, 10_000}, {"anneal-steps", m.Anneal.Steps, 0, 1 << 30},
 	} {
 		if err := IntIn(x.name, x.v, x.l, x.h); err != nil {
 			return err
