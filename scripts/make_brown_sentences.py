@@ -13,7 +13,6 @@ import argparse
 import hashlib
 import importlib.util
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
