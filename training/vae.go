@@ -223,7 +223,7 @@ type vaeGraph struct {
 }
 
 // normals returns rows of n standard normal values drawn from src.
-func normals(src graph.Source, rows, n int) [][]float64 {
+func vaeNormals(src graph.Source, rows, n int) [][]float64 {
 	out := make([][]float64, rows)
 	for r := range out {
 		out[r] = make([]float64, n)
@@ -247,7 +247,7 @@ func (g *vaeGraph) Set(b Batch, seed uint64) error {
 	if g.train {
 		src := graph.NewSource(seed)
 		if c.Model.Latent > 0 {
-			in.Eps = normals(src, g.t.B, c.Model.Latent)
+			in.Eps = vaeNormals(src, g.t.B, c.Model.Latent)
 		}
 		in.DecoderInput = vae.WordDropout(vb.sents, c.WordDropout, src)
 		in.Beta = c.Anneal.Beta(vb.step)
@@ -338,8 +338,8 @@ func (m *VAE) Sentences(sents [][]int) (*SentenceSet, error) {
 	return s, nil
 }
 
-// evalSeed seeds the evaluation's ε: the same numbers on every call.
-const evalSeed = 0x5eed_0fe1
+// vaeEvalSeed seeds the evaluation's ε: the same numbers on every call.
+const vaeEvalSeed = 0x5eed_0fe1
 
 // Evaluate implements Model: each batch forward IWSamples times, each with
 // its own ε (the same on every call), and the metrics over the sentences.
@@ -353,7 +353,7 @@ func (m *VAE) Evaluate(ctx context.Context, d Dataset, forward Forward) (Metrics
 	if Z > 0 {
 		K = m.Cfg.IWSamples
 	}
-	src := graph.NewSource(evalSeed)
+	src := graph.NewSource(vaeEvalSeed)
 	var elbo, iw, kls, recs float64
 	var mus [][]float64
 	log2pi := math.Log(2 * math.Pi)
@@ -367,7 +367,7 @@ func (m *VAE) Evaluate(ctx context.Context, d Dataset, forward Forward) (Metrics
 				return nil, err
 			}
 			if Z > 0 {
-				m.evalEps = normals(src, B, Z)
+				m.evalEps = vaeNormals(src, B, Z)
 			}
 			m.out = vaeOut{}
 			if _, err := forward(b); err != nil {
@@ -406,7 +406,7 @@ func (m *VAE) Evaluate(ctx context.Context, d Dataset, forward Forward) (Metrics
 				iw += r
 				continue
 			}
-			iw += -(logSumExp(logw[i]) - math.Log(float64(K)))
+			iw += -(vaeLogSumExp(logw[i]) - math.Log(float64(K)))
 			mus = append(mus, append([]float64(nil), m.out.mu[i*Z:(i+1)*Z]...))
 		}
 	}
@@ -414,11 +414,11 @@ func (m *VAE) Evaluate(ctx context.Context, d Dataset, forward Forward) (Metrics
 	return Metrics{
 		MetricLoss: elbo / N, VAEMetricNLL: elbo / N, VAEMetricIWNLL: iw / N, VAEMetricKL: kls / N, VAEMetricRecon: recs / N,
 		MetricPerplexity:     metrics.Perplexity(iw / float64(s.tokens)),
-		VAEMetricActiveUnits: float64(activeUnits(mus, 0.01)),
+		VAEMetricActiveUnits: float64(vaeActiveUnits(mus, 0.01)),
 	}, nil
 }
 
-func logSumExp(x []float64) float64 {
+func vaeLogSumExp(x []float64) float64 {
 	mx := math.Inf(-1)
 	for _, v := range x {
 		mx = math.Max(mx, v)
@@ -432,7 +432,7 @@ func logSumExp(x []float64) float64 {
 
 // activeUnits counts the columns of mus whose variance over the rows
 // exceeds threshold.
-func activeUnits(mus [][]float64, threshold float64) int {
+func vaeActiveUnits(mus [][]float64, threshold float64) int {
 	if len(mus) == 0 {
 		return 0
 	}
@@ -465,8 +465,8 @@ func (m *VAE) generator() (*vae.Generator, error) {
 	return vae.NewGenerator(m.ps, m.Cfg.Model)
 }
 
-// GenOptions are the settings of a sentence model's decoding.
-type GenOptions struct {
+// VAEGenOptions are the settings of a sentence model's decoding.
+type VAEGenOptions struct {
 	// MaxLen is the most tokens a sentence takes (</s> included).
 	MaxLen int
 	// Sample samples with these settings; nil decodes greedily.
@@ -477,11 +477,11 @@ type GenOptions struct {
 	NoUNK bool
 }
 
-// noUNK is a decode.Model that never scores <unk>.
-type noUNK struct{ decode.Model }
+// vaeNoUNK is a decode.Model that never scores <unk>.
+type vaeNoUNK struct{ decode.Model }
 
 // Step implements decode.Model.
-func (m noUNK) Step(s decode.State, tokens []int) ([][]float64, decode.State, error) {
+func (m vaeNoUNK) Step(s decode.State, tokens []int) ([][]float64, decode.State, error) {
 	logits, next, err := m.Model.Step(s, tokens)
 	for _, row := range logits {
 		if len(row) > data.UNK {
@@ -492,7 +492,7 @@ func (m noUNK) Step(s decode.State, tokens []int) ([][]float64, decode.State, er
 }
 
 // decodeCodes decodes a sentence from each code.
-func (m *VAE) decodeCodes(z [][]float64, o GenOptions) ([]string, error) {
+func (m *VAE) decodeCodes(z [][]float64, o VAEGenOptions) ([]string, error) {
 	if o.MaxLen < 1 {
 		return nil, errors.Errorf("training: sentences of at most %d tokens", o.MaxLen)
 	}
@@ -507,7 +507,7 @@ func (m *VAE) decodeCodes(z [][]float64, o GenOptions) ([]string, error) {
 	}
 	var dm decode.Model = gen
 	if o.NoUNK {
-		dm = noUNK{gen}
+		dm = vaeNoUNK{gen}
 	}
 	opt := decode.Options{BOS: data.BOS, EOS: data.EOS, MaxLen: o.MaxLen}
 	var out [][]int
@@ -528,11 +528,11 @@ func (m *VAE) decodeCodes(z [][]float64, o GenOptions) ([]string, error) {
 
 // SamplePrior decodes n sentences from codes drawn from the prior N(0, I)
 // by src (for the language model: n sentences from its start state).
-func (m *VAE) SamplePrior(n int, o GenOptions, src graph.Source) ([]string, error) {
+func (m *VAE) SamplePrior(n int, o VAEGenOptions, src graph.Source) ([]string, error) {
 	if n < 1 {
 		return nil, errors.Errorf("training: %d sentences to sample", n)
 	}
-	return m.decodeCodes(normals(src, n, m.Cfg.Model.Latent), o)
+	return m.decodeCodes(vaeNormals(src, n, m.Cfg.Model.Latent), o)
 }
 
 // encodeText returns the posterior means of texts (whitespace-separated
@@ -555,7 +555,7 @@ func (m *VAE) encodeText(texts ...string) ([][]float64, error) {
 }
 
 // Reconstruct encodes text and decodes the posterior mean.
-func (m *VAE) Reconstruct(text string, o GenOptions) (string, error) {
+func (m *VAE) Reconstruct(text string, o VAEGenOptions) (string, error) {
 	mu, err := m.encodeText(text)
 	if err != nil {
 		return "", err
@@ -569,7 +569,7 @@ func (m *VAE) Reconstruct(text string, o GenOptions) (string, error) {
 
 // Interpolate decodes steps codes on the line between the posterior means
 // of a and b, both ends included.
-func (m *VAE) Interpolate(a, b string, steps int, o GenOptions) ([]string, error) {
+func (m *VAE) Interpolate(a, b string, steps int, o VAEGenOptions) ([]string, error) {
 	mu, err := m.encodeText(a, b)
 	if err != nil {
 		return nil, err

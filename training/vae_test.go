@@ -111,22 +111,22 @@ func TestVAETrainsAndResumes(t *testing.T) {
 				t.Errorf("%s: %v after Open, %v before", k, got[k], v)
 			}
 		}
-		out := must(vm.SamplePrior(3, GenOptions{MaxLen: 12, NoUNK: true}, graph.NewSource(1)))(t)
+		out := must(vm.SamplePrior(3, VAEGenOptions{MaxLen: 12, NoUNK: true}, graph.NewSource(1)))(t)
 		if len(out) != 3 || strings.Contains(strings.Join(out, " "), data.UNKToken) {
 			t.Errorf("samples without <unk>: %q", out)
 		}
 		if latent == 0 {
-			if _, err := vm.Reconstruct("the red cat runs", GenOptions{MaxLen: 12}); err == nil || !strings.Contains(err.Error(), "no latent") {
+			if _, err := vm.Reconstruct("the red cat runs", VAEGenOptions{MaxLen: 12}); err == nil || !strings.Contains(err.Error(), "no latent") {
 				t.Errorf("the LM reconstructs: %v", err)
 			}
 			continue
 		}
-		path := must(vm.Interpolate("the red cat runs", "the old fish eats and the big dog", 4, GenOptions{MaxLen: 12}))(t)
+		path := must(vm.Interpolate("the red cat runs", "the old fish eats and the big dog", 4, VAEGenOptions{MaxLen: 12}))(t)
 		if len(path) != 4 {
 			t.Errorf("interpolation %q", path)
 		}
 		t.Logf("samples %q, interpolation %q", out, path)
-		if _, err := vm.Reconstruct("   ", GenOptions{MaxLen: 12}); err == nil || !strings.Contains(err.Error(), "no words") {
+		if _, err := vm.Reconstruct("   ", VAEGenOptions{MaxLen: 12}); err == nil || !strings.Contains(err.Error(), "no words") {
 			t.Errorf("an empty sentence: %v", err)
 		}
 	}

@@ -42,7 +42,7 @@ func runSampleAny(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			if !hasValue && i+1 < len(args) {
 				value = args[i+1]
 			}
-			sentences = sentences || checkpointKind(value) == training.VAEKind
+			sentences = sentences || sampleCheckpointKind(value) == training.VAEKind
 		}
 	}
 	if sentences {
@@ -64,7 +64,7 @@ func runSampleAny(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // checkpointKind returns the model kind of the checkpoint at path, "" when
 // it cannot be read (the command that opens it says why).
-func checkpointKind(path string) string {
+func sampleCheckpointKind(path string) string {
 	if inputFile("checkpoint", path) != nil {
 		return ""
 	}
@@ -105,7 +105,7 @@ func runSampleSentences(ctx context.Context, args []string, stdout, stderr io.Wr
 	interp := fs.Bool("interpolate", false, "interpolate between the two sentences given as arguments")
 	steps := fs.Int("steps", 5, "codes on the interpolation's line, both ends included")
 	maxLen := fs.Int("maxlen", training.VAEMaxLen, "longest sentence, in tokens")
-	noUNK := fs.Bool("no-unk", false, "never generate <unk> (with a small vocabulary greedy decoding repeats it)")
+	vaeNoUNK := fs.Bool("no-unk", false, "never generate <unk> (with a small vocabulary greedy decoding repeats it)")
 	var smp sampling
 	smp.flags(fs, 0, "sample at this temperature (0: greedy)", "words")
 	help, pos, err := parseInterleaved(fs, args)
@@ -137,7 +137,7 @@ func runSampleSentences(ctx context.Context, args []string, stdout, stderr io.Wr
 			return usageError{fmt.Sprintf("sample: -interpolate: sentence %d has no words", i+1)}
 		}
 	}
-	o := training.GenOptions{MaxLen: *maxLen, Sample: smp.options(true), NoUNK: *noUNK}
+	o := training.VAEGenOptions{MaxLen: *maxLen, Sample: smp.options(true), NoUNK: *vaeNoUNK}
 	tr, m, err := openModel[*training.VAE]("sample", *ckpt, "a sentence model (sentence-vae, sentence-lm) or, without -n, -reconstruct and -interpolate, a language model")
 	if err != nil {
 		return err

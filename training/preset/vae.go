@@ -113,7 +113,7 @@ func (s *vaeSetup) Validate(given map[string]bool, data string) error {
 		return errors.New("the sentence presets need -data FILE (one sentence a line)")
 	}
 	if given["valid"] {
-		if err := regularFile("valid", s.valid); err != nil {
+		if err := vaeRegularFile("valid", s.valid); err != nil {
 			return err
 		}
 	}
@@ -165,7 +165,7 @@ func (s *vaeSetup) validateModel() error {
 }
 
 // regularFile checks that path names a regular file; errors name the flag.
-func regularFile(flag, path string) error {
+func vaeRegularFile(flag, path string) error {
 	if path == "" {
 		return errors.Errorf("-%s: empty file name", flag)
 	}
@@ -306,7 +306,7 @@ func (s *vaeSetup) Prepare(path string) (*Prepared, error) {
 // vaeReport prints samples from the prior and, for a VAE, reconstructions
 // and an interpolation of validation sentences.
 func vaeReport(m *training.VAE, valid []string, seed uint64, w io.Writer) error {
-	o := training.GenOptions{MaxLen: training.VAEMaxLen, NoUNK: true}
+	o := training.VAEGenOptions{MaxLen: training.VAEMaxLen, NoUNK: true}
 	greedy, err := m.SamplePrior(5, o, graph.NewSource(seed))
 	if err != nil {
 		return err
