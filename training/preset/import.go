@@ -83,11 +83,8 @@ func ValidateImport(s Setup, given map[string]bool) error {
 	if err := s.Common().validate(given); err != nil {
 		return err
 	}
-	if l, ok := s.(*lmSetup); ok {
-		return l.validateModel()
-	}
-	if t, ok := s.(*treeSetup); ok {
-		return t.validateModel()
+	if v, ok := s.(interface{ validateModel() error }); ok { // a family that reads its data: everything but the data
+		return v.validateModel()
 	}
 	return s.Validate(given, "")
 }
