@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package qgemm
+
+const hasAVX2, hasVNNI = false, false
+
+func kernelAVX2(a *uint8, lda uintptr, b *int8, kq uintptr, c *int32) { panic("qgemm: no AVX2 kernel") }
+func kernelVNNI(a *uint8, lda uintptr, b *int8, kq uintptr, c *int32) { panic("qgemm: no VNNI kernel") }
