@@ -1,7 +1,6 @@
 package quantize
 
 import (
-	"encoding/json"
 	"math"
 	"strconv"
 
@@ -53,23 +52,10 @@ func (f *File) vector(name string, n int) ([]float32, error) {
 	return t.Data, nil
 }
 
-// NewLM builds the inference model of a language model's file. The model
-// config is the "model" member of the file's model metadata (a training
-// LMConfig's JSON).
-func NewLM(f *File) (*LM, error) {
-	var rc struct {
-		Model lm.Config `json:"model"`
-	}
-	if err := json.Unmarshal(f.Meta.Model, &rc); err != nil {
-		return nil, errors.Wrap(err, "quantize: the model config")
-	}
-	return NewLMOf(f, rc.Model)
-}
-
-// NewLMOf builds the inference model of config c from f's parameters
+// NewLM builds the inference model of config c from f's parameters
 // (models/lm's names: embedding.weight, rnn.weight_ih_l{k}, …, fc.weight,
 // fc.bias).
-func NewLMOf(f *File, c lm.Config) (*LM, error) {
+func NewLM(f *File, c lm.Config) (*LM, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

@@ -96,7 +96,7 @@ func TestLMFloatMatchesGraph(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := NewLM(f)
+			m, err := NewLM(f, c)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -257,8 +257,8 @@ func TestLMInt8NearFloat(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mf, _ := NewLM(ff)
-			mq, err := NewLM(qf)
+			mf, _ := NewLM(ff, c)
+			mq, err := NewLM(qf, c)
 			if err != nil {
 				t.Fatal(err)
 			}
