@@ -20,3 +20,9 @@ func kernelAVX2(a *uint8, lda uintptr, b *int8, kq uintptr, c *int32)
 //
 //go:noescape
 func kernelVNNI(a *uint8, lda uintptr, b *int8, kq uintptr, c *int32)
+
+// kernelAVX2Store is kernelAVX2 followed by the dequantization of the
+// full tile into dst (rows ldd bytes apart), bit for bit as store does it.
+//
+//go:noescape
+func kernelAVX2Store(a *uint8, lda uintptr, b *int8, kq uintptr, dst *float32, ldd uintptr, sum *int32, scale *float32, bias *float32, rs *float32, rz *int32)

@@ -127,3 +127,111 @@ vnnidone:
 	VMOVDQU32 Z3, 192(R8)
 	VZEROUPPER
 	RET
+
+// func kernelAVX2Store(a *uint8, lda uintptr, b *int8, kq uintptr, dst *float32, ldd uintptr, sum *int32, scale *float32, bias *float32, rs *float32, rz *int32)
+//
+// kernelAVX2's loop, then the dequantization of the full 4×16 tile
+// straight into dst (rows ldd bytes apart), as store does it:
+// float32(acc − rz[r]·sum[c]) · (rs[r]·scale[c]) + bias[c], each
+// operation rounded on its own (no fused multiply-add), so the bits are
+// store's.
+TEXT ·kernelAVX2Store(SB), NOSPLIT, $0-88
+	MOVQ a+0(FP), SI
+	MOVQ lda+8(FP), DX
+	MOVQ b+16(FP), DI
+	MOVQ kq+24(FP), CX
+	LEAQ (SI)(DX*2), R9
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	MOVL $0x00010001, AX
+	MOVD AX, X15
+	VPBROADCASTD X15, Y15
+	TESTQ CX, CX
+	JZ sdone
+
+sloop:
+	VMOVDQU (DI), Y8
+	VMOVDQU 32(DI), Y9
+
+	VPBROADCASTD (SI), Y10
+	VPMADDUBSW Y8, Y10, Y11
+	VPMADDUBSW Y9, Y10, Y12
+	VPMADDWD Y15, Y11, Y11
+	VPMADDWD Y15, Y12, Y12
+	VPADDD Y11, Y0, Y0
+	VPADDD Y12, Y1, Y1
+
+	VPBROADCASTD (SI)(DX*1), Y13
+	VPMADDUBSW Y8, Y13, Y14
+	VPMADDUBSW Y9, Y13, Y10
+	VPMADDWD Y15, Y14, Y14
+	VPMADDWD Y15, Y10, Y10
+	VPADDD Y14, Y2, Y2
+	VPADDD Y10, Y3, Y3
+
+	VPBROADCASTD (R9), Y10
+	VPMADDUBSW Y8, Y10, Y11
+	VPMADDUBSW Y9, Y10, Y12
+	VPMADDWD Y15, Y11, Y11
+	VPMADDWD Y15, Y12, Y12
+	VPADDD Y11, Y4, Y4
+	VPADDD Y12, Y5, Y5
+
+	VPBROADCASTD (R9)(DX*1), Y13
+	VPMADDUBSW Y8, Y13, Y14
+	VPMADDUBSW Y9, Y13, Y10
+	VPMADDWD Y15, Y14, Y14
+	VPMADDWD Y15, Y10, Y10
+	VPADDD Y14, Y6, Y6
+	VPADDD Y10, Y7, Y7
+
+	ADDQ $4, SI
+	ADDQ $4, R9
+	ADDQ $64, DI
+	DECQ CX
+	JNZ sloop
+
+sdone:
+	MOVQ dst+32(FP), R8
+	MOVQ ldd+40(FP), DX
+	MOVQ sum+48(FP), AX
+	MOVQ scale+56(FP), BX
+	MOVQ bias+64(FP), CX
+	MOVQ rs+72(FP), SI
+	MOVQ rz+80(FP), DI
+	VMOVDQU (AX), Y12
+	VMOVDQU 32(AX), Y13
+	VMOVUPS (BX), Y14
+	VMOVUPS 32(BX), Y15
+
+#define DEQUANT(lo, hi, off) \
+	VPBROADCASTD off(DI), Y8; \
+	VPMULLD Y12, Y8, Y9; \
+	VPMULLD Y13, Y8, Y10; \
+	VPSUBD Y9, lo, lo; \
+	VPSUBD Y10, hi, hi; \
+	VCVTDQ2PS lo, lo; \
+	VCVTDQ2PS hi, hi; \
+	VBROADCASTSS off(SI), Y8; \
+	VMULPS Y14, Y8, Y9; \
+	VMULPS Y15, Y8, Y10; \
+	VMULPS Y9, lo, lo; \
+	VMULPS Y10, hi, hi; \
+	VADDPS (CX), lo, lo; \
+	VADDPS 32(CX), hi, hi; \
+	VMOVUPS lo, (R8); \
+	VMOVUPS hi, 32(R8); \
+	ADDQ DX, R8
+
+	DEQUANT(Y0, Y1, 0)
+	DEQUANT(Y2, Y3, 4)
+	DEQUANT(Y4, Y5, 8)
+	DEQUANT(Y6, Y7, 12)
+	VZEROUPPER
+	RET

@@ -191,6 +191,9 @@ func gemm(p Path, dst []float32, a *Activations, w *Weights, bias []float32) err
 	if a.M == 0 {
 		return nil
 	}
+	if bias == nil {
+		bias = make([]float32, w.N)
+	}
 	nb := roundUp(w.N, NR) / NR
 	mb := roundUp(a.M, MR) / MR
 	parallel.For(nb, mb*MR*NR*w.kp, func(lo, hi int) {
@@ -198,6 +201,12 @@ func gemm(p Path, dst []float32, a *Activations, w *Weights, bias []float32) err
 		for j := lo; j < hi; j++ {
 			pw := w.packed[j*NR*w.kp:]
 			for i := 0; i < mb; i++ {
+				if p == AVX2 && (j+1)*NR <= w.N && (i+1)*MR <= a.M {
+					m0, n0 := i*MR, j*NR
+					kernelAVX2Store(&a.q[m0*a.kp], uintptr(a.kp), &pw[0], uintptr(a.kp/4), &dst[m0*w.N+n0], uintptr(4*w.N),
+						&w.sum[n0], &w.Scale[n0], &bias[n0], &a.Scale[m0], &a.Zero[m0])
+					continue
+				}
 				tile(p, &acc, a, w, i, j, pw)
 				store(dst, &acc, a, w, bias, i*MR, j*NR)
 			}
@@ -239,25 +248,21 @@ func tileGo(acc *[MR * NR]int32, a *Activations, w *Weights, i, j int) {
 	}
 }
 
-// store dequantizes a tile into dst, leaving out the padding.
+// store dequantizes a tile into dst, leaving out the padding. Each
+// operation is rounded on its own (the conversions forbid fusing into a
+// multiply-add), as kernelAVX2Store does it.
 func store(dst []float32, acc *[MR * NR]int32, a *Activations, w *Weights, bias []float32, m0, n0 int) {
 	nr := min(NR, w.N-n0)
+	sc := w.Scale[n0 : n0+nr]
+	sm := w.sum[n0 : n0+nr]
+	b := bias[n0 : n0+nr]
 	for r := 0; r < MR && m0+r < a.M; r++ {
 		m := m0 + r
 		sx, zx := a.Scale[m], a.Zero[m]
 		out := dst[m*w.N+n0 : m*w.N+n0+nr]
 		ar := acc[r*NR : r*NR+nr]
-		sc := w.Scale[n0 : n0+nr]
-		sm := w.sum[n0 : n0+nr]
-		if bias != nil {
-			b := bias[n0 : n0+nr]
-			for c := range out {
-				out[c] = float32(ar[c]-zx*sm[c])*(sx*sc[c]) + b[c]
-			}
-		} else {
-			for c := range out {
-				out[c] = float32(ar[c]-zx*sm[c]) * (sx * sc[c])
-			}
+		for c := range out {
+			out[c] = float32(float32(ar[c]-zx*sm[c])*float32(sx*sc[c])) + b[c]
 		}
 	}
 }
