@@ -26,3 +26,8 @@ func kernelVNNI(a *uint8, lda uintptr, b *int8, kq uintptr, c *int32)
 //
 //go:noescape
 func kernelAVX2Store(a *uint8, lda uintptr, b *int8, kq uintptr, dst *float32, ldd uintptr, sum *int32, scale *float32, bias *float32, rs *float32, rz *int32)
+
+// kernelAVX2Row is kernelAVX2 for one activation row (NR sums into c).
+//
+//go:noescape
+func kernelAVX2Row(a *uint8, b *int8, kq uintptr, c *int32)

@@ -235,3 +235,39 @@ sdone:
 	DEQUANT(Y6, Y7, 12)
 	VZEROUPPER
 	RET
+
+// func kernelAVX2Row(a *uint8, b *int8, kq uintptr, c *int32)
+//
+// kernelAVX2 for one activation row: the 16 int32 sums of a row of a
+// partial tile, so a batch of one does not pay for four rows.
+TEXT ·kernelAVX2Row(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ kq+16(FP), CX
+	MOVQ c+24(FP), R8
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVL $0x00010001, AX
+	MOVD AX, X15
+	VPBROADCASTD X15, Y15
+	TESTQ CX, CX
+	JZ rdone
+
+rloop:
+	VPBROADCASTD (SI), Y10
+	VPMADDUBSW (DI), Y10, Y11
+	VPMADDUBSW 32(DI), Y10, Y12
+	VPMADDWD Y15, Y11, Y11
+	VPMADDWD Y15, Y12, Y12
+	VPADDD Y11, Y0, Y0
+	VPADDD Y12, Y1, Y1
+	ADDQ $4, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ rloop
+
+rdone:
+	VMOVDQU Y0, (R8)
+	VMOVDQU Y1, 32(R8)
+	VZEROUPPER
+	RET

@@ -221,6 +221,13 @@ func tile(p Path, acc *[MR * NR]int32, a *Activations, w *Weights, i, j int, pw 
 	case VNNI:
 		kernelVNNI(&a.q[i*MR*a.kp], uintptr(a.kp), &pw[0], uintptr(a.kp/4), &acc[0])
 	case AVX2:
+		if rows := a.M - i*MR; rows < MR {
+			// A partial tile: only its real rows.
+			for r := 0; r < rows; r++ {
+				kernelAVX2Row(&a.q[(i*MR+r)*a.kp], &pw[0], uintptr(a.kp/4), &acc[r*NR])
+			}
+			return
+		}
 		kernelAVX2(&a.q[i*MR*a.kp], uintptr(a.kp), &pw[0], uintptr(a.kp/4), &acc[0])
 	default:
 		tileGo(acc, a, w, i, j)
