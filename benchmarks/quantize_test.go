@@ -1,0 +1,113 @@
+package benchmarks
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/cells"
+	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/qgemm"
+	"github.com/rnnkit/rnnkit/models/lm"
+	"github.com/rnnkit/rnnkit/quantize"
+	"github.com/rnnkit/rnnkit/training/checkpoint"
+)
+
+// The language model of docs/compression.md (and of the PyTorch anchor in
+// benchmarks/torch_quantize.py): vocabulary 10,000, embedding 128, two
+// LSTM layers of 256, a window of 35 tokens. Random weights: speed does
+// not depend on training.
+var compressLM = lm.Config{Vocab: 10000, Embed: 128, Hidden: 256, Cell: cells.LSTMKind, Layers: 2}
+
+const compressT = 35
+
+func compressCheckpoint(b *testing.B) *checkpoint.Checkpoint {
+	b.Helper()
+	ps, err := graph.NewParams(tensor.Float32)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := compressLM.Init(ps, graph.NewSource(1)); err != nil {
+		b.Fatal(err)
+	}
+	cfg, _ := json.Marshal(map[string]any{"model": compressLM})
+	return &checkpoint.Checkpoint{Meta: checkpoint.Meta{Model: cfg}, Params: ps}
+}
+
+func compressTokens(B int) [][]int {
+	src := graph.NewSource(3)
+	seqs := make([][]int, B)
+	for b := range seqs {
+		for t := 0; t <= compressT; t++ {
+			seqs[b] = append(seqs[b], src.IntN(compressLM.Vocab))
+		}
+	}
+	return seqs
+}
+
+// BenchmarkQuantizedLM reports the forward tokens/s of the language model
+// for a batch of 32 streams and for one stream (35 tokens each): the int8
+// engine on the active qgemm path (RNNKIT_QGEMM chooses), the same engine
+// with float32 weights (internal/gemm's float32 GEMM), and models/lm's
+// Gorgonia graph in float32 (which also computes the loss). The engine
+// runs logits only, as PyTorch's forward does.
+func BenchmarkQuantizedLM(b *testing.B) {
+	ck := compressCheckpoint(b)
+	q, err := quantize.FromCheckpoint(ck)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := quantize.KeepFloat(ck)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path, _ := qgemm.Active()
+	for _, B := range []int{32, 1} {
+		seqs := compressTokens(B)
+		for _, e := range []struct {
+			name string
+			file *quantize.File
+		}{{"int8-" + path.String(), q}, {"fp32-engine", f}} {
+			b.Run(fmt.Sprintf("B%d/%s", B, e.name), func(b *testing.B) {
+				m, err := quantize.NewLM(e.file, compressLM)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for i := 0; i < b.N; i++ {
+					if _, err := m.Logits(seqs, compressT, m.ZeroState(B)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(B*compressT*b.N)/b.Elapsed().Seconds(), "tokens/s")
+			})
+		}
+		b.Run(fmt.Sprintf("B%d/fp32-graph", B), func(b *testing.B) {
+			tg, err := lm.NewTrainGraph(ck.Params, compressLM, B, compressT)
+			if err != nil {
+				b.Fatal(err)
+			}
+			vm, err := graph.NewMachine(tg.G)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer vm.Close()
+			lengths := make([]int, B)
+			for i := range lengths {
+				lengths[i] = compressT
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := tg.Set(seqs, lengths); err != nil {
+					b.Fatal(err)
+				}
+				if err := graph.Run(vm); err != nil {
+					b.Fatal(err)
+				}
+				vm.Reset()
+			}
+			b.ReportMetric(float64(B*compressT*b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
+}
