@@ -3,6 +3,8 @@ package benchmarks
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -109,5 +111,41 @@ func BenchmarkQuantizedLM(b *testing.B) {
 			}
 			b.ReportMetric(float64(B*compressT*b.N)/b.Elapsed().Seconds(), "tokens/s")
 		})
+	}
+}
+
+// The compression table's file sizes: the float32 checkpoint of the
+// language model (parameters only, no optimiser state, as a PyTorch
+// state_dict) against its int8 file, which must be at most 0.3 of it.
+func TestQuantizedLMFileSize(t *testing.T) {
+	ps, err := graph.NewParams(tensor.Float32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := compressLM.Init(ps, graph.NewSource(1)); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := json.Marshal(map[string]any{"model": compressLM})
+	ck := &checkpoint.Checkpoint{Meta: checkpoint.Meta{Model: cfg}, Params: ps}
+	path := filepath.Join(t.TempDir(), "fp32.safetensors")
+	if err := checkpoint.Save(path, ck); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := quantize.FromCheckpoint(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := q.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := float64(len(b)) / float64(fi.Size())
+	t.Logf("fp32 %d bytes, int8 %d bytes (%.3f×)", fi.Size(), len(b), r)
+	if r > 0.3 {
+		t.Errorf("the int8 file is %.3f× the float32 one, more than 0.3×", r)
 	}
 }
