@@ -104,6 +104,18 @@ type Layer struct {
 	In, H    int
 	Wih, Whh Matrix
 	Bih, Bhh []float32
+
+	pre, out, rec, tmp []float32 // scratch, reused from call to call
+}
+
+// grow returns buf resized to n values, reallocated only when it is too
+// small (the contents are not cleared: every caller overwrites them).
+func grow(buf *[]float32, n int) []float32 {
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	*buf = (*buf)[:n]
+	return *buf
 }
 
 // gates returns the number of gate blocks of the kind (G in G·H rows).
@@ -129,7 +141,8 @@ func (l *Layer) States() int {
 
 // Forward runs the layer over x [T·B, In] (time-major: rows t·B … t·B+B−1
 // are step t) from the state (States() tensors of B·H values, updated in
-// place to the final state) and returns the outputs h_t [T·B, H].
+// place to the final state) and returns the outputs h_t [T·B, H], which
+// stay valid until the layer's next Forward.
 func (l *Layer) Forward(x []float32, T, B int, state [][]float32) ([]float32, error) {
 	G, err := gates(l.Kind)
 	if err != nil {
@@ -144,13 +157,13 @@ func (l *Layer) Forward(x []float32, T, B int, state [][]float32) ([]float32, er
 			return nil, errors.Errorf("quantize: %s layer: state %d holds %d values, want %d×%d", l.Kind, i, len(s), B, H)
 		}
 	}
-	pre := make([]float32, T*B*G*H)
+	pre := grow(&l.pre, T*B*G*H)
 	if err := l.Wih.Apply(pre, x, T*B, l.Bih); err != nil {
 		return nil, errors.Wrapf(err, "quantize: %s layer: input projection", l.Kind)
 	}
-	out := make([]float32, T*B*H)
-	rec := make([]float32, B*G*H)
-	tmp := make([]float32, H)
+	out := grow(&l.out, T*B*H)
+	rec := grow(&l.rec, B*G*H)
+	tmp := grow(&l.tmp, H)
 	h := state[0]
 	for t := 0; t < T; t++ {
 		if err := l.Whh.Apply(rec, h, B, l.Bhh); err != nil {

@@ -19,6 +19,8 @@ type LM struct {
 	Layers []*Layer
 	FC     Matrix
 	FCBias []float32
+
+	x, logits []float32 // scratch, reused from call to call
 }
 
 // matrix returns the parameter name of shape [n, k] as a Matrix: int8
@@ -125,7 +127,8 @@ func (m *LM) ZeroState(B int) [][][]float32 {
 
 // Logits runs the model over B streams of T tokens each (ids[b], time
 // t at ids[b][t]) from state (updated to the final state) and returns the
-// logits [T·B, Vocab], time-major.
+// logits [T·B, Vocab], time-major, which stay valid until the next call
+// (the model reuses its buffers).
 func (m *LM) Logits(ids [][]int, T int, state [][][]float32) ([]float32, error) {
 	B := len(ids)
 	if B == 0 || T < 1 {
@@ -140,7 +143,7 @@ func (m *LM) Logits(ids [][]int, T int, state [][][]float32) ([]float32, error) 
 			tok[t*B+b] = s[t]
 		}
 	}
-	x := make([]float32, T*B*m.Cfg.Embed)
+	x := grow(&m.x, T*B*m.Cfg.Embed)
 	if err := m.Emb.Lookup(x, tok); err != nil {
 		return nil, errors.Wrap(err, "quantize: lm")
 	}
@@ -153,7 +156,7 @@ func (m *LM) Logits(ids [][]int, T int, state [][][]float32) ([]float32, error) 
 			return nil, errors.Wrapf(err, "quantize: lm layer %d", k)
 		}
 	}
-	logits := make([]float32, T*B*m.Cfg.Vocab)
+	logits := grow(&m.logits, T*B*m.Cfg.Vocab)
 	if err := m.FC.Apply(logits, x, T*B, m.FCBias); err != nil {
 		return nil, errors.Wrap(err, "quantize: lm output layer")
 	}
