@@ -163,6 +163,35 @@ func TestQuantizedLMFileSize(t *testing.T) {
 	}
 	r := float64(len(b)) / float64(fi.Size())
 	t.Logf("fp32 %d bytes, int8 %d bytes (%.3f×)", fi.Size(), len(b), r)
+	// The largest logit change over one window of 32 × 35 tokens, for the
+	// table (PyTorch's is in torch_quantize.py's output).
+	f, err := quantize.KeepFloat(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf, err := quantize.NewLM(f, compressLM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mq, err := quantize.NewLM(q, compressLM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs := compressTokens(32)
+	lf, err := mf.Logits(seqs, compressT, mf.ZeroState(32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lq, err := mq.Logits(seqs, compressT, mq.ZeroState(32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst, top := 0.0, 0.0
+	for i := range lf {
+		worst = max(worst, math.Abs(float64(lq[i]-lf[i])))
+		top = max(top, math.Abs(float64(lf[i])))
+	}
+	t.Logf("largest logit change int8 against fp32: %.3g (largest |logit| %.3g)", worst, top)
 	if r > 0.3 {
 		t.Errorf("the int8 file is %.3f× the float32 one, more than 0.3×", r)
 	}
