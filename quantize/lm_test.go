@@ -2,6 +2,7 @@ package quantize
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -306,4 +307,24 @@ func ExampleFromCheckpoint() {
 	// rnn.bias_hh_l0 float32 [64]
 	// fc.weight int8 [20, 16]
 	// fc.bias float32 [20]
+}
+
+// A model the engine does not run is refused with ErrUnsupported (the
+// commands then fall back on the dequantized float graph).
+func TestUnsupportedCell(t *testing.T) {
+	c := lm.Config{Vocab: 7, Embed: 3, Hidden: 4, Cell: cells.PeepholeKind}
+	f, err := FromCheckpoint(lmCheckpoint(t, c, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewLM(f, c); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("a peephole LSTM: %v", err)
+	}
+	// A file whose matrices do not fit the config is an error, not a panic.
+	c2 := lmConfigs[0]
+	g, _ := FromCheckpoint(lmCheckpoint(t, c2, 1))
+	c2.Hidden++
+	if _, err := NewLM(g, c2); err == nil {
+		t.Error("a file of hidden 7 opened as hidden 8")
+	}
 }
