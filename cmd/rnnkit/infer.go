@@ -28,11 +28,11 @@ func openCheckpoint(path string) (*training.Trainer, *checkpoint.Checkpoint, err
 	if err := inputFile("checkpoint", path); err != nil {
 		return nil, nil, err
 	}
-	c, err := checkpoint.Load(path)
+	c, err := loadAnyCheckpoint(path) // int8 files too (quantize.go)
 	if err != nil {
 		return nil, nil, errors.Wrap(err, "-checkpoint")
 	}
-	tr, err := training.Open(c)
+	tr, err := openTrainer(path, c)
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "-checkpoint %s", path)
 	}
@@ -78,7 +78,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return errors.Wrap(err, "eval")
 	}
-	ms, err := tr.Evaluate(ctx, ds)
+	ms, err := evaluateAny(ctx, *ckpt, tr, ds) // int8 LMs on the int8 engine (quantize.go)
 	if err != nil {
 		return errors.Wrap(err, "eval")
 	}
