@@ -107,10 +107,19 @@ func BenchmarkDgemmGonum(b *testing.B) {
 	}
 }
 
-// BenchmarkSgemmPureGo measures the portable kernel on the same shapes.
-func BenchmarkSgemmPureGo(b *testing.B) {
-	saved := useAsm
-	defer func() { useAsm = saved }()
-	useAsm = false
-	BenchmarkSgemm(b)
+// BenchmarkPaths measures Sgemm and Dgemm with each kernel path this CPU
+// supports on the same shapes: BenchmarkPaths/avx2/f32/S2/inproj and so on.
+func BenchmarkPaths(b *testing.B) {
+	saved := path
+	defer func() { path = saved }()
+	for p := range kernelPath(len(pathNames)) {
+		if !hasPath(p) {
+			continue
+		}
+		b.Run(pathNames[p], func(b *testing.B) {
+			path = p
+			b.Run("f32", BenchmarkSgemm)
+			b.Run("f64", BenchmarkDgemm)
+		})
+	}
 }

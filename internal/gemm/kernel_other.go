@@ -2,9 +2,9 @@
 
 package gemm
 
-// useAsm reports whether an assembly micro-kernel is used. There is none on
-// this architecture (or with the purego build tag), so it is always false.
-var useAsm bool
+// hasPath reports whether this build can run kernel path p: only the
+// portable one, off amd64 or with the purego build tag.
+func hasPath(p kernelPath) bool { return p == pathGeneric }
 
 // sgemmImpl returns the float32 micro-kernel, its blocking and helpers.
 func sgemmImpl() impl[float32] {
