@@ -23,8 +23,11 @@ type probe struct {
 var sink float32
 
 // measure runs p on threads goroutines, each locked to its own OS thread,
-// for about seconds, and returns the GFLOP/s of all of them together.
-func measure(p probe, threads int, seconds float64) float64 {
+// for about seconds, and returns the GFLOP/s of all of them together in
+// wall-clock time and per CPU-second of the process (negative where the
+// CPU time cannot be read). On a machine shared with other work the
+// second is what one core does while this process holds it.
+func measure(p probe, threads int, seconds float64) (wall, perCPU float64) {
 	// Calibrate the iterations of one call to about seconds on one thread.
 	n := 1 << 16
 	for {
@@ -49,14 +52,19 @@ func measure(p probe, threads int, seconds float64) float64 {
 			results[i] = p.loop(n, 1, 1)
 		}()
 	}
-	t0 := time.Now()
+	c0, t0 := cpuSeconds(), time.Now()
 	close(start)
 	wg.Wait()
-	elapsed := time.Since(t0).Seconds()
+	elapsed, cpu := time.Since(t0).Seconds(), cpuSeconds()-c0
 	for _, r := range results {
 		sink += r
 	}
-	return p.flopsPerIter * float64(n) * float64(threads) / elapsed / 1e9
+	gflop := p.flopsPerIter * float64(n) * float64(threads) / 1e9
+	perCPU = -1
+	if c0 >= 0 && cpu > 0 {
+		perCPU = gflop / cpu
+	}
+	return gflop / elapsed, perCPU
 }
 
 // stats returns the median, minimum and maximum of xs.
@@ -81,6 +89,7 @@ func main() {
 	}
 	all := runtime.GOMAXPROCS(0)
 	fmt.Printf("# float32 FMA peak, median (min–max) of %d runs of %.2g s; GOMAXPROCS %d\n", *runs, *seconds, all)
+	fmt.Printf("# GFLOP/s is wall-clock; GFLOP per CPU-second is what one core does while the probe holds it\n")
 	for _, why := range missing() {
 		fmt.Printf("# not measured: %s\n", why)
 	}
@@ -90,13 +99,14 @@ func main() {
 	}
 	for _, p := range probes() {
 		for _, threads := range counts {
-			g := make([]float64, *runs)
+			g, c := make([]float64, *runs), make([]float64, *runs)
 			for i := range g {
-				g[i] = measure(p, threads, *seconds)
+				g[i], c[i] = measure(p, threads, *seconds)
 			}
 			med, lo, hi := stats(g)
-			fmt.Printf("%-8s %2d thread(s)  %7.1f GFLOP/s  (%.1f–%.1f)  %6.1f per thread\n",
-				p.name, threads, med, lo, hi, med/float64(threads))
+			cmed, _, _ := stats(c)
+			fmt.Printf("%-8s %2d thread(s)  %7.1f GFLOP/s (%.1f–%.1f), %6.1f per thread; %6.1f GFLOP per CPU-second\n",
+				p.name, threads, med, lo, hi, med/float64(threads), cmed)
 		}
 	}
 }

@@ -22,8 +22,8 @@ func TestLoops(t *testing.T) {
 // rate and that stats orders its figures.
 func TestMeasure(t *testing.T) {
 	for _, p := range probes() {
-		if g := measure(p, 1, 0.01); !(g > 0 && g < 1e6) {
-			t.Errorf("%s: measure = %v GFLOP/s", p.name, g)
+		if g, c := measure(p, 1, 0.01); !(g > 0 && g < 1e6) || !(c > 0 && c < 1e6 || c == -1) {
+			t.Errorf("%s: measure = %v GFLOP/s, %v GFLOP per CPU-second", p.name, g, c)
 		}
 	}
 	med, lo, hi := stats([]float64{3, 1, 2, 10})
