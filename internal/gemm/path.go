@@ -47,11 +47,14 @@ func initialPath(env string) kernelPath {
 }
 
 // autoAVX512 is whether the AVX-512 path is chosen without being asked
-// for (by EnvPath or SetPath). Its kernels were written and assembled on a
-// machine without AVX-512 and have not run yet: until a machine with
-// AVX-512 has passed this package's tests (which run every path the CPU
-// supports, TestPathsAgree comparing them bit for bit), the default stays
-// AVX2 there.
+// for (by EnvPath or SetPath). Its kernels were written on a machine
+// without AVX-512: there they were checked only in an interpreter of their
+// disassembly (scripts/emulate_gemm_kernels.py) and their packing and
+// blocking with Go models (TestAVX512DriverEmulated), and nobody has
+// measured their speed. Until a machine with AVX-512 has passed this
+// package's tests (which run every path the CPU supports, TestPathsAgree
+// comparing them bit for bit) and BenchmarkPaths shows the path faster,
+// the default stays AVX2 there.
 const autoAVX512 = false
 
 // bestPath returns the fastest path this CPU and build support that is
