@@ -1,5 +1,5 @@
-// Command peak measures this machine's floating-point peak: the float32
-// multiply-adds per second that register-only FMA loops reach, with AVX2
+// Command peak measures this machine's floating-point peak: the float32 and
+// float64 multiply-adds per second that register-only FMA loops reach, with AVX2
 // (256-bit) and, where the CPU has it, AVX-512 (512-bit) instructions, on
 // one core and on all of them. Each loop keeps 12 (AVX2) or 16 (AVX-512)
 // independent accumulators in registers and touches no memory, so it runs

@@ -88,7 +88,7 @@ func main() {
 		os.Exit(2)
 	}
 	all := runtime.GOMAXPROCS(0)
-	fmt.Printf("# float32 FMA peak, median (min–max) of %d runs of %.2g s; GOMAXPROCS %d\n", *runs, *seconds, all)
+	fmt.Printf("# FMA peak, median (min–max) of %d runs of %.2g s; GOMAXPROCS %d\n", *runs, *seconds, all)
 	fmt.Printf("# GFLOP/s is wall-clock; GFLOP per CPU-second is what one core does while the probe holds it\n")
 	for _, why := range missing() {
 		fmt.Printf("# not measured: %s\n", why)
@@ -105,7 +105,7 @@ func main() {
 			}
 			med, lo, hi := stats(g)
 			cmed, _, _ := stats(c)
-			fmt.Printf("%-8s %2d thread(s)  %7.1f GFLOP/s (%.1f–%.1f), %6.1f per thread; %6.1f GFLOP per CPU-second\n",
+			fmt.Printf("%-11s %2d thread(s)  %7.1f GFLOP/s (%.1f–%.1f), %6.1f per thread; %6.1f GFLOP per CPU-second\n",
 				p.name, threads, med, lo, hi, med/float64(threads), cmed)
 		}
 	}
