@@ -27,6 +27,9 @@ var pathNames = [...]string{"generic", "avx2", "avx512"}
 // supports is used (but not yet AVX-512, see autoAVX512). A value naming an unknown path, or one this CPU or
 // build cannot run, is reported on standard error and the fastest
 // supported path is used instead.
+//
+// It is read once, at start-up, where go test's result cache does not see
+// it: run go test with -count=1 when changing it.
 const EnvPath = "RNNKIT_GEMM"
 
 // path is the kernel path in use. Tests and SetPath change it.

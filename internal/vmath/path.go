@@ -12,6 +12,9 @@ import (
 // can run. A value naming an unknown path, or one this CPU or build cannot
 // run ("avx512": this package has no AVX-512 kernels), is reported on
 // standard error and the default is used.
+//
+// It is read once, at start-up, where go test's result cache does not see
+// it: run go test with -count=1 when changing it.
 const EnvPath = "RNNKIT_VMATH"
 
 // initialAsm returns whether the assembly is used when EnvPath holds env
