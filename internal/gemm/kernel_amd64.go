@@ -138,3 +138,6 @@ func axpyAVX2f64(s float64, x, y []float64) {
 	y = y[:len(x)]
 	daxpyAVX2(s, &x[0], &y[0], len(x))
 }
+
+// asmBuilt reports whether this build contains the assembly kernels.
+const asmBuilt = true

@@ -15,3 +15,6 @@ func sgemmImpl() impl[float32] {
 func dgemmImpl() impl[float64] {
 	return portableImpl(portable64)
 }
+
+// asmBuilt reports whether this build contains the assembly kernels.
+const asmBuilt = false

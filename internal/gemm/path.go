@@ -52,7 +52,8 @@ func initialPath(env string) kernelPath {
 // autoAVX512 is whether the AVX-512 path is chosen without being asked
 // for (by EnvPath or SetPath). Its kernels were written on a machine
 // without AVX-512: there they were checked only in an interpreter of their
-// disassembly (scripts/emulate_gemm_kernels.py) and their packing and
+// disassembly (scripts/emulate_gemm_kernels.py, TestKernelsInterpreted)
+// and their packing and
 // blocking with Go models (TestAVX512DriverEmulated), and nobody has
 // measured their speed. Until a machine with AVX-512 has passed this
 // package's tests (which run every path the CPU supports, TestPathsAgree
