@@ -53,9 +53,8 @@ func initialPath(env string) kernelPath {
 // for (by EnvPath or SetPath). Its kernels were written on a machine
 // without AVX-512: there they were checked only in an interpreter of their
 // disassembly (scripts/emulate_gemm_kernels.py, TestKernelsInterpreted)
-// and their packing and
-// blocking with Go models (TestAVX512DriverEmulated), and nobody has
-// measured their speed. Until a machine with AVX-512 has passed this
+// and their packing and blocking with Go models of them
+// (TestAVX512DriverEmulated), and nobody has measured their speed. Until a machine with AVX-512 has passed this
 // package's tests (which run every path the CPU supports, TestPathsAgree
 // comparing them bit for bit) and BenchmarkPaths shows the path faster,
 // the default stays AVX2 there.
