@@ -6,5 +6,8 @@ package cpufeat
 // kernels run.
 const AVX2FMA = false
 
+// AVX512 is false off amd64 and with the purego build tag.
+const AVX512 = false
+
 // detects is false: this build does not look at the CPU.
 const detects = false

@@ -10,11 +10,11 @@ import (
 // detection that says no where the CPU has the features would quietly skip
 // every assembly test, so that fails here. Linux lists avx, avx2 and fma in
 // /proc/cpuinfo only where it also saves the YMM state, the condition
-// XGETBV checks.
+// XGETBV checks, and the avx512 flags only where it saves the ZMM state.
 func TestAgreesWithProcCPUInfo(t *testing.T) {
 	if !detects {
-		if AVX2FMA {
-			t.Fatal("AVX2FMA is true in a build that does not detect CPU features")
+		if AVX2FMA || AVX512 {
+			t.Fatal("AVX2FMA or AVX512 is true in a build that does not detect CPU features")
 		}
 		t.Skip("this build (purego, or not amd64) detects no CPU feature: the portable kernels run")
 	}
@@ -43,6 +43,7 @@ func TestAgreesWithProcCPUInfo(t *testing.T) {
 		flags []string
 	}{
 		{"AVX2FMA", AVX2FMA, []string{"avx", "avx2", "fma"}},
+		{"AVX512", AVX512, []string{"avx", "avx2", "fma", "avx512f", "avx512dq", "avx512bw", "avx512vl"}},
 	} {
 		want := true
 		for _, fl := range f.flags {

@@ -53,14 +53,22 @@ func trans(t bool) blas.Transpose {
 	return blas.NoTrans
 }
 
-// benchGemm runs f b.N times and reports GFLOP/s for shape s.
+// benchGemm runs f b.N times and reports GFLOP/s for shape s, and GFLOP
+// per CPU-second of the process (GFLOP/CPU-s), which the other load on a
+// shared machine disturbs much less: with -cpu 1 it is one core's rate
+// while the benchmark holds it, comparable with benchmarks/peak's.
 func benchGemm(b *testing.B, s benchShape, f func()) {
 	f() // warm up pools and caches
 	b.ResetTimer()
+	c0 := cpuSeconds()
 	for b.Loop() {
 		f()
 	}
-	b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	gflop := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N) / 1e9
+	b.ReportMetric(gflop/b.Elapsed().Seconds(), "GFLOP/s")
+	if cpu := cpuSeconds() - c0; c0 >= 0 && cpu > 0 {
+		b.ReportMetric(gflop/cpu, "GFLOP/CPU-s")
+	}
 }
 
 func BenchmarkSgemm(b *testing.B) {
@@ -107,10 +115,19 @@ func BenchmarkDgemmGonum(b *testing.B) {
 	}
 }
 
-// BenchmarkSgemmPureGo measures the portable kernel on the same shapes.
-func BenchmarkSgemmPureGo(b *testing.B) {
-	saved := useAsm
-	defer func() { useAsm = saved }()
-	useAsm = false
-	BenchmarkSgemm(b)
+// BenchmarkPaths measures Sgemm and Dgemm with each kernel path this CPU
+// supports on the same shapes: BenchmarkPaths/avx2/f32/S2/inproj and so on.
+func BenchmarkPaths(b *testing.B) {
+	saved := path
+	defer func() { path = saved }()
+	for p := range kernelPath(len(pathNames)) {
+		if !hasPath(p) {
+			continue
+		}
+		b.Run(pathNames[p], func(b *testing.B) {
+			path = p
+			b.Run("f32", BenchmarkSgemm)
+			b.Run("f64", BenchmarkDgemm)
+		})
+	}
 }

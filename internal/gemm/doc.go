@@ -6,10 +6,18 @@
 // ("packed") into cache-sized contiguous panels, and a register-blocked
 // micro-kernel computes small tiles of C from them. On amd64 CPUs with AVX2
 // and FMA the micro-kernels are written in Go assembly (6x16 for float32,
-// 6x8 for float64); elsewhere, or when built with the purego build tag,
-// a portable pure-Go micro-kernel is used. CPU features are detected at run
+// 6x8 for float64), and with AVX-512 (F, DQ, BW, VL) in wider ones (12x32
+// and 12x16); elsewhere, or when built with the purego build tag, a
+// portable pure-Go micro-kernel is used. CPU features are detected at run
 // time, so a binary built for baseline amd64 still uses the fast kernels
 // where available. No cgo is involved.
+//
+// The kernel path ("generic", "avx2" or "avx512") can be forced with the
+// RNNKIT_GEMM environment variable (EnvPath) or, in tests and benchmarks,
+// with SetPath; Path and Paths say which one runs and which can. The two
+// assembly paths cut k at the same places and sum every element in the
+// same order with the same FMAs, so with alpha = 1 they give bit-identical
+// results.
 //
 // Large products are split across up to runtime.GOMAXPROCS goroutines;
 // small ones run on the calling goroutine, and tiny ones (or products with

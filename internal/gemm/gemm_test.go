@@ -170,16 +170,17 @@ func runShape(t *testing.T, s shape, rnd *rand.Rand) {
 	check(t, s, to64(c32), want, mag, 1e-5*math.Sqrt(float64(s.k)+1))
 }
 
-// forKernels runs f with the assembly kernels (where available) and with
-// the portable pure-Go kernel.
+// forKernels runs f once with each kernel path this CPU supports.
 func forKernels(t *testing.T, f func(t *testing.T)) {
-	saved := useAsm
-	defer func() { useAsm = saved }()
-	if saved {
-		t.Run("asm", f)
+	saved := path
+	defer func() { path = saved }()
+	for p := range kernelPath(len(pathNames)) {
+		if !hasPath(p) {
+			continue
+		}
+		path = p
+		t.Run(pathNames[p], f)
 	}
-	useAsm = false
-	t.Run("purego", f)
 }
 
 var (
@@ -263,9 +264,9 @@ func TestGemmLarge(t *testing.T) {
 // TestGemmSmallBlocks shrinks the cache blocks of the portable kernel so
 // that moderate shapes exercise every blocking loop, including nc.
 func TestGemmSmallBlocks(t *testing.T) {
-	saved, savedAsm := goBlocking, useAsm
-	defer func() { goBlocking, useAsm = saved, savedAsm }()
-	useAsm = false
+	saved, savedPath := goBlocking, path
+	defer func() { goBlocking, path = saved, savedPath }()
+	path = pathGeneric
 	goBlocking = blocking{mr: 4, nr: 4, mc: 8, kc: 5, nc: 12}
 	rnd := rand.New(rand.NewPCG(9, 10))
 	for range 40 {
@@ -348,6 +349,8 @@ func TestNoAllocs(t *testing.T) {
 	}
 }
 
+// FuzzSgemm checks Sgemm on fuzzed shapes with every kernel path this CPU
+// supports.
 func FuzzSgemm(f *testing.F) {
 	f.Add(uint8(3), uint8(5), uint8(7), uint8(0), uint64(1))
 	f.Add(uint8(17), uint8(33), uint8(9), uint8(0xff), uint64(2))
@@ -362,8 +365,16 @@ func FuzzSgemm(f *testing.F) {
 		}
 		o := newOperands(s, rnd)
 		want, mag := reference(s, o)
-		c32 := to32(o.c)
-		Sgemm(s.transA, s.transB, s.m, s.n, s.k, float32(s.alpha), to32(o.a), o.lda, to32(o.b), o.ldb, float32(s.beta), c32, o.ldc)
-		check(t, s, to64(c32), want, mag, 1e-5*math.Sqrt(float64(s.k)+1))
+		saved := path
+		defer func() { path = saved }()
+		for p := range kernelPath(len(pathNames)) {
+			if !hasPath(p) {
+				continue
+			}
+			path = p
+			c32 := to32(o.c)
+			Sgemm(s.transA, s.transB, s.m, s.n, s.k, float32(s.alpha), to32(o.a), o.lda, to32(o.b), o.ldb, float32(s.beta), c32, o.ldc)
+			check(t, s, to64(c32), want, mag, 1e-5*math.Sqrt(float64(s.k)+1))
+		}
 	})
 }

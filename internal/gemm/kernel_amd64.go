@@ -4,10 +4,16 @@ package gemm
 
 import "github.com/rnnkit/rnnkit/internal/cpufeat"
 
-// useAsm reports whether the AVX2/FMA assembly micro-kernels are used. It is
-// set at start-up from CPU feature detection; tests clear it to exercise the
-// portable kernel.
-var useAsm = cpufeat.AVX2FMA
+// hasPath reports whether this CPU can run kernel path p.
+func hasPath(p kernelPath) bool {
+	switch p {
+	case pathAVX2:
+		return cpufeat.AVX2FMA
+	case pathAVX512:
+		return cpufeat.AVX512
+	}
+	return true
+}
 
 // Blocking of the assembly kernels. A packed kc×nr sliver of B (16 KiB)
 // stays in L1, an mc×kc block of A (144 KiB) in L2 and a kc×nc panel of B
@@ -19,7 +25,10 @@ var (
 
 // sgemmImpl returns the float32 micro-kernel, its blocking and helpers.
 func sgemmImpl() impl[float32] {
-	if useAsm {
+	switch path {
+	case pathAVX512:
+		return sgemmAVX512
+	case pathAVX2:
 		return impl[float32]{
 			blocking: sgemmBlocking,
 			kernel:   sgemmKernelAVX2,
@@ -34,7 +43,10 @@ func sgemmImpl() impl[float32] {
 
 // dgemmImpl returns the float64 micro-kernel, its blocking and helpers.
 func dgemmImpl() impl[float64] {
-	if useAsm {
+	switch path {
+	case pathAVX512:
+		return dgemmAVX512
+	case pathAVX2:
 		return impl[float64]{
 			blocking: dgemmBlocking,
 			kernel:   dgemmKernelAVX2,
@@ -126,3 +138,6 @@ func axpyAVX2f64(s float64, x, y []float64) {
 	y = y[:len(x)]
 	daxpyAVX2(s, &x[0], &y[0], len(x))
 }
+
+// asmBuilt reports whether this build contains the assembly kernels.
+const asmBuilt = true

@@ -2,9 +2,9 @@
 
 package gemm
 
-// useAsm reports whether an assembly micro-kernel is used. There is none on
-// this architecture (or with the purego build tag), so it is always false.
-var useAsm bool
+// hasPath reports whether this build can run kernel path p: only the
+// portable one, off amd64 or with the purego build tag.
+func hasPath(p kernelPath) bool { return p == pathGeneric }
 
 // sgemmImpl returns the float32 micro-kernel, its blocking and helpers.
 func sgemmImpl() impl[float32] {
@@ -15,3 +15,6 @@ func sgemmImpl() impl[float32] {
 func dgemmImpl() impl[float64] {
 	return portableImpl(portable64)
 }
+
+// asmBuilt reports whether this build contains the assembly kernels.
+const asmBuilt = false

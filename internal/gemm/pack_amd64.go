@@ -15,20 +15,27 @@ func transpose8(src *float32, ld int, dst *float32, ldd int, n int)
 func transpose6(src *float32, ld int, dst *float32, n int)
 
 // packStrided32 is packStrided for float32 using the AVX2 transposes for
-// full 16-wide slivers of B and 6-row slivers of A.
+// full slivers of B 16 or 32 wide and of A 6 or 12 rows high.
 func packStrided32(d, src []float32, ld, start, kb, cnt, w int) {
 	kb8 := kb &^ 7
-	if kb8 == 0 || cnt != w || (w != 16 && w != 6) {
+	if kb8 == 0 || cnt != w || (w != 16 && w != 32 && w != 6 && w != 12) {
 		packStrided(d, src, ld, start, kb, cnt, w)
 		return
 	}
 	d = d[:kb*w]
 	// Bounds: the last source line must hold kb elements.
 	_ = src[start+(cnt-1)*ld+kb-1]
-	if w == 16 {
-		transpose8(&src[start], ld, &d[0], 16, kb8/8)
-		transpose8(&src[start+8*ld], ld, &d[8], 16, kb8/8)
-	} else {
+	switch w {
+	case 16, 32:
+		for c := 0; c < w; c += 8 {
+			transpose8(&src[start+c*ld], ld, &d[c], w, kb8/8)
+		}
+	case 12:
+		// Lines 4-11, then lines 0-7: the second call writes lines 4-7
+		// again with the same values.
+		transpose8(&src[start+4*ld], ld, &d[4], 12, kb8/8)
+		transpose8(&src[start], ld, &d[0], 12, kb8/8)
+	default:
 		transpose6(&src[start], ld, &d[0], kb8/8)
 	}
 	// Remaining columns kb8..kb-1.

@@ -5,7 +5,7 @@ import "sync"
 // PackedB32 is a B operand of Sgemm packed once for many products with
 // different A and C (see PackB32 and SgemmPacked). It holds a copy of op(B)
 // in the panel layout of the micro-kernel, k·⌈n/16⌉·16 elements with the
-// AVX2 kernels.
+// AVX2 kernels (k·⌈n/32⌉·32 with the AVX-512 ones).
 //
 // The zero value is an empty (0×0) operand. A PackedB32 may be read by
 // any number of concurrent SgemmPacked calls, but must not be repacked by
@@ -17,7 +17,7 @@ type PackedB32 struct {
 // PackedB64 is a B operand of Dgemm packed once for many products with
 // different A and C (see PackB64 and DgemmPacked). It holds a copy of op(B)
 // in the panel layout of the micro-kernel, k·⌈n/8⌉·8 elements with the
-// AVX2 kernels.
+// AVX2 kernels (k·⌈n/16⌉·16 with the AVX-512 ones).
 //
 // The zero value is an empty (0×0) operand. A PackedB64 may be read by
 // any number of concurrent DgemmPacked calls, but must not be repacked by

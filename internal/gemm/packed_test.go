@@ -157,9 +157,9 @@ func TestPackedLarge(t *testing.T) {
 // TestPackedSmallBlocks shrinks the cache blocks of the portable kernel so
 // that moderate shapes exercise every blocking loop, including nc.
 func TestPackedSmallBlocks(t *testing.T) {
-	saved, savedAsm := goBlocking, useAsm
-	defer func() { goBlocking, useAsm = saved, savedAsm }()
-	useAsm = false
+	saved, savedPath := goBlocking, path
+	defer func() { goBlocking, path = saved, savedPath }()
+	path = pathGeneric
 	goBlocking = blocking{mr: 4, nr: 4, mc: 8, kc: 5, nc: 12}
 	rnd := rand.New(rand.NewPCG(29, 30))
 	var p32 *PackedB32
@@ -192,10 +192,10 @@ func TestPackedParallel(t *testing.T) {
 }
 
 // TestPackedKernelSwitch checks that a PackedB keeps using the kernel it
-// was packed for when useAsm changes afterwards.
+// was packed for when the kernel path changes afterwards.
 func TestPackedKernelSwitch(t *testing.T) {
-	saved := useAsm
-	defer func() { useAsm = saved }()
+	saved := path
+	defer func() { path = saved }()
 	rnd := rand.New(rand.NewPCG(33, 34))
 	s := shape{transB: true, m: 20, n: 50, k: 70, alpha: 1, beta: 0}
 	o := newOperands(s, rnd)
@@ -203,7 +203,10 @@ func TestPackedKernelSwitch(t *testing.T) {
 	want := to32(o.c)
 	Sgemm(false, true, s.m, s.n, s.k, 1, a, o.lda, b, o.ldb, 0, want, o.ldc)
 	pb := PackB32(nil, true, s.k, s.n, b, o.ldb)
-	useAsm = !saved
+	path = pathGeneric
+	if saved == pathGeneric {
+		path = bestPath()
+	}
 	got := to32(o.c)
 	SgemmPacked(false, s.m, 1, a, o.lda, pb, 0, got, o.ldc)
 	if i := sameBits32(got, want); i >= 0 {

@@ -46,4 +46,6 @@
 // may differ from the assembly's in the last bit or two, as the assembly
 // uses fused multiply-adds). CPU features are detected at run time, so a
 // binary built for baseline amd64 still uses the fast path where available.
+// The RNNKIT_VMATH environment variable (EnvPath) forces the portable path
+// ("generic") for comparisons; Path says which one runs.
 package vmath

@@ -2,12 +2,16 @@
 
 package vmath
 
-import "github.com/rnnkit/rnnkit/internal/cpufeat"
+import (
+	"os"
+
+	"github.com/rnnkit/rnnkit/internal/cpufeat"
+)
 
 // useAsm reports whether the AVX2/FMA assembly kernels are used. It is set
-// at start-up from CPU feature detection; tests clear it to exercise the
-// portable code.
-var useAsm = cpufeat.AVX2FMA
+// at start-up from CPU feature detection and EnvPath; tests clear it to
+// exercise the portable code.
+var useAsm = initialAsm(os.Getenv(EnvPath), cpufeat.AVX2FMA)
 
 // sigmoidAVX2, tanhAVX2 and expAVX2 apply their function to the n
 // elements at src and store the results at dst; n must be a positive

@@ -2,9 +2,12 @@
 
 package vmath
 
+import "os"
+
 // useAsm reports whether assembly kernels are used. There are none on this
-// architecture (or with the purego build tag), so it is always false.
-var useAsm bool
+// architecture (or with the purego build tag), so it is always false
+// (initialAsm reports a forcing EnvPath value it cannot honour).
+var useAsm = initialAsm(os.Getenv(EnvPath), false)
 
 // sigmoidAsm, tanhAsm and expAsm stand in for the assembly drivers of
 // vmath_amd64.go; they process no elements.
