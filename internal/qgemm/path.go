@@ -58,9 +58,20 @@ func Available(p Path) bool {
 	return false
 }
 
-// Best returns the fastest path this CPU runs.
+// autoVNNI lets [Best] choose the VNNI kernel. It stays false until the
+// kernel has run on a CPU with AVX-512 VNNI (go test ./internal/qgemm
+// there): its encoding was checked by disassembly only, as no machine this
+// project was built on had the instructions. RNNKIT_QGEMM=vnni or [Use]
+// still selects it on such a CPU.
+const autoVNNI = false
+
+// Best returns the fastest path this CPU runs and the project has checked
+// on hardware (see autoVNNI).
 func Best() Path {
 	for i := len(Paths) - 1; i > 0; i-- {
+		if Paths[i] == VNNI && !autoVNNI {
+			continue
+		}
 		if Available(Paths[i]) {
 			return Paths[i]
 		}
