@@ -90,7 +90,7 @@ func RunWith(f *fixture.File, opt Options) (Result, error) {
 		return runSeq2Seq(f)
 	}
 	if run, ok := transformerCases[f.Case]; ok {
-		return run(f, false) // the fused transformer ops come next
+		return run(f, opt.Fused)
 	}
 	if kind, ok := treeCases[f.Case]; ok {
 		return runTree(f, kind, opt.Fused)
