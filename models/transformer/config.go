@@ -27,13 +27,13 @@ const DefaultEps = 1e-5
 // torch.nn.TransformerEncoderLayer / TransformerDecoderLayer with
 // batch_first=False.
 type LayerConfig struct {
-	Embed      int        // d_model, E
-	Heads      int        // nhead; E must be divisible by it
-	FF         int        // dim_feedforward, F
-	Activation Activation // "" means ReLU
-	NormFirst  bool       // pre-norm (norm_first=True) instead of post-norm
-	Eps        float64    // LayerNorm ε; 0 means DefaultEps
-	Dropout    float64    // dropout probability, in [0, 1)
+	Embed      int        `json:"embed"`      // d_model, E
+	Heads      int        `json:"heads"`      // nhead; E must be divisible by it
+	FF         int        `json:"ff"`         // dim_feedforward, F
+	Activation Activation `json:"activation"` // "" means ReLU
+	NormFirst  bool       `json:"norm_first"` // pre-norm (norm_first=True) instead of post-norm
+	Eps        float64    `json:"eps"`        // LayerNorm ε; 0 means DefaultEps
+	Dropout    float64    `json:"dropout"`    // dropout probability, in [0, 1)
 }
 
 // Act returns the activation, ReLU for the zero value.
@@ -153,13 +153,13 @@ func (c LayerConfig) DecoderParams(prefix string) []ParamSpec {
 // decoder stacks with their final norms); a generator Linear to the
 // vocabulary.
 type Config struct {
-	Vocab         int
-	Layer         LayerConfig
-	EncoderLayers int
-	DecoderLayers int
+	Vocab         int         `json:"vocab"`
+	Layer         LayerConfig `json:"layer"`
+	EncoderLayers int         `json:"encoder_layers"`
+	DecoderLayers int         `json:"decoder_layers"`
 	// MaxLen is the positional table's length; a longer sequence is an
 	// error (ErrTooLong). 0 means DefaultMaxLen.
-	MaxLen int
+	MaxLen int `json:"max_len"`
 }
 
 // DefaultMaxLen is the positional table's length when Config.MaxLen is 0

@@ -131,35 +131,54 @@ func (gen *Generator) Step(ds decode.State, tokens []int) ([][]float64, decode.S
 		return nil, nil, errors.Wrapf(ErrShape, "%d tokens for %d rows", len(tokens), len(s.rows))
 	}
 	c := gen.cfg
-	E, V := c.Layer.Embed, c.Vocab
-	next := &State{rows: make([]*rowState, len(s.rows))}
-	logits := make([][]float64, len(s.rows))
+	E, V, H := c.Layer.Embed, c.Vocab, c.Layer.Heads
+	R := len(s.rows)
+	next := &State{rows: make([]*rowState, R)}
+	// The rows go through every linear part together ([R, E] products);
+	// only attention reads each row's own cache.
+	x := make([]float64, R*E)
 	for i, r := range s.rows {
-		x, err := gen.embed(tokens[i:i+1], r.pos)
+		if r == nil {
+			return nil, nil, errors.Errorf("transformer: row %d has no state", i)
+		}
+		xi, err := gen.embed(tokens[i:i+1], r.pos)
 		if err != nil {
 			return nil, nil, errors.Wrapf(err, "row %d", i)
 		}
-		nr := &rowState{pos: r.pos + 1, memK: r.memK, memV: r.memV, srcLen: r.srcLen,
+		copy(x[i*E:], xi)
+		next.rows[i] = &rowState{pos: r.pos + 1, memK: r.memK, memV: r.memV, srcLen: r.srcLen,
 			selfK: make([][]float64, c.DecoderLayers), selfV: make([][]float64, c.DecoderLayers)}
-		for l := 0; l < c.DecoderLayers; l++ {
-			p := fmt.Sprintf("transformer.decoder.layers.%d", l)
-			x = gen.layer(x, 1, p, func(h []float64) []float64 {
-				// Append this position's key and value (a new slice:
-				// rows selected from one parent share the old one).
-				k := gen.proj(h, 1, p+".self_attn", 1)
-				v := gen.proj(h, 1, p+".self_attn", 2)
-				nr.selfK[l] = append(append(make([]float64, 0, len(r.selfK[l])+E), r.selfK[l]...), k...)
-				nr.selfV[l] = append(append(make([]float64, 0, len(r.selfV[l])+E), r.selfV[l]...), v...)
-				q := gen.proj(h, 1, p+".self_attn", 0)
-				return gen.outProj(attendRows(q, 1, nr.selfK[l], nr.selfV[l], nr.pos, E, c.Layer.Heads), 1, p+".self_attn")
-			}, func(h []float64) []float64 {
-				q := gen.proj(h, 1, p+".multihead_attn", 0)
-				return gen.outProj(attendRows(q, 1, r.memK[l], r.memV[l], r.srcLen, E, c.Layer.Heads), 1, p+".multihead_attn")
-			})
-		}
-		x = gen.norm(x, 1, "transformer.decoder.norm")
-		logits[i] = gen.linear(x, 1, "fc", V)
-		next.rows[i] = nr
+	}
+	for l := 0; l < c.DecoderLayers; l++ {
+		p := fmt.Sprintf("transformer.decoder.layers.%d", l)
+		x = gen.layer(x, R, p, func(h []float64) []float64 {
+			q := gen.proj(h, R, p+".self_attn", 0)
+			k := gen.proj(h, R, p+".self_attn", 1)
+			v := gen.proj(h, R, p+".self_attn", 2)
+			ctx := make([]float64, R*E)
+			for i, r := range s.rows {
+				// Append this position's key and value to a new slice:
+				// rows selected from one parent share the old one.
+				nr := next.rows[i]
+				nr.selfK[l] = append(append(make([]float64, 0, len(r.selfK[l])+E), r.selfK[l]...), k[i*E:(i+1)*E]...)
+				nr.selfV[l] = append(append(make([]float64, 0, len(r.selfV[l])+E), r.selfV[l]...), v[i*E:(i+1)*E]...)
+				copy(ctx[i*E:], attendRows(q[i*E:(i+1)*E], 1, nr.selfK[l], nr.selfV[l], nr.pos, E, H))
+			}
+			return gen.outProj(ctx, R, p+".self_attn")
+		}, func(h []float64) []float64 {
+			q := gen.proj(h, R, p+".multihead_attn", 0)
+			ctx := make([]float64, R*E)
+			for i, r := range s.rows {
+				copy(ctx[i*E:], attendRows(q[i*E:(i+1)*E], 1, r.memK[l], r.memV[l], r.srcLen, E, H))
+			}
+			return gen.outProj(ctx, R, p+".multihead_attn")
+		})
+	}
+	x = gen.norm(x, R, "transformer.decoder.norm")
+	flat := gen.linear(x, R, "fc", V)
+	logits := make([][]float64, R)
+	for i := range logits {
+		logits[i] = flat[i*V : (i+1)*V]
 	}
 	return logits, next, nil
 }
