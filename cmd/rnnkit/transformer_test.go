@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -25,4 +26,32 @@ func TestParityTransformerFixtures(t *testing.T) {
 			t.Errorf("no line for %s in\n%s", n, out)
 		}
 	}
+}
+
+func init() {
+	moreCLICommands = append(moreCLICommands, func(fx fixtureFiles) []cliCommand {
+		bad := func(name string) string { return filepath.Join("..", "..", "testdata", "transformer", name) }
+		return []cliCommand{{
+			name: "train date-transformer",
+			base: []string{"train", "-preset", "date-transformer", "-examples", "40", "-batch", "8", "-epochs", "1",
+				"-embed", "8", "-heads", "2", "-ff", "8", "-layers", "1", "-log-every", "1000", "-out", "{out}"},
+			rows: []cliRow{
+				{flag: "heads", value: "3", code: 2, want: "not divisible"},
+				{flag: "heads", value: "0", code: 2},
+				{flag: "ff", value: "0", code: 2},
+				{flag: "layers", value: "0", code: 2},
+				{flag: "activation", value: "tanh", code: 2},
+				{flag: "dropout", value: "1", code: 2},
+				{flag: "activation", value: "gelu", code: 0},
+			},
+		}, {
+			name: "parity (transformer)",
+			base: []string{"parity", bad("heads_not_dividing.json")},
+			rows: []cliRow{
+				{value: bad("heads_not_dividing.json"), code: 2, want: "not divisible by the 3 heads"},
+				{value: bad("bad_mask_shape.json"), code: 2, want: "tgt_mask: shape [2 8], want [4 4]"},
+				{value: bad("bad_padding_value.json"), code: 2, want: "key padding mask [0 0] = 0.5"},
+			},
+		}}
+	})
 }

@@ -107,15 +107,31 @@ func (op actOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 }
 
 func actDo[T float32 | float64](op actOp, x []T, dy *tensor.Dense, out []T) {
-	if !op.grad {
-		for i, v := range x {
-			out[i] = T(actF(op.kind, float64(v)))
-		}
-		return
+	var d []T
+	if op.grad {
+		d = opkit.Floats[T](dy)
 	}
-	d := opkit.Floats[T](dy)
-	for i, v := range x {
-		out[i] = d[i] * T(actD(op.kind, float64(v)))
+	switch {
+	case op.kind == ReLU && !op.grad:
+		for i, v := range x {
+			out[i] = max(v, 0)
+		}
+	case op.kind == ReLU:
+		for i, v := range x {
+			if v > 0 {
+				out[i] = d[i]
+			} else {
+				out[i] = 0
+			}
+		}
+	case !op.grad:
+		for i, v := range x {
+			out[i] = T(actF(GELU, float64(v)))
+		}
+	default:
+		for i, v := range x {
+			out[i] = d[i] * T(actD(GELU, float64(v)))
+		}
 	}
 }
 
