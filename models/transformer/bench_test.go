@@ -2,12 +2,14 @@ package transformer
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/models/decode"
 )
 
 // benchStep times forward + backward of the Seq2Seq graph (no optimiser)
@@ -81,3 +83,59 @@ func BenchmarkDateStep(b *testing.B) {
 // S1-like: batch 32, 35 tokens, E 256, 4 heads, feed-forward 1024, 2 + 2
 // layers, vocabulary 10,000.
 func BenchmarkS1Step(b *testing.B) { benchStep(b, 32, 35, 35, 256, 4, 1024, 2, 10000, true) }
+
+// benchGreedy times the cached greedy decoding of B sources of Ts tokens
+// for steps tokens (no EOS), target tokens per second.
+func benchGreedy(b *testing.B, B, Ts, steps, E, heads, F, L, V int) {
+	cfg := Config{Vocab: V, EncoderLayers: L, DecoderLayers: L, MaxLen: 512,
+		Layer: LayerConfig{Embed: E, Heads: heads, FF: F, NormFirst: true}}
+	ps, err := graph.NewParams(tensor.Float32)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := Init(ps, XavierMatrices(cfg.Params()), graph.NewSource(1)); err != nil {
+		b.Fatal(err)
+	}
+	gen, err := NewGenerator(ps, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := graph.NewSource(2)
+	srcs := make([][]int, B)
+	for i := range srcs {
+		for t := 0; t < Ts; t++ {
+			srcs[i] = append(srcs[i], src.IntN(V))
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s0, err := gen.Encode(srcs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// EOS = V: never emitted, so every row runs all steps.
+		if _, err := decode.Greedy(eosFree{gen}, s0, decode.Options{BOS: 0, EOS: V, MaxLen: steps}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*B*steps)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// eosFree is a Generator with one more token (never chosen) for an EOS
+// that never comes.
+type eosFree struct{ *Generator }
+
+func (e eosFree) Vocab() int { return e.Generator.Vocab() + 1 }
+func (e eosFree) Step(s decode.State, toks []int) ([][]float64, decode.State, error) {
+	l, next, err := e.Generator.Step(s, toks)
+	for i := range l {
+		l[i] = append(l[i][:len(l[i]):len(l[i])], math.Inf(-1)) // a copy: l[i] views a shared buffer
+	}
+	return l, next, err
+}
+
+// Greedy decoding at the S1-like size, 35 source and 35 generated tokens.
+func BenchmarkGreedy(b *testing.B) {
+	b.Run("B1", func(b *testing.B) { benchGreedy(b, 1, 35, 35, 256, 4, 1024, 2, 10000) })
+	b.Run("B32", func(b *testing.B) { benchGreedy(b, 32, 35, 35, 256, 4, 1024, 2, 10000) })
+}
