@@ -309,3 +309,59 @@ func (m *Transformer) TorchNames() map[string]string {
 func (m *Transformer) TorchTied() map[string]string {
 	return map[string]string{"tgt_tok_emb.embedding.weight": "embedding.weight"}
 }
+
+// Attention decodes a pair's question greedily and returns, per decoder
+// layer and head, the attention weights of each output token over the
+// source tokens ([layer][head][output][source]), with the source and
+// output tokens as labels.
+func (m *Transformer) Attention(p data.Pair) (weights [][][][]float64, src, out []string, err error) {
+	ids, err := encodeQuestion(m.Vocab, m.Cfg.ReverseSource, p.Question)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	gen, err := m.Generator()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	gen.Record(true)
+	s0, err := gen.Encode([][]int{ids})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	L, H := m.Cfg.Model.DecoderLayers, m.Cfg.Model.Layer.Heads
+	weights = make([][][][]float64, L)
+	for l := range weights {
+		weights[l] = make([][][]float64, H)
+	}
+	var st decode.State = s0
+	tok := data.BOS
+	for step := 0; step < 4*len(ids)+8 && step < m.Cfg.Model.MaxLenOr(); step++ {
+		logits, next, err := gen.Step(st, []int{tok})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		best := 0
+		for k, v := range logits[0] {
+			if v > logits[0][best] {
+				best = k
+			}
+		}
+		if best == data.EOS {
+			break
+		}
+		s, _ := m.Vocab.Token(best)
+		out = append(out, s)
+		cross := next.(*transformer.State).CrossAttention(0)
+		for l := range weights {
+			for h := range weights[l] {
+				weights[l][h] = append(weights[l][h], cross[l][h])
+			}
+		}
+		st, tok = next, best
+	}
+	for _, id := range ids {
+		s, _ := m.Vocab.Token(id)
+		src = append(src, s)
+	}
+	return weights, src, out, nil
+}

@@ -57,6 +57,22 @@ func TestTransformerTrainsAndResumes(t *testing.T) {
 	if _, err := m.TranslateWith("12+34", decode.Options{}, nil, 3); err != nil {
 		t.Fatal(err)
 	}
+	w, src, out, err := m.Attention(data.Pair{Question: "12+34", Answer: "46"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w) != 1 || len(w[0]) != 2 || len(w[0][0]) != len(out) || len(src) != 5 {
+		t.Fatalf("attention of %d layers, %d heads, %d outputs for %d (%q → %q)", len(w), len(w[0]), len(w[0][0]), len(out), src, out)
+	}
+	for _, row := range w[0][1] {
+		sum := 0.0
+		for _, v := range row {
+			sum += v
+		}
+		if len(row) != len(src) || math.Abs(sum-1) > 1e-12 {
+			t.Errorf("attention row %v: %d weights summing to %v", row, len(row), sum)
+		}
+	}
 	if testing.Short() {
 		return
 	}

@@ -23,8 +23,24 @@ import (
 // later training does not reach it. A Generator is safe for concurrent
 // use (Step only reads it); a State is not.
 type Generator struct {
-	cfg Config
-	w   map[string][]float64
+	cfg    Config
+	w      map[string][]float64
+	record bool
+}
+
+// Record makes the Generator keep, after each step, every decoder layer's
+// and head's attention weights over the source (State.CrossAttention):
+// what the heat maps show. It costs an allocation per row, layer and step.
+func (gen *Generator) Record(on bool) { gen.record = on }
+
+// CrossAttention returns row i's attention weights over its source at the
+// last step, [layer][head][source position], when the Generator records
+// them (Record), else nil.
+func (s *State) CrossAttention(i int) [][][]float64 {
+	if i < 0 || i >= len(s.rows) {
+		return nil
+	}
+	return s.rows[i].cross
 }
 
 // NewGenerator copies the parameters of cfg from ps.
@@ -61,6 +77,7 @@ type State struct{ rows []*rowState }
 // layer (read-only, shared by the rows of one source).
 type rowState struct {
 	pos          int
+	cross        [][][]float64 // with Record: [layer][head][source position] of the last step
 	selfK, selfV [][]float64
 	memK, memV   [][]float64
 	srcLen       int
@@ -169,7 +186,15 @@ func (gen *Generator) Step(ds decode.State, tokens []int) ([][]float64, decode.S
 			q := gen.proj(h, R, p+".multihead_attn", 0)
 			ctx := make([]float64, R*E)
 			for i, r := range s.rows {
-				copy(ctx[i*E:], attendRows(q[i*E:(i+1)*E], 1, r.memK[l], r.memV[l], r.srcLen, E, H))
+				var w [][]float64
+				if gen.record {
+					w = make([][]float64, H)
+					for h := range w {
+						w[h] = make([]float64, r.srcLen)
+					}
+					next.rows[i].cross = append(next.rows[i].cross, w)
+				}
+				copy(ctx[i*E:], attendRowsW(q[i*E:(i+1)*E], 1, r.memK[l], r.memV[l], r.srcLen, E, H, w))
 			}
 			return gen.outProj(ctx, R, p+".multihead_attn")
 		})
@@ -288,6 +313,12 @@ func (gen *Generator) attend(x []float64, Tq int, kv []float64, Tk int, p string
 // attendRows returns, for Tq queries q [Tq, E], multi-head attention over
 // the first n keys and values (rows of k, v, E wide).
 func attendRows(q []float64, Tq int, k, v []float64, n, E, heads int) []float64 {
+	return attendRowsW(q, Tq, k, v, n, E, heads, nil)
+}
+
+// attendRowsW is attendRows that also writes, for a single query (Tq = 1),
+// each head's weights into w[h] (n long) where w is not nil.
+func attendRowsW(q []float64, Tq int, k, v []float64, n, E, heads int, w [][]float64) []float64 {
 	d := E / heads
 	scale := 1 / math.Sqrt(float64(d))
 	out := make([]float64, Tq*E)
@@ -311,6 +342,11 @@ func attendRows(q []float64, Tq int, k, v []float64, n, E, heads int) []float64 
 				sum += s[j]
 			}
 			o := out[i*E+h*d : i*E+(h+1)*d]
+			if w != nil {
+				for j := 0; j < n; j++ {
+					w[h][j] = s[j] / sum
+				}
+			}
 			for j := 0; j < n; j++ {
 				w := s[j] / sum
 				vh := v[j*E+h*d : j*E+(h+1)*d]

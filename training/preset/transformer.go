@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
 	"github.com/pkg/errors"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/rnnkit/rnnkit/models/transformer"
 	"github.com/rnnkit/rnnkit/training"
 	"github.com/rnnkit/rnnkit/training/data"
+	"github.com/rnnkit/rnnkit/training/plot"
 )
 
 // The Transformer family: the Seq2Seq Transformer of models/transformer on
@@ -165,6 +168,9 @@ func (s *tfSetup) Prepare(path string) (*Prepared, error) {
 			if len(test) == 0 {
 				return nil
 			}
+			if err := transformerPlots(m, test[0], dir); err != nil {
+				fmt.Fprintln(w, "attention plots:", err)
+			}
 			fmt.Fprintln(w, "\nsample translations from the test split:")
 			for i := 0; i < 5 && i < len(test); i++ {
 				got, err := m.Translate(test[i].Question)
@@ -204,4 +210,27 @@ func (s *tfSetup) Vocab() (*data.Vocab, error) {
 // NewModel implements Importer.
 func (s *tfSetup) NewModel(vocab *data.Vocab) (training.Model, error) {
 	return training.NewTransformer(s.model, vocab, nil)
+}
+
+// transformerPlots draws the decoder's attention over the source for one
+// test pair, one heat map per layer and head
+// (attention-layer{l}-head{h}.png).
+func transformerPlots(m *training.Transformer, p data.Pair, dir string) error {
+	weights, src, out, err := m.Attention(p)
+	if err != nil {
+		return err
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	for l := range weights {
+		for h := range weights[l] {
+			title := fmt.Sprintf("%q → %q, decoder layer %d, head %d", p.Question, strings.Join(out, ""), l, h)
+			path := filepath.Join(dir, fmt.Sprintf("attention-layer%d-head%d.png", l, h))
+			if err := plot.Heatmap(path, title, weights[l][h], out, src); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
