@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,4 +55,38 @@ func init() {
 			},
 		}}
 	})
+}
+
+// date-transformer trains, writes its heat maps, and its checkpoint
+// answers through translate (greedy, beam, sampling) and eval.
+func TestTransformerTrainTranslateEval(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: trains a model")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	so, se, code := runCmd(t, "train", "-preset", "date-transformer", "-examples", "60", "-batch", "8", "-epochs", "1",
+		"-embed", "8", "-heads", "2", "-ff", "8", "-layers", "1", "-log-every", "1000", "-out", out)
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s%s", code, so, se)
+	}
+	for _, f := range []string{"best.safetensors", "attention-layer0-head1.png", "loss.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	ckpt := filepath.Join(out, "best.safetensors")
+	defer func() { stdin = os.Stdin }()
+	for _, extra := range [][]string{nil, {"-beam", "2"}, {"-temperature", "0.5"}} {
+		stdin = strings.NewReader("12/4/2001\nmay 3, 1999\n")
+		so, se, code := runCmd(t, append([]string{"translate", "-checkpoint", ckpt, "-maxlen", "12"}, extra...)...)
+		if code != 0 || strings.Count(so, "\n") != 2 {
+			t.Errorf("translate %v: exit %d, %q\n%s", extra, code, so, se)
+		}
+	}
+	pairs := filepath.Join(dir, "pairs.txt")
+	os.WriteFile(pairs, []byte("12/4/2001_2001-12-04\nmay 3, 1999_1999-05-03\n"), 0o644)
+	if so, se, code := runCmd(t, "eval", "-checkpoint", ckpt, "-data", pairs, "-json"); code != 0 || !strings.Contains(so, "exact_match") {
+		t.Errorf("eval: exit %d\n%s%s", code, so, se)
+	}
 }
