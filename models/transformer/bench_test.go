@@ -139,3 +139,7 @@ func BenchmarkGreedy(b *testing.B) {
 	b.Run("B1", func(b *testing.B) { benchGreedy(b, 1, 35, 35, 256, 4, 1024, 2, 10000) })
 	b.Run("B32", func(b *testing.B) { benchGreedy(b, 32, 35, 35, 256, 4, 1024, 2, 10000) })
 }
+
+// Greedy decoding at the date preset's size: 128 sources of 12 tokens, 11
+// generated.
+func BenchmarkGreedyDate(b *testing.B) { benchGreedy(b, 128, 12, 11, 64, 4, 256, 2, 64) }
