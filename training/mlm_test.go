@@ -73,3 +73,38 @@ func TestMLMTrainsFillsResumes(t *testing.T) {
 	}
 	checkResume(t, smallMLM(0.2), 2)
 }
+
+// Fill never panics on any text: an answer per [MASK], or ErrNoMask, or
+// ErrTooLong for a text beyond the positional table.
+func FuzzFill(f *testing.F) {
+	for _, s := range []string{"the [MASK] sat", "[MASK]", "no mask here", "", "[MASK] [MASK] [MASK] [MASK] [MASK] [MASK] [MASK] [MASK] [MASK]",
+		"the\t[MASK]\n\xff cat", "[MASK]x [mask] <unk> <pad>"} {
+		f.Add(s)
+	}
+	var lines []string
+	for i := 0; i < 8; i++ {
+		lines = append(lines, "the cat sat on the mat")
+	}
+	words := data.NewWordVocab(lines, 1)
+	vocab, _ := data.NewVocab(append(words.Tokens(), MaskToken))
+	cfg := MLMConfig{Model: transformer.MLMConfig{Layers: 1, MaxLen: 8, Layer: transformer.LayerConfig{Embed: 4, Heads: 2, FF: 4}}, Batch: 4, BucketWidth: 1}
+	m, err := NewMLM(cfg, vocab, Chunks(vocab, lines, 8))
+	if err != nil {
+		f.Fatal(err)
+	}
+	tr, err := New(Config{Epochs: 1, LR: 0.01, Seed: 1, Optimizer: "adam"}, m, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer tr.Close()
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := m.Fill(s, 2)
+		switch {
+		case errors.Is(err, ErrNoMask), errors.Is(err, transformer.ErrTooLong):
+		case err != nil:
+			t.Fatalf("%q: %v", s, err)
+		case len(out) == 0:
+			t.Fatalf("%q: no fillers", s)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/rnnkit/rnnkit/training"
@@ -30,8 +31,8 @@ func runFill(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{"fill: no text given"}
 	}
 	text := strings.Join(fs.Args(), " ")
-	if !strings.Contains(text, training.MaskToken) {
-		return usageError{fmt.Sprintf("fill: the text %q has no %s to fill", text, training.MaskToken)}
+	if !slices.Contains(strings.Fields(text), training.MaskToken) {
+		return usageError{fmt.Sprintf("fill: the text %q has no %s word to fill", text, training.MaskToken)}
 	}
 	tr, m, err := openModel[*training.MLM]("fill", *ckpt, "a masked language model")
 	if err != nil {

@@ -127,3 +127,18 @@ func TestMLMTrainFill(t *testing.T) {
 		t.Errorf("eval: exit %d\n%s%s", code, so, se)
 	}
 }
+
+func init() {
+	moreCLICommands = append(moreCLICommands, func(fx fixtureFiles) []cliCommand {
+		return []cliCommand{{
+			name: "fill (glued mask)",
+			base: []string{"fill", "-checkpoint", fx.s2s, "the [MASK] sat"},
+			rows: []cliRow{{value: "the [MASK]s sat", code: 2, want: "has no [MASK] word"}},
+		}, {
+			name: "train date-transformer -definition",
+			base: []string{"train", "-preset", "date-transformer", "-examples", "20", "-batch", "8", "-epochs", "1",
+				"-embed", "4", "-heads", "1", "-ff", "4", "-layers", "1", "-log-every", "1000", "-out", "{out}"},
+			rows: []cliRow{{flag: "definition", value: "=true", code: 0}},
+		}}
+	})
+}
