@@ -3,7 +3,8 @@
 (cases transformer_encoder_layer, transformer_decoder_layer,
 transformer_seq2seq) for the shapes and options the public ones leave out:
 pre-norm, GELU, one step, batch 1, 1 to 4 heads, several layers, padding
-masks, no masks at all.
+masks, no masks at all, and (beyond the shared schema) PyTorch's float
+src_mask and memory_mask.
 
 Run with Debian's PyTorch (/usr/bin/python3, package python3-torch):
 
@@ -84,7 +85,15 @@ def head(name, case, seed, doc, dims):
             "dtype": "float64", "doc": doc, "dims": dims}
 
 
-def encoder(name, seed, T, B, E, nhead, F, act, norm_first, lengths):
+def neg_inf_mask(rows, cols, seed):
+    """A float attention mask of 0 and -inf (written -1e300) that leaves every row a key."""
+    g = torch.Generator().manual_seed(seed)
+    m = torch.where(torch.rand(rows, cols, generator=g) < 0.3, float("-inf"), 0.0)
+    m[:, 0] = 0.0
+    return m, torch.where(torch.isinf(m), torch.full_like(m, -1e300), m)
+
+
+def encoder(name, seed, T, B, E, nhead, F, act, norm_first, lengths, attn=False):
     torch.manual_seed(seed)
     layer = nn.TransformerEncoderLayer(E, nhead, F, dropout=0.0, activation=act, norm_first=norm_first)
     redraw(layer)
@@ -93,6 +102,9 @@ def encoder(name, seed, T, B, E, nhead, F, act, norm_first, lengths):
     kw = {}
     inputs = {"src": tensor(src)}
     R = torch.randn(T, B, E)
+    if attn:
+        kw["src_mask"], inputs["src_mask"] = neg_inf_mask(T, T, seed)
+        inputs["src_mask"] = tensor(inputs["src_mask"])
     if lengths is not None:
         pad = padding(lengths, T)
         kw["src_key_padding_mask"] = pad
@@ -110,7 +122,7 @@ def encoder(name, seed, T, B, E, nhead, F, act, norm_first, lengths):
     return f
 
 
-def decoder(name, seed, Tt, Ts, B, E, nhead, F, act, norm_first, causal, tgt_lengths, mem_lengths):
+def decoder(name, seed, Tt, Ts, B, E, nhead, F, act, norm_first, causal, tgt_lengths, mem_lengths, mem_attn=False):
     torch.manual_seed(seed)
     layer = nn.TransformerDecoderLayer(E, nhead, F, dropout=0.0, activation=act, norm_first=norm_first)
     redraw(layer)
@@ -130,6 +142,9 @@ def decoder(name, seed, Tt, Ts, B, E, nhead, F, act, norm_first, causal, tgt_len
         inputs["tgt_key_padding_mask"] = tensor(pad)
         inputs["tgt_lengths"] = list(tgt_lengths)
         R = R * (~pad).t().unsqueeze(-1)
+    if mem_attn:
+        kw["memory_mask"], m = neg_inf_mask(Tt, Ts, seed)
+        inputs["memory_mask"] = tensor(m)
     if mem_lengths is not None:
         pad = padding(mem_lengths, Ts)
         kw["memory_key_padding_mask"] = pad
@@ -199,6 +214,8 @@ def fixtures():
     yield decoder("transformer_dec_Tt1_B1", 511, 1, 3, 1, 6, 3, 7, "relu", False, True, None, None)
     yield decoder("transformer_dec_h4_nomask", 512, 3, 6, 2, 12, 4, 10, "relu", False, False, None, None)
     yield decoder("transformer_dec_h1_causal_only", 513, 4, 2, 2, 5, 1, 8, "gelu", False, True, None, [2, 1])
+    yield encoder("transformer_enc_src_mask", 504, 5, 2, 8, 2, 12, "gelu", False, [5, 4], attn=True)
+    yield decoder("transformer_dec_memory_mask", 514, 4, 5, 2, 8, 2, 12, "relu", True, True, [4, 3], [5, 4], mem_attn=True)
     yield seq2seq("transformer_s2s_2x2_h4_prenorm_gelu", 520, 6, 5, 3, 13, 12, 4, 20, 2, 2, "gelu", True)
     yield seq2seq("transformer_s2s_Ts1_Tt1_B1", 521, 1, 1, 1, 7, 6, 2, 8, 1, 1, "relu", False)
     yield seq2seq("transformer_s2s_3x1_h1", 522, 4, 3, 2, 9, 4, 1, 6, 3, 1, "relu", False)

@@ -295,9 +295,13 @@ func runEncoderLayer(f *fixture.File, fused bool) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	keep, err := transformer.KeepMask(B, T, T, false, nil, pad)
+	srcMask, err := optional(f, "src_mask", T, T) // not in the shared schema; PyTorch's float attn_mask
 	if err != nil {
-		return Result{}, errors.Wrap(err, "inputs.src_key_padding_mask")
+		return Result{}, err
+	}
+	keep, err := transformer.KeepMask(B, T, T, false, srcMask, pad)
+	if err != nil {
+		return Result{}, errors.Wrap(err, "inputs.src_mask / src_key_padding_mask")
 	}
 	ins := []layerInput{
 		{name: "src", data: toBatchMajor(src.Data, T, B, E), shape: []int{B * T, E}, T: T, grad: true},
@@ -352,9 +356,13 @@ func runDecoderLayer(f *fixture.File, fused bool) (Result, error) {
 	if err != nil {
 		return Result{}, errors.Wrap(err, "inputs.tgt_mask / tgt_key_padding_mask")
 	}
-	memKeep, err := transformer.KeepMask(B, Tt, Ts, false, nil, memPad)
+	memMask, err := optional(f, "memory_mask", Tt, Ts) // not in the shared schema; PyTorch's float attn_mask
 	if err != nil {
-		return Result{}, errors.Wrap(err, "inputs.memory_key_padding_mask")
+		return Result{}, err
+	}
+	memKeep, err := transformer.KeepMask(B, Tt, Ts, false, memMask, memPad)
+	if err != nil {
+		return Result{}, errors.Wrap(err, "inputs.memory_mask / memory_key_padding_mask")
 	}
 	ins := []layerInput{
 		{name: "tgt", data: toBatchMajor(tgt.Data, Tt, B, E), shape: []int{B * Tt, E}, T: Tt, grad: true},
