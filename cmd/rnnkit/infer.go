@@ -121,7 +121,7 @@ func runTranslate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *beam > 0 && so != nil {
 		return usageError{"translate: -beam and sampling flags exclude each other"}
 	}
-	tr, m, err := openModel[*training.Seq2Seq]("translate", *ckpt, "a Seq2Seq model")
+	tr, m, err := openModel[translator]("translate", *ckpt, "a Seq2Seq model")
 	if err != nil {
 		return err
 	}
@@ -197,6 +197,13 @@ func openModel[M training.Model](cmd, path, what string) (*training.Trainer, M, 
 		return nil, none, errors.Errorf("%s: %s holds a %q model, not %s", cmd, path, kind, what)
 	}
 	return tr, m, nil
+}
+
+// translator is a model translate can answer with: a recurrent Seq2Seq
+// (training.Seq2Seq) or a Transformer (training.Transformer).
+type translator interface {
+	training.Model
+	TranslateWith(q string, opt decode.Options, so *decode.SampleOptions, beam int) ([]string, error)
 }
 
 // stdin is where translate reads questions (a variable for tests).

@@ -59,6 +59,7 @@ func caseKind(name string) (cells.Kind, bool) {
 // registered cell kind and the aliases.
 func Cases() []string {
 	out := append([]string{"seq2seq"}, treeCaseNames()...)
+	out = append(out, transformerCaseNames()...)
 	for k := range aliases {
 		out = append(out, k)
 	}
@@ -87,6 +88,9 @@ type Options struct {
 func RunWith(f *fixture.File, opt Options) (Result, error) {
 	if f.Case == "seq2seq" {
 		return runSeq2Seq(f)
+	}
+	if run, ok := transformerCases[f.Case]; ok {
+		return run(f, opt.Fused)
 	}
 	if kind, ok := treeCases[f.Case]; ok {
 		return runTree(f, kind, opt.Fused)
