@@ -89,6 +89,9 @@ func ValidateImport(s Setup, given map[string]bool) error {
 	if t, ok := s.(*treeSetup); ok {
 		return t.validateModel()
 	}
+	if m, ok := s.(*mlmSetup); ok {
+		return m.validateModel(given)
+	}
 	return s.Validate(given, "")
 }
 

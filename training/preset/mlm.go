@@ -101,6 +101,11 @@ func (s *mlmSetup) Validate(given map[string]bool, data string) error {
 	if data == "" {
 		return errors.New("the mlm preset needs -data FILE (text, one sentence a line)")
 	}
+	return s.validateModel(given)
+}
+
+// validateModel is Validate but for the data.
+func (s *mlmSetup) validateModel(given map[string]bool) error {
 	m := &s.model.Model
 	l := m.Layer
 	for _, x := range []struct {
@@ -256,4 +261,17 @@ func mlmSamples(tr *training.Trainer, m *training.MLM, test *training.MaskedSet,
 		fmt.Fprintf(w, "  %s\n    %s → %s\n", clipWords(strings.Fields(m.Vocab.Decode(q, " ")), 20), want, strings.Join(fills, ", "))
 	}
 	return nil
+}
+
+// ModelConfig implements Importer.
+func (s *mlmSetup) ModelConfig() any { return &s.model }
+
+// Vocab implements Importer: none (a masked language model's vocabulary
+// is its text's; rnnkit import takes it from -vocab, [MASK] at id
+// training.MaskID).
+func (s *mlmSetup) Vocab() (*data.Vocab, error) { return nil, nil }
+
+// NewModel implements Importer.
+func (s *mlmSetup) NewModel(vocab *data.Vocab) (training.Model, error) {
+	return training.NewMLM(s.model, vocab, nil)
 }
