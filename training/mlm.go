@@ -366,9 +366,14 @@ func (s *MaskedSet) Examples() int { return len(s.Seqs) }
 
 // Probs returns, for sequence i of a set of queries, the distribution
 // over the vocabulary at each of its selected positions in order, as the
-// last Evaluate computed them (nil before, and for a set made by
-// Sequences).
-func (s *MaskedSet) Probs(i int) [][]float64 { return s.probs[i] }
+// last Evaluate computed them (nil before, for a set made by Sequences,
+// and for i outside the set).
+func (s *MaskedSet) Probs(i int) [][]float64 {
+	if i < 0 || i >= len(s.probs) {
+		return nil
+	}
+	return s.probs[i]
+}
 
 // Sequences returns seqs (each 1 to Model.MaxLen ids) as the model's
 // evaluation data, masked with BERT's recipe from Cfg.EvalSeed: the same

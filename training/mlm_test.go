@@ -76,6 +76,9 @@ func TestMLMTrainsAndResumes(t *testing.T) {
 	}
 	// Another evaluation batch size masks and scores the same.
 	ts := tr.Test.(*MaskedSet)
+	if ts.Probs(0) != nil || ts.Probs(-1) != nil {
+		t.Error("a set of sequences keeps distributions")
+	}
 	m.Cfg.EvalBatch = 5
 	other := must(m.Sequences(ts.Seqs))(t)
 	m.Cfg.EvalBatch = 0
