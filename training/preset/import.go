@@ -86,6 +86,9 @@ func ValidateImport(s Setup, given map[string]bool) error {
 	if v, ok := s.(interface{ validateModel() error }); ok { // a family that reads its data: everything but the data
 		return v.validateModel()
 	}
+	if m, ok := s.(*mlmSetup); ok {
+		return m.validateModel(given)
+	}
 	return s.Validate(given, "")
 }
 
