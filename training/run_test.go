@@ -166,8 +166,8 @@ func TestOpenAndKinds(t *testing.T) {
 		t.Errorf("a language model's checkpoint restored into a Seq2Seq run: %v", err)
 	}
 	ck := saveLoad(t, lmRun)
-	ck.Meta.Extra[KindKey] = "transformer"
-	if _, err := Open(ck); err == nil || !strings.Contains(err.Error(), `unknown model kind "transformer"`) {
+	ck.Meta.Extra[KindKey] = "no-such-kind"
+	if _, err := Open(ck); err == nil || !strings.Contains(err.Error(), `unknown model kind "no-such-kind"`) {
 		t.Errorf("Open of an unknown kind: %v", err)
 	}
 	if err := Register(LMKind, func(_, _ json.RawMessage) (Model, error) { return nil, nil }); err == nil {
