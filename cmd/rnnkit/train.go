@@ -31,6 +31,7 @@ type runFlags struct {
 	setup                   preset.Setup
 	presetEntry             preset.Preset
 	presetFamily            preset.Family
+	prune                   pruneFlags // -prune and its schedule (prune.go)
 }
 
 func (r *runFlags) define(fs *flag.FlagSet) {
@@ -43,6 +44,7 @@ func (r *runFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&r.keep, "keep", 3, "step checkpoints to keep")
 	fs.IntVar(&r.every, "checkpoint-every", 0, "also checkpoint every N steps (0: at the end of each epoch only)")
 	fs.IntVar(&r.logEvery, "log-every", 50, "print a progress line every N steps (when not on a terminal)")
+	r.prune.define(fs)
 }
 
 const trainAbout = "Trains a preset experiment and writes into -out: config.json, metrics.jsonl (one line per\n" +
@@ -155,6 +157,7 @@ func (r *runFlags) validate() error {
 	if r.given["out"] {
 		errs = append(errs, nonEmpty("out", r.out))
 	}
+	errs = append(errs, r.prune.check(r.given)...)
 	if err := checks("train", append(errs,
 		intIn("keep", r.keep, 1, maxKeep), intIn("checkpoint-every", r.every, 0, maxEvery), intIn("log-every", r.logEvery, 1, maxEvery),
 		preset.Validate(r.setup, r.given, r.data))...); err != nil {
@@ -240,6 +243,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer tr.Close()
 	tr.Schedule = common.Schedule()
+	if tr.Hook, err = r.prune.hook(r.given, prep.Model, common.Train.Epochs); err != nil {
+		return err
+	}
 	opts := training.RunOptions{Dir: r.out, Keep: r.keep, CheckpointEvery: r.every, Stdout: stdout, Stderr: stderr,
 		Extra: map[string]string{training.PresetKey: r.presetEntry.Name}, OnStep: progressOf(tr, stdout, r.logEvery)}
 	if r.resume {

@@ -42,6 +42,8 @@ func (s Schedule) Validate() error {
 		return errors.Errorf("prune: start step (-prune-start) %d must not be negative", s.Start)
 	case s.Every < 1:
 		return errors.Errorf("prune: pruning interval (-prune-every) %d must be at least 1", s.Every)
+	case s.End < 1:
+		return errors.Errorf("prune: end step (-prune-end) %d: the first step is 1", s.End)
 	case s.End < s.Start:
 		return errors.Errorf("prune: end step (-prune-end) %d before the start step %d", s.End, s.Start)
 	case (s.End-s.Start)%s.Every != 0:

@@ -153,7 +153,7 @@ func TestScheduleAt(t *testing.T) {
 		}
 	}
 	for _, bad := range []Schedule{
-		{Final: 1, End: 10, Every: 1}, {Final: -0.5, End: 10, Every: 1}, {Final: 0.5, Every: 0},
+		{Final: 1, End: 10, Every: 1}, {Final: -0.5, End: 10, Every: 1}, {Final: 0.5, Every: 0}, {Final: 0.5, End: 0, Every: 1},
 		{Final: 0.5, Start: 10, End: 5, Every: 1}, {Final: 0.5, End: 10, Every: 3}, {Final: 0.5, Start: -1, End: 9, Every: 1},
 		{Final: 0.5, Initial: 0.6, End: 10, Every: 1},
 	} {

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func init() {
+	moreCLICommands = append(moreCLICommands, func(fx fixtureFiles) []cliCommand {
+		tiny := []string{"-epochs", "1", "-hidden", "4", "-embed", "4", "-log-every", "1000", "-out", "{out}"}
+		return []cliCommand{
+			{name: "prune", base: []string{"prune", "-checkpoint", fx.lm, "-out", "{row}/p.safetensors", "-sparsity", "0.5"},
+				flags: []flagSpec{{"checkpoint", "in", "211", ""}, {"out", "outfile", "2111", ""}, {"sparsity", "float", "022222", ""},
+					{"global", "bool", "22", ""}, {"data", "in", "211", ""}},
+				rows: []cliRow{
+					{flag: "data", value: fx.corpus, code: 0},
+					{flag: "out", value: fx.lm, code: 2, want: "must not be the -checkpoint"},
+					{flag: "sparsity", value: "1", code: 2, want: "[0, 1)"},
+				}},
+			{name: "train charlm -prune", base: append([]string{"train", "-preset", "charlm", "-data", fx.corpus, "-batch", "2", "-bptt", "8", "-prune", "0.5"}, tiny...),
+				flags: []flagSpec{{"prune", "float", "222222", ""}, {"prune-start", "int", "a2222", ""}, {"prune-end", "int", "22222", ""},
+					{"prune-every", "int", "22222", ""}, {"prune-global", "bool", "22", ""}},
+				rows: []cliRow{
+					{flag: "prune", value: "1", code: 2, want: "(0, 1)"},
+					{flag: "prune-end", value: "9", code: 2, want: "multiple of -prune-every"},
+					{flag: "prune-start", value: "5", code: 2, want: "applies only with -prune", args: []string{"prune"}},
+				}},
+		}
+	})
+}
+
+// rnnkit prune prints each matrix's sparsity and the metrics before and
+// after, and its checkpoint evaluates with eval as it is.
+func TestPruneCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small model")
+	}
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "c.txt")
+	if err := os.WriteFile(corpus, []byte(strings.Repeat("to be or not to be. ", 60)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	if so, se, code := runCmd(t, "train", "-preset", "charlm", "-data", corpus, "-epochs", "2", "-hidden", "8", "-embed", "4",
+		"-batch", "2", "-bptt", "8", "-prune", "0.6", "-prune-every", "2", "-log-every", "1000", "-out", run); code != 0 {
+		t.Fatalf("train: exit %d\n%s%s", code, so, se)
+	}
+	out := filepath.Join(dir, "p.safetensors")
+	so, se, code := runCmd(t, "prune", "-checkpoint", filepath.Join(run, "best.safetensors"), "-sparsity", "0.8", "-data", corpus, "-out", out)
+	if code != 0 {
+		t.Fatalf("prune: exit %d\n%s%s", code, so, se)
+	}
+	for _, want := range []string{"rnn.weight_hh_l0", "( 80.0%)", "perplexity       before", "wrote"} {
+		if !strings.Contains(so, want) {
+			t.Errorf("prune output lacks %q:\n%s", want, so)
+		}
+	}
+	if so, se, code := runCmd(t, "eval", "-checkpoint", out, "-data", corpus); code != 0 || !strings.Contains(so, "perplexity") {
+		t.Fatalf("eval of the pruned checkpoint: exit %d\n%s%s", code, so, se)
+	}
+}
