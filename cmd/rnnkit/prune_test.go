@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -13,11 +14,13 @@ func init() {
 		return []cliCommand{
 			{name: "prune", base: []string{"prune", "-checkpoint", fx.lm, "-out", "{row}/p.safetensors", "-sparsity", "0.5"},
 				flags: []flagSpec{{"checkpoint", "in", "211", ""}, {"out", "outfile", "2111", ""}, {"sparsity", "float", "022222", ""},
-					{"global", "bool", "22", ""}, {"data", "in", "211", ""}},
+					{"global", "bool", "22", ""}, {"data", "in", "211", ""}, {"structured", "bool", "22", ""}},
 				rows: []cliRow{
 					{flag: "data", value: fx.corpus, code: 0},
 					{flag: "out", value: fx.lm, code: 2, want: "must not be the -checkpoint"},
 					{flag: "sparsity", value: "1", code: 2, want: "[0, 1)"},
+					{flag: "structured", value: "=true", code: 0},
+					{flag: "structured", value: "=true", code: 2, want: "-global", args: []string{"global"}},
 				}},
 			{name: "train charlm -prune", base: append([]string{"train", "-preset", "charlm", "-data", fx.corpus, "-batch", "2", "-bptt", "8", "-prune", "0.5"}, tiny...),
 				flags: []flagSpec{{"prune", "float", "222222", ""}, {"prune-start", "int", "a2222", ""}, {"prune-end", "int", "22222", ""},
@@ -59,5 +62,17 @@ func TestPruneCommand(t *testing.T) {
 	}
 	if so, se, code := runCmd(t, "eval", "-checkpoint", out, "-data", corpus); code != 0 || !strings.Contains(so, "perplexity") {
 		t.Fatalf("eval of the pruned checkpoint: exit %d\n%s%s", code, so, se)
+	}
+	small := filepath.Join(dir, "s.safetensors")
+	so, se, code = runCmd(t, "prune", "-structured", "-checkpoint", filepath.Join(run, "best.safetensors"), "-sparsity", "0.5", "-data", corpus, "-out", small)
+	if code != 0 || !strings.Contains(so, "layer 0: 4 of 8 hidden units kept") {
+		t.Fatalf("prune -structured: exit %d\n%s%s", code, so, se)
+	}
+	afterLine := regexp.MustCompile(`perplexity +before [0-9.]+, after ([0-9.]+)`).FindStringSubmatch(so)
+	if afterLine == nil {
+		t.Fatalf("no perplexity line:\n%s", so)
+	}
+	if so, se, code := runCmd(t, "eval", "-checkpoint", small, "-data", corpus); code != 0 || !strings.Contains(so, "perplexity "+afterLine[1]) {
+		t.Fatalf("eval of the shrunk checkpoint (want perplexity %s): exit %d\n%s%s", afterLine[1], code, so, se)
 	}
 }
