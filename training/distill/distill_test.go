@@ -439,3 +439,29 @@ func TestNewRefusesMismatches(t *testing.T) {
 		}
 	}
 }
+
+// Sequence-level distillation relabels the student's pairs with the
+// teacher's beam answers, and the student then trains on them.
+func TestRelabel(t *testing.T) {
+	teacher := s2sTrainer(t, 10, 1)
+	for teacher.Epoch < 2 {
+		if _, _, err := teacher.TrainEpoch(context.Background(), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	student := s2sTrainer(t, 4, 2)
+	sm := student.Model.(*training.Seq2Seq)
+	n, err := Relabel(sm, teacher, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 1 || n > sm.TrainingPairs() {
+		t.Errorf("%d of %d answers changed", n, sm.TrainingPairs())
+	}
+	if _, _, err := student.TrainEpoch(context.Background(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Relabel(sm, lmTrainer(t, 4, 1), 3); err == nil || !strings.Contains(err.Error(), "Seq2Seq teacher") {
+		t.Errorf("an lm teacher: %v", err)
+	}
+}
