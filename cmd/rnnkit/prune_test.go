@@ -20,7 +20,6 @@ func init() {
 					{flag: "out", value: fx.lm, code: 2, want: "must not be the -checkpoint"},
 					{flag: "sparsity", value: "1", code: 2, want: "[0, 1)"},
 					{flag: "structured", value: "=true", code: 0},
-					{flag: "structured", value: "=true", code: 2, want: "-global", args: []string{"global"}},
 				}},
 			{name: "train charlm -prune", base: append([]string{"train", "-preset", "charlm", "-data", fx.corpus, "-batch", "2", "-bptt", "8", "-prune", "0.5"}, tiny...),
 				flags: []flagSpec{{"prune", "float", "222222", ""}, {"prune-start", "int", "a2222", ""}, {"prune-end", "int", "22222", ""},
@@ -50,6 +49,9 @@ func TestPruneCommand(t *testing.T) {
 		"-batch", "2", "-bptt", "8", "-prune", "0.6", "-prune-every", "2", "-log-every", "1000", "-out", run); code != 0 {
 		t.Fatalf("train: exit %d\n%s%s", code, so, se)
 	}
+	if so, se, code := runCmd(t, tinyArgs(filepath.Join(dir, "s2s"))...); code != 0 {
+		t.Fatalf("train addition: exit %d\n%s%s", code, so, se)
+	}
 	out := filepath.Join(dir, "p.safetensors")
 	so, se, code := runCmd(t, "prune", "-checkpoint", filepath.Join(run, "best.safetensors"), "-sparsity", "0.8", "-data", corpus, "-out", out)
 	if code != 0 {
@@ -62,6 +64,22 @@ func TestPruneCommand(t *testing.T) {
 	}
 	if so, se, code := runCmd(t, "eval", "-checkpoint", out, "-data", corpus); code != 0 || !strings.Contains(so, "perplexity") {
 		t.Fatalf("eval of the pruned checkpoint: exit %d\n%s%s", code, so, se)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-global"}, 2, "-global applies to magnitude pruning"},
+		{[]string{"-checkpoint", filepath.Join(dir, "s2s", "best.safetensors")}, 1, "takes a language model"},
+	} {
+		args := append([]string{"prune", "-structured", "-checkpoint", filepath.Join(run, "best.safetensors"), "-out", filepath.Join(dir, "bad.safetensors")}, c.args...)
+		if so, se, code := runCmd(t, args...); code != c.code || !strings.Contains(se, c.want) {
+			t.Errorf("%v: exit %d, want %d and %q\n%s%s", args, code, c.code, c.want, so, se)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "bad.safetensors")); err == nil {
+			t.Errorf("%v failed and wrote its -out", args)
+		}
 	}
 	small := filepath.Join(dir, "s.safetensors")
 	so, se, code = runCmd(t, "prune", "-structured", "-checkpoint", filepath.Join(run, "best.safetensors"), "-sparsity", "0.5", "-data", corpus, "-out", small)
