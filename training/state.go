@@ -39,9 +39,10 @@ type runConfig struct {
 
 // Checkpoint returns the run's state for checkpoint.Save: parameters,
 // optimiser state, the carried state of a [Carrier], the position within
-// the epoch, the schedule's state, the Hook's state (see [StepHook]), and in Meta.Model the Trainer's and the
-// model's config (with the model's kind in Extra[KindKey]); extra adds
-// metadata of the caller's (such as Extra[PresetKey]).
+// the epoch, the schedule's state, the Hook's state (see [StepHook]), and
+// in Meta.Model the Trainer's and the model's config (with the model's
+// kind in Extra[KindKey]); extra adds metadata of the caller's (such as
+// Extra[PresetKey]).
 //
 // When a parameter is NaN or infinite (after an update overflowed, say) it
 // returns an error wrapping ErrDamaged instead, so a damaged run never
@@ -113,9 +114,10 @@ func readRunConfig(c *checkpoint.Checkpoint) (runConfig, error) {
 
 // Restore loads a checkpoint written by Checkpoint into t: parameters (by
 // name, same shapes, all finite), optimiser state, carried state, schedule
-// state, the Hook's state (see [StepHook]) and position. The checkpoint's model kind and configs must equal
-// the run's, except Epochs and SkipNonFinite, which a resumed run may
-// change. On an error nothing changes.
+// state, the Hook's state (see [StepHook]) and position. The checkpoint's
+// model kind and configs must equal the run's, except Epochs and
+// SkipNonFinite, which a resumed run may change. On an error nothing
+// changes.
 func (t *Trainer) Restore(c *checkpoint.Checkpoint) error {
 	return t.restore(c, false)
 }
