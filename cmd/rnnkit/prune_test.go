@@ -46,8 +46,8 @@ func TestPruneCommand(t *testing.T) {
 	}
 	run := filepath.Join(dir, "run")
 	if so, se, code := runCmd(t, "train", "-preset", "charlm", "-data", corpus, "-epochs", "2", "-hidden", "8", "-embed", "4",
-		"-batch", "2", "-bptt", "8", "-prune", "0.6", "-prune-every", "2", "-log-every", "1000", "-out", run); code != 0 {
-		t.Fatalf("train: exit %d\n%s%s", code, so, se)
+		"-batch", "2", "-bptt", "8", "-prune", "0.6", "-prune-every", "2", "-log-every", "1000", "-out", run); code != 0 || !strings.Contains(so, "zero ( 60.") {
+		t.Fatalf("train -prune (want the weights 60%% sparse): exit %d\n%s%s", code, so, se)
 	}
 	if so, se, code := runCmd(t, tinyArgs(filepath.Join(dir, "s2s"))...); code != 0 {
 		t.Fatalf("train addition: exit %d\n%s%s", code, so, se)

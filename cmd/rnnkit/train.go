@@ -307,6 +307,11 @@ func runTrainWith(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if err := tr.Run(ctx, opts); err != nil {
 		return err
 	}
+	if tr.Hook != nil {
+		if err := printSparsity(stdout, tr.Params); err != nil {
+			return err
+		}
+	}
 	if prep.Report == nil {
 		return nil
 	}
