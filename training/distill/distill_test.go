@@ -465,3 +465,44 @@ func TestRelabel(t *testing.T) {
 		t.Errorf("an lm teacher: %v", err)
 	}
 }
+
+// A student distilled at α = 1 from a teacher with its own parameters
+// sees the teacher's very distributions, window after window with the
+// state carried: its loss is zero at every step, so the teacher's rows,
+// weights and carried state line up with the student's. (Plain SGD: Adam
+// would blow the rounding-level gradients, about 1e-17, up to steps of
+// the learning rate's size within three steps.)
+func TestDistillFromItselfIsZero(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		make func(*testing.T, int, uint64) *training.Trainer
+	}{{"lm", lmTrainer}, {"seq2seq", s2sTrainer}} {
+		t.Run(c.name, func(t *testing.T) {
+			teacher := c.make(t, 6, 1)
+			base := c.make(t, 6, 1)
+			m, err := New(base.Model, teacher, Config{Alpha: 1, Temperature: 1.5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := base.Cfg
+			cfg.Optimizer = "sgd"
+			tr, err := training.New(cfg, m, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			steps := 0
+			if _, _, err := tr.TrainEpoch(context.Background(), func(s training.StepStats) {
+				steps++
+				if math.Abs(s.Loss) > 1e-12 {
+					t.Errorf("step %d: loss %g", s.Step, s.Loss)
+				}
+			}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if steps < 3 {
+				t.Fatalf("%d steps", steps)
+			}
+		})
+	}
+}
