@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/pkg/errors"
 
 	"github.com/rnnkit/rnnkit/training"
+	"github.com/rnnkit/rnnkit/training/checkpoint"
 	"github.com/rnnkit/rnnkit/training/distill"
 	"github.com/rnnkit/rnnkit/training/preset"
 )
@@ -24,8 +28,13 @@ type trainExt struct {
 	name    string // the command, in error messages
 	define  func(fs *flag.FlagSet)
 	check   func(r *runFlags) []error
-	prepare func(p *preset.Prepared, stdout io.Writer) error
+	prepare func(r *runFlags, p *preset.Prepared, stdout io.Writer) error
+	extra   map[string]string // written into every checkpoint's Meta.Extra
 }
+
+// distillKey is the Meta.Extra key under which a distillation run's
+// checkpoints record its settings and its teacher's checksum.
+const distillKey = "distill"
 
 // distillFlags are distill's own flags.
 type distillFlags struct {
@@ -43,7 +52,8 @@ func runDistill(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			teacher.Close()
 		}
 	}()
-	ext := &trainExt{
+	var ext *trainExt
+	ext = &trainExt{
 		name: "distill",
 		define: func(fs *flag.FlagSet) {
 			fs.StringVar(&d.teacher, "teacher", "", "the teacher: a checkpoint of rnnkit train of the preset's family, trained on the same data (distill)")
@@ -55,9 +65,6 @@ func runDistill(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		check: func(r *runFlags) []error {
 			errs := []error{nonEmpty("teacher", d.teacher), floatIn("alpha", d.cfg.Alpha, 0, 1), positive("temperature", d.cfg.Temperature),
 				floatIn("temperature", d.cfg.Temperature, 0, maxTemperature)}
-			if r.resume {
-				errs = append(errs, errors.New("-resume: a distillation run is not resumed (its checkpoints do not hold the teacher's state)"))
-			}
 			if r.given["beam"] && !d.sequenceLevel {
 				errs = append(errs, errors.New("-beam applies only with -sequence-level"))
 			}
@@ -66,10 +73,18 @@ func runDistill(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 			return append(errs, intIn("beam", d.beam, 0, maxBeam))
 		},
-		prepare: func(p *preset.Prepared, stdout io.Writer) error {
+		prepare: func(r *runFlags, p *preset.Prepared, stdout io.Writer) error {
 			var err error
 			if teacher, _, err = openCheckpoint(d.teacher); err != nil {
 				return errors.Wrap(err, "distill: -teacher")
+			}
+			if ext.extra, err = d.record(); err != nil {
+				return err
+			}
+			if r.resume {
+				if err := sameDistillation(r.out, ext.extra[distillKey]); err != nil {
+					return err
+				}
 			}
 			if d.sequenceLevel {
 				s, ok := p.Model.(*training.Seq2Seq)
@@ -96,3 +111,38 @@ func runDistill(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // maxTemperature bounds -temperature: the soft term is scaled by T².
 const maxTemperature = 100
+
+// record returns what a distillation run's checkpoints record of it: its
+// settings and the teacher file's SHA-256.
+func (d *distillFlags) record() (map[string]string, error) {
+	b, err := os.ReadFile(d.teacher)
+	if err != nil {
+		return nil, errors.Wrap(err, "distill: -teacher")
+	}
+	js, err := json.Marshal(struct {
+		distill.Config
+		SequenceLevel bool   `json:"sequence_level,omitempty"`
+		Beam          int    `json:"beam,omitempty"`
+		Teacher       string `json:"teacher_sha256"`
+	}{d.cfg, d.sequenceLevel, d.beam, fmt.Sprintf("%x", sha256.Sum256(b))})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{distillKey: string(js)}, nil
+}
+
+// sameDistillation checks that the newest checkpoint in dir was written
+// by a distillation with the settings and teacher recorded in want.
+func sameDistillation(dir, want string) error {
+	c, path, err := (&checkpoint.Manager{Dir: dir}).Latest()
+	if err != nil {
+		return errors.Wrap(err, "distill: -resume")
+	}
+	if got := c.Meta.Extra[distillKey]; got != want {
+		if got == "" {
+			got = "none: not a distillation run"
+		}
+		return errors.Errorf("distill: -resume: %s was written by another distillation (%.300s); this run: %s", path, got, want)
+	}
+	return nil
+}

@@ -15,7 +15,7 @@ func init() {
 					{"sequence-level", "bool", "22", ""}, {"beam", "int", "22222", ""}},
 				rows: []cliRow{
 					{flag: "sequence-level", value: "=true", code: 2, want: "applies to Seq2Seq presets"},
-					{flag: "resume", value: "=true", code: 2, want: "not resumed"},
+					{flag: "resume", value: "=true", code: 1, want: "-resume"},
 					{flag: "teacher", value: fx.s2s, code: 1, want: "a lm student cannot learn from a seq2seq teacher"},
 					{flag: "alpha", value: "1", code: 0},
 				}},
@@ -48,6 +48,14 @@ func TestDistillCommand(t *testing.T) {
 		if !strings.Contains(so, want) {
 			t.Errorf("distill output lacks %q:\n%s", want, so)
 		}
+	}
+	args := []string{"distill", "-teacher", filepath.Join(teacher, "best.safetensors"), "-preset", "addition", "-examples", "160",
+		"-epochs", "2", "-hidden", "4", "-embed", "4", "-batch", "32", "-sequence-level", "-beam", "2", "-out", student, "-log-every", "1000", "-resume"}
+	if so, se, code := runCmd(t, append(args, "-alpha", "0.3")...); code != 1 || !strings.Contains(se, "another distillation") {
+		t.Errorf("resume with another alpha: exit %d\n%s%s", code, so, se)
+	}
+	if so, se, code := runCmd(t, append(args, "-alpha", "0.7")...); code != 0 || !strings.Contains(so, "epoch 2:") {
+		t.Errorf("resume: exit %d\n%s%s", code, so, se)
 	}
 	if so, se, code := runCmd(t, "translate", "-checkpoint", filepath.Join(student, "best.safetensors")); code != 0 {
 		t.Fatalf("translate with the student: exit %d\n%s%s", code, so, se)

@@ -260,7 +260,7 @@ func runTrainWith(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return errors.Wrap(err, "train")
 	}
 	if r.ext != nil {
-		if err := r.ext.prepare(prep, stdout); err != nil {
+		if err := r.ext.prepare(r, prep, stdout); err != nil {
 			return err
 		}
 	}
@@ -275,6 +275,11 @@ func runTrainWith(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}
 	opts := training.RunOptions{Dir: r.out, Keep: r.keep, CheckpointEvery: r.every, Stdout: stdout, Stderr: stderr,
 		Extra: map[string]string{training.PresetKey: r.presetEntry.Name}, OnStep: progressOf(tr, stdout, r.logEvery)}
+	if r.ext != nil {
+		for k, v := range r.ext.extra {
+			opts.Extra[k] = v
+		}
+	}
 	if r.resume {
 		path, err := tr.Resume(opts)
 		if err != nil {

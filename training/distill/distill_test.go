@@ -506,3 +506,21 @@ func TestDistillFromItselfIsZero(t *testing.T) {
 		})
 	}
 }
+
+// A language model's distillation cannot take a carried state before the
+// teacher has one (a checkpoint from the middle of an epoch), and then
+// changes nothing.
+func TestSetCarryNeedsTheTeachers(t *testing.T) {
+	teacher, student := lmTrainer(t, 6, 1), lmTrainer(t, 4, 2)
+	m, err := New(student.Model, teacher, Config{Alpha: 0.5, Temperature: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := [][]float64{make([]float64, 4*4), make([]float64, 4*4)}
+	if err := m.SetCarry(c); err == nil || !strings.Contains(err.Error(), "epoch's end") {
+		t.Errorf("carried state without the teacher's: %v", err)
+	}
+	if m.Carry() != nil {
+		t.Error("a failed SetCarry changed the student's state")
+	}
+}

@@ -26,6 +26,7 @@
 // references ([Relabel]); word-level distillation can be added on top.
 //
 // A distillation run's checkpoints are the student's ordinary checkpoints:
-// eval, translate and sample read them as they are. The teacher's state
-// is not in them, so a distillation run is not resumed.
+// eval, translate and sample read them as they are. The teacher's carried
+// state is not in them: a language model's distillation resumes only from
+// the end of an epoch (Seq2Seq carries nothing).
 package distill

@@ -141,7 +141,10 @@ func (m *Model) Carry() [][]float64 {
 
 // SetCarry implements training.Carrier: nil drops both models' carried
 // state; otherwise the student's is set and the teacher's goes back to
-// what it was at the last Carry.
+// what it was at the last Carry (the Trainer's undoing of a failed step).
+// Checkpoints do not hold the teacher's state: restoring a carried state
+// before any Carry is an error, so a language-model distillation resumes
+// only from the end of an epoch.
 func (m *Model) SetCarry(c [][]float64) error {
 	sc, ok := m.Student.(training.Carrier)
 	if !ok {
@@ -150,14 +153,17 @@ func (m *Model) SetCarry(c [][]float64) error {
 		}
 		return nil
 	}
+	tc, teacherCarries := m.teacher.(training.Carrier)
+	t := m.snapshot
+	if c == nil {
+		t = nil
+	} else if teacherCarries && t == nil {
+		return errors.New("distill: a carried state, but none of the teacher's: a distillation resumes only from a checkpoint at an epoch's end")
+	}
 	if err := sc.SetCarry(c); err != nil {
 		return err
 	}
-	if tc, ok := m.teacher.(training.Carrier); ok {
-		t := m.snapshot
-		if c == nil {
-			t = nil
-		}
+	if teacherCarries {
 		return tc.SetCarry(t)
 	}
 	return nil
