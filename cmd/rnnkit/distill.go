@@ -95,7 +95,11 @@ func runDistill(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				if err != nil {
 					return errors.Wrap(err, "distill: -teacher")
 				}
-				fmt.Fprintf(stdout, "sequence-level: the teacher's beam-%d answers replace %d of %d training answers\n", d.beam, n, s.TrainingPairs())
+				how := fmt.Sprintf("beam-%d", d.beam)
+				if d.beam == 0 {
+					how = "greedy"
+				}
+				fmt.Fprintf(stdout, "sequence-level: the teacher's %s answers replace %d of %d training answers\n", how, n, s.TrainingPairs())
 			}
 			m, err := distill.New(p.Model, teacher, d.cfg)
 			if err != nil {
