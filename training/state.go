@@ -39,9 +39,10 @@ type runConfig struct {
 
 // Checkpoint returns the run's state for checkpoint.Save: parameters,
 // optimiser state, the carried state of a [Carrier], the position within
-// the epoch, the schedule's state, and in Meta.Model the Trainer's and the
-// model's config (with the model's kind in Extra[KindKey]); extra adds
-// metadata of the caller's (such as Extra[PresetKey]).
+// the epoch, the schedule's state, the Hook's state (see [StepHook]), and
+// in Meta.Model the Trainer's and the model's config (with the model's
+// kind in Extra[KindKey]); extra adds metadata of the caller's (such as
+// Extra[PresetKey]).
 //
 // When a parameter is NaN or infinite (after an update overflowed, say) it
 // returns an error wrapping ErrDamaged instead, so a damaged run never
@@ -87,6 +88,9 @@ func (t *Trainer) Checkpoint(extra map[string]string) (*checkpoint.Checkpoint, e
 		x["schedule"] = s
 	}
 	t.loss.save(x)
+	if err := t.saveHook(state, x); err != nil {
+		return nil, err
+	}
 	for k, v := range extra {
 		x[k] = v
 	}
@@ -114,10 +118,17 @@ func readRunConfig(c *checkpoint.Checkpoint) (runConfig, error) {
 
 // Restore loads a checkpoint written by Checkpoint into t: parameters (by
 // name, same shapes, all finite), optimiser state, carried state, schedule
-// state and position. The checkpoint's model kind and configs must equal
-// the run's, except Epochs and SkipNonFinite, which a resumed run may
-// change. On an error nothing changes.
+// state, the Hook's state (see [StepHook]) and position. The checkpoint's
+// model kind and configs must equal the run's, except Epochs and
+// SkipNonFinite, which a resumed run may change. On an error nothing
+// changes.
 func (t *Trainer) Restore(c *checkpoint.Checkpoint) error {
+	return t.restore(c, false)
+}
+
+// restore is Restore; ignoreHook lets a run without a StepHook restore a
+// checkpoint that holds one's state (Open).
+func (t *Trainer) restore(c *checkpoint.Checkpoint, ignoreHook bool) error {
 	rc, err := readRunConfig(c)
 	if err != nil {
 		return err
@@ -149,7 +160,12 @@ func (t *Trainer) Restore(c *checkpoint.Checkpoint) error {
 			return errors.Wrap(err, "training: checkpoint schedule state")
 		}
 	}
-	opt, carried, err := splitState(c.State)
+	state, hs := splitHook(c.State)
+	commitHook, err := t.loadHook(hs, c.Meta.Extra[HookKey], ignoreHook)
+	if err != nil {
+		return err
+	}
+	opt, carried, err := splitState(state)
 	if err != nil {
 		return err
 	}
@@ -173,6 +189,7 @@ func (t *Trainer) Restore(c *checkpoint.Checkpoint) error {
 		return errors.Wrap(err, "training: checkpoint optimiser state")
 	}
 	copyParams(t.Params, srcs)
+	commitHook()
 	t.Schedule = sched
 	t.Step, t.Epoch, t.StepInEpoch, t.Skipped, t.loss = c.Meta.Step, c.Meta.Epoch, pos.stepInEpoch, pos.skipped, pos.loss
 	return nil
@@ -287,7 +304,7 @@ func Open(c *checkpoint.Checkpoint) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := t.Restore(c); err != nil {
+	if err := t.restore(c, true); err != nil {
 		t.Close()
 		return nil, err
 	}

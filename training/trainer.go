@@ -134,6 +134,9 @@ type Trainer struct {
 	// Schedule changes the learning rate and stops early after each epoch
 	// of Run; checkpoints keep its state.
 	Schedule Schedule
+	// Hook, when not nil, is called after every step (see [StepHook]);
+	// checkpoints keep its state.
+	Hook StepHook
 	// Epoch is the number of completed epochs; Step the number of
 	// optimiser steps taken; StepInEpoch how many batches of the current
 	// epoch are done.
@@ -364,6 +367,11 @@ func (t *Trainer) TrainEpoch(ctx context.Context, onStep func(StepStats), stop f
 		}
 		t.Step++
 		t.StepInEpoch++
+		if t.Hook != nil {
+			if err := t.Hook.AfterStep(t.Step, t.Params); err != nil {
+				return 0, false, errors.Wrapf(err, "training: epoch %d, after step %d", t.Epoch+1, t.Step)
+			}
+		}
 		if !skipped {
 			t.loss.add(l)
 		}

@@ -32,6 +32,8 @@ type runFlags struct {
 	presetEntry             preset.Preset
 	presetFamily            preset.Family
 	dist                    distFlags
+	prune                   pruneFlags // -prune and its schedule (prune.go)
+	ext                     *trainExt  // another command's part (distill.go); nil for train
 }
 
 func (r *runFlags) define(fs *flag.FlagSet) {
@@ -45,6 +47,10 @@ func (r *runFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&r.every, "checkpoint-every", 0, "also checkpoint every N steps (0: at the end of each epoch only)")
 	fs.IntVar(&r.logEvery, "log-every", 50, "print a progress line every N steps (when not on a terminal)")
 	r.dist.define(fs)
+	r.prune.define(fs)
+	if r.ext != nil {
+		r.ext.define(fs)
+	}
 }
 
 const trainAbout = "Trains a preset experiment and writes into -out: config.json, metrics.jsonl (one line per\n" +
@@ -71,9 +77,14 @@ func addAllPresetFlags(fs *flag.FlagSet) {
 // to find -preset, then with the preset's own (so that a flag it has not
 // is an error naming it, and -h shows its defaults).
 func parseTrain(args []string, stdout io.Writer) (*runFlags, bool, error) {
+	return parseTrainWith(args, stdout, nil)
+}
+
+// parseTrainWith is parseTrain with another command's flags (ext).
+func parseTrainWith(args []string, stdout io.Writer, ext *trainExt) (*runFlags, bool, error) {
 	all := flag.NewFlagSet("rnnkit train", flag.ContinueOnError)
 	all.SetOutput(io.Discard)
-	var r runFlags
+	r := runFlags{ext: ext}
 	r.define(all)
 	addAllPresetFlags(all)
 	err := all.Parse(args)
@@ -97,7 +108,7 @@ func parseTrain(args []string, stdout io.Writer) (*runFlags, bool, error) {
 	}
 	fs := flag.NewFlagSet("rnnkit train", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	r = runFlags{presetEntry: p, presetFamily: fam, setup: p.New()}
+	r = runFlags{presetEntry: p, presetFamily: fam, setup: p.New(), ext: ext}
 	r.define(fs)
 	preset.DefineFlags(fs, r.setup)
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
@@ -157,7 +168,15 @@ func (r *runFlags) validate() error {
 	if r.given["out"] {
 		errs = append(errs, nonEmpty("out", r.out))
 	}
-	if err := checks("train", append(errs,
+	errs = append(errs, r.prune.check(r.given)...)
+	if r.ext != nil {
+		errs = append(errs, r.ext.check(r)...)
+	}
+	cmd := "train"
+	if r.ext != nil {
+		cmd = r.ext.name
+	}
+	if err := checks(cmd, append(errs,
 		intIn("keep", r.keep, 1, maxKeep), intIn("checkpoint-every", r.every, 0, maxEvery), intIn("log-every", r.logEvery, 1, maxEvery),
 		preset.Validate(r.setup, r.given, r.data))...); err != nil {
 		return err
@@ -209,11 +228,17 @@ func gitRevision() string {
 	return rev
 }
 
-func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runTrainWith(ctx, args, stdout, stderr, nil)
+}
+
+// runTrainWith is runTrain with another command's part (ext): its flags,
+// their checks, and the model it makes of the preset's.
+func runTrainWith(ctx context.Context, args []string, stdout, stderr io.Writer, ext *trainExt) (err error) {
 	if err := preset.Check(); err != nil {
 		return err
 	}
-	r, help, err := parseTrain(args, stdout)
+	r, help, err := parseTrainWith(args, stdout, ext)
 	if help || err != nil {
 		return err
 	}
@@ -242,14 +267,27 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if err != nil {
 		return errors.Wrap(err, "train")
 	}
+	if r.ext != nil {
+		if err := r.ext.prepare(r, prep, stdout); err != nil {
+			return err
+		}
+	}
 	tr, err := training.New(common.Train, prep.Model, prep.Test)
 	if err != nil {
 		return errors.Wrap(err, "train")
 	}
 	defer tr.Close()
 	tr.Schedule = common.Schedule()
+	if tr.Hook, err = r.prune.hook(r.given, prep.Model, common.Train.Epochs); err != nil {
+		return err
+	}
 	opts := training.RunOptions{Dir: r.out, Keep: r.keep, CheckpointEvery: r.every, Stdout: stdout, Stderr: stderr,
 		Extra: map[string]string{training.PresetKey: r.presetEntry.Name}, OnStep: progressOf(tr, stdout, r.logEvery)}
+	if r.ext != nil {
+		for k, v := range r.ext.extra {
+			opts.Extra[k] = v
+		}
+	}
 	if r.resume {
 		path, err := tr.Resume(opts)
 		if err != nil {
@@ -284,6 +322,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	fmt.Fprintf(stdout, "%s: %s; %s, %d parameters, %s\n", r.presetEntry.Name, r.presetEntry.About, prep.Summary, countParams(tr.Params), r.out)
 	if err := tr.Run(ctx, opts); err != nil {
 		return err
+	}
+	if tr.Hook != nil {
+		if err := printSparsity(stdout, tr.Params); err != nil {
+			return err
+		}
 	}
 	if prep.Report == nil || !grp.lead() {
 		return nil
