@@ -94,47 +94,6 @@ func TestTransformerTrainTranslateEval(t *testing.T) {
 func init() {
 	moreCLICommands = append(moreCLICommands, func(fx fixtureFiles) []cliCommand {
 		return []cliCommand{{
-			name: "fill",
-			base: []string{"fill", "-checkpoint", fx.s2s, "the [MASK] sat"},
-			rows: []cliRow{
-				{value: "the cat sat", code: 2, want: "has no [MASK]"},
-				{flag: "k", value: "0", code: 2},
-				{value: "the [MASK] sat", code: 1, want: "not a masked language model"},
-			},
-		}}
-	})
-}
-
-// mlm trains on a text file and fill prints the fillers of each [MASK].
-func TestMLMTrainFill(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: trains a model")
-	}
-	dir := t.TempDir()
-	corpus := filepath.Join(dir, "corpus.txt")
-	os.WriteFile(corpus, []byte(strings.Repeat("the cat sat on the mat\nthe dog ate the bone\n", 30)), 0o644)
-	out := filepath.Join(dir, "run")
-	so, se, code := runCmd(t, "train", "-preset", "mlm", "-data", corpus, "-epochs", "2", "-embed", "8", "-heads", "2", "-ff", "8",
-		"-layers", "1", "-log-every", "1000", "-out", out)
-	if code != 0 || !strings.Contains(so, "masked accuracy") {
-		t.Fatalf("train: exit %d\n%s%s", code, so, se)
-	}
-	so, se, code = runCmd(t, "fill", "-checkpoint", filepath.Join(out, "best.safetensors"), "-k", "2", "the [MASK] sat on [MASK] mat")
-	if code != 0 || strings.Count(so, "[MASK] ") != 2 {
-		t.Errorf("fill: exit %d, %q\n%s", code, so, se)
-	}
-	if so, se, code := runCmd(t, "eval", "-checkpoint", filepath.Join(out, "best.safetensors"), "-data", corpus, "-json"); code != 0 || !strings.Contains(so, "masked_accuracy") {
-		t.Errorf("eval: exit %d\n%s%s", code, so, se)
-	}
-}
-
-func init() {
-	moreCLICommands = append(moreCLICommands, func(fx fixtureFiles) []cliCommand {
-		return []cliCommand{{
-			name: "fill (glued mask)",
-			base: []string{"fill", "-checkpoint", fx.s2s, "the [MASK] sat"},
-			rows: []cliRow{{value: "the [MASK]s sat", code: 2, want: "has no [MASK] word"}},
-		}, {
 			name: "train date-transformer -definition",
 			base: []string{"train", "-preset", "date-transformer", "-examples", "20", "-batch", "8", "-epochs", "1",
 				"-embed", "4", "-heads", "1", "-ff", "4", "-layers", "1", "-log-every", "1000", "-out", "{out}"},
