@@ -19,6 +19,7 @@ import datetime
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -72,6 +73,7 @@ def main():
             continue
         gw, gc, pw, pc = med(go[k], 0), med(go[k], 1), med(pt[k], 0), med(pt[k], 1)
         print("| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f | %s/128 |" % (k, gw, pw, gw / pw, gc, pc, gc / pc, same.get(k)))
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
