@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -49,17 +48,6 @@ func compressTokens(B int) [][]int {
 		}
 	}
 	return seqs
-}
-
-// cpuSeconds returns the CPU time the process has used (user and system,
-// every thread): on a shared machine, tokens per CPU-second measure the
-// work where wall-clock tokens/s measure the load.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return math.NaN()
-	}
-	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
 }
 
 // BenchmarkQuantizedLM reports the forward tokens/s of the language model

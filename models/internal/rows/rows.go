@@ -5,8 +5,11 @@
 package rows
 
 import (
+	"math"
+
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 
 	"github.com/rnnkit/rnnkit/graph"
 )
@@ -69,17 +72,66 @@ func FromValues(vals []gorgonia.Value, rows, width int) ([]Matrix, error) {
 	return out, nil
 }
 
-// Set gives the [rows, width] input node n the values of m.
+// Set gives the [rows, width] input node n the values of m. It writes the
+// rows straight into n's float32 or float64 tensor, as graph.Set would
+// write them flattened (the same conversion, the same errors, nothing
+// written when a value is not finite), without the flattened copy.
 func Set(n *gorgonia.Node, m Matrix) error {
 	s := n.Shape()
 	if len(s) != 2 || len(m) != s[0] {
 		return errors.Errorf("rows: %d rows for a node of shape %v", len(m), s)
 	}
-	flat := make([]float64, 0, s[0]*s[1])
 	for _, row := range m {
 		if len(row) != s[1] {
 			return errors.Errorf("rows: a row of %d values for width %d", len(row), s[1])
 		}
+	}
+	t, ok := n.Value().(*tensor.Dense)
+	if !ok || t.RequiresIterator() || t.Shape().TotalSize() != s[0]*s[1] {
+		return setFlat(n, m)
+	}
+	switch d := t.Data().(type) {
+	case []float32:
+		if err := finite(n, m); err != nil {
+			return err
+		}
+		for r, row := range m {
+			dst := d[r*s[1] : (r+1)*s[1]]
+			for j, v := range row {
+				dst[j] = float32(v)
+			}
+		}
+	case []float64:
+		if err := finite(n, m); err != nil {
+			return err
+		}
+		for r, row := range m {
+			copy(d[r*s[1]:(r+1)*s[1]], row)
+		}
+	default:
+		return setFlat(n, m)
+	}
+	return nil
+}
+
+// finite returns graph.Set's error for the first value of m that is NaN or
+// infinite, nil when all are finite.
+func finite(n *gorgonia.Node, m Matrix) error {
+	for r, row := range m {
+		for j, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return errors.Errorf("graph: setting %s: element %d is %v", n.Name(), r*len(row)+j, v)
+			}
+		}
+	}
+	return nil
+}
+
+// setFlat sets n through graph.Set, from m flattened: the definition Set
+// follows, and its path for values that are not a contiguous float tensor.
+func setFlat(n *gorgonia.Node, m Matrix) error {
+	var flat []float64
+	for _, row := range m {
 		flat = append(flat, row...)
 	}
 	return graph.Set(n, flat)

@@ -1,6 +1,8 @@
 package rows
 
 import (
+	"math"
+	"strings"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -43,5 +45,41 @@ func TestSelectFromValuesSet(t *testing.T) {
 	}
 	if _, err := FromValues([]gorgonia.Value{n.Value()}, 2, 2); err == nil {
 		t.Error("wrong row count accepted")
+	}
+}
+
+// TestSetMatchesFlat checks that Set writes exactly what graph.Set writes
+// from the flattened rows (setFlat), in float32 and float64, including
+// values float32 rounds, and returns the same error, writing nothing, for
+// a value that is not finite.
+func TestSetMatchesFlat(t *testing.T) {
+	m := Matrix{{1.1, -2e-40, 3.4028235e38}, {0.1, 1e-7, -0.3333333333333333}}
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		ps, _ := graph.NewParams(dt)
+		g, _ := graph.New(ps)
+		a, _ := g.Input("a", 2, 3)
+		b, _ := g.Input("b", 2, 3)
+		if err := Set(a, m); err != nil {
+			t.Fatal(err)
+		}
+		if err := setFlat(b, m); err != nil {
+			t.Fatal(err)
+		}
+		va, _ := graph.ValueFloat64s(a.Value())
+		vb, _ := graph.ValueFloat64s(b.Value())
+		for i := range vb {
+			if math.Float64bits(va[i]) != math.Float64bits(vb[i]) {
+				t.Errorf("%v element %d: Set wrote %v, graph.Set %v", dt, i, va[i], vb[i])
+			}
+		}
+		bad := Matrix{{1, 2, 3}, {4, math.Inf(-1), 6}}
+		errA, errB := Set(a, bad), setFlat(b, bad)
+		if errA == nil || errB == nil || errA.Error() != strings.Replace(errB.Error(), "setting b", "setting a", 1) {
+			t.Errorf("%v: Set error %v, graph.Set error %v", dt, errA, errB)
+		}
+		after, _ := graph.ValueFloat64s(a.Value())
+		if after[0] != va[0] || after[4] != va[4] {
+			t.Errorf("%v: Set wrote a row holding -Inf", dt)
+		}
 	}
 }
