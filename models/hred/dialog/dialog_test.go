@@ -38,7 +38,7 @@ func TestReadGood(t *testing.T) {
 func TestReadBad(t *testing.T) {
 	for _, c := range []struct {
 		name, in, want string
-		opt        Options
+		opt            Options
 	}{
 		{"no marker", "A . __eou__ B . __eou__\nhello there\n", "line 2: no \"__eou__\" marker", Options{}},
 		{"missing last marker", "A . __eou__ B .\n", "line 1: text after the last __eou__", Options{}},

@@ -2,7 +2,7 @@ package dialog
 
 import (
 	"fmt"
-	"math/rand"
+	"math/rand/v2"
 	"strings"
 )
 
@@ -50,11 +50,11 @@ func Synthetic(n int, src *rand.Rand, opt SynthOptions) []Dialogue {
 	hi = max(hi, lo)
 	out := make([]Dialogue, n)
 	for i := range out {
-		f := synthFacts[src.Intn(len(synthFacts))]
-		v := f.values[src.Intn(SynthValues)]
+		f := synthFacts[src.IntN(len(synthFacts))]
+		v := f.values[src.IntN(SynthValues)]
 		d := Dialogue{fmt.Sprintf("my favourite %s is %s .", f.attr, v)}
-		for k := lo + src.Intn(hi-lo+1); k > 0; k-- {
-			d = append(d, synthChat[src.Intn(len(synthChat))])
+		for k := lo + src.IntN(hi-lo+1); k > 0; k-- {
+			d = append(d, synthChat[src.IntN(len(synthChat))])
 		}
 		d = append(d, fmt.Sprintf("what is my favourite %s ?", f.attr), v+" .")
 		out[i] = d
