@@ -25,12 +25,12 @@ import (
 func init() {
 	p := func(name, about string, k hred.Kind, synthetic bool) Preset {
 		return Preset{Name: name, About: about, New: func() Setup {
-			s := &dialogSetup{synthetic: synthetic, dialogues: 5000, minCount: 2}
+			s := &dialogSetup{synthetic: synthetic, dialogues: 5000, minCount: 3}
 			s.model = training.DialogConfig{
 				Model: hred.Config{Kind: k, Embed: 64, Hidden: 128, Context: 128, Latent: 32, Cell: cells.GRUKind},
-				Batch: 32, BucketWidth: 4, MaxContext: 6, MaxLen: 30,
+				Batch: 32, BucketWidth: 4, MaxContext: 4, MaxLen: 25,
 			}
-			epochs := 8
+			epochs := 5
 			if synthetic {
 				s.model.Model.Embed, s.model.Model.Hidden, s.model.Model.Context = 32, 64, 64
 				s.model.LastOnly, s.model.ExactMatch, s.model.MaxContext, s.model.MaxLen = true, true, 0, 0

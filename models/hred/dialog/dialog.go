@@ -40,6 +40,11 @@ type Options struct {
 // Read reads dialogues in DailyDialog's format (see the package doc for
 // what it refuses and what it skips).
 func Read(r io.Reader, opt Options) ([]Dialogue, error) {
+	ds, err := read(r, opt)
+	return ds, errors.Wrap(err, "dialog")
+}
+
+func read(r io.Reader, opt Options) ([]Dialogue, error) {
 	maxLine := opt.MaxLineBytes
 	if maxLine <= 0 {
 		maxLine = MaxLineBytes
@@ -53,10 +58,10 @@ func Read(r io.Reader, opt Options) ([]Dialogue, error) {
 	for line := 1; ; line++ {
 		b, err := readLine(br, maxLine)
 		if err == errLong {
-			return nil, errors.Wrapf(ErrFormat, "line %d: longer than %d bytes", line, maxLine)
+			return nil, formatf("line %d: longer than %d bytes", line, maxLine)
 		}
 		if err != nil && err != io.EOF {
-			return nil, errors.Wrapf(err, "dialog: line %d", line)
+			return nil, errors.Wrapf(err, "line %d", line)
 		}
 		if len(bytes.TrimSpace(b)) > 0 {
 			d, perr := parseLine(b, opt.AllowSingle)
@@ -64,7 +69,7 @@ func Read(r io.Reader, opt Options) ([]Dialogue, error) {
 				return nil, errors.Wrapf(perr, "line %d", line)
 			}
 			if len(out) == maxDia {
-				return nil, errors.Wrapf(ErrFormat, "line %d: more than %d dialogues", line, maxDia)
+				return nil, formatf("line %d: more than %d dialogues", line, maxDia)
 			}
 			out = append(out, d)
 		}
@@ -81,7 +86,7 @@ func ReadFile(path string, opt Options) ([]Dialogue, error) {
 		return nil, errors.Wrap(err, "dialog")
 	}
 	defer f.Close()
-	ds, err := Read(f, opt)
+	ds, err := read(f, opt)
 	if err != nil {
 		return nil, errors.Wrapf(err, "dialog: %s", path)
 	}
@@ -120,25 +125,25 @@ func readLine(br *bufio.Reader, max int) ([]byte, error) {
 // parseLine parses one non-blank line into a dialogue.
 func parseLine(b []byte, allowSingle bool) (Dialogue, error) {
 	if !utf8.Valid(b) {
-		return nil, errors.Wrap(ErrFormat, "not valid UTF-8")
+		return nil, formatf("not valid UTF-8")
 	}
 	parts := strings.Split(string(b), EOU)
 	if len(parts) == 1 {
-		return nil, errors.Wrapf(ErrFormat, "no %q marker (each utterance ends with \" %s\")", EOU, EOU)
+		return nil, formatf("no %q marker (each utterance ends with \" %s\")", EOU, EOU)
 	}
 	if rest := strings.TrimSpace(parts[len(parts)-1]); rest != "" {
-		return nil, errors.Wrapf(ErrFormat, "text after the last %s: %.40q (a missing %q?)", EOU, rest, " "+EOU)
+		return nil, formatf("text after the last %s: %.40q (a missing %q?)", EOU, rest, " "+EOU)
 	}
 	d := make(Dialogue, 0, len(parts)-1)
 	for i, p := range parts[:len(parts)-1] {
 		u := strings.Join(strings.Fields(p), " ")
 		if u == "" {
-			return nil, errors.Wrapf(ErrFormat, "utterance %d is empty", i+1)
+			return nil, formatf("utterance %d is empty", i+1)
 		}
 		d = append(d, u)
 	}
 	if len(d) < 2 && !allowSingle {
-		return nil, errors.Wrap(ErrFormat, "a dialogue of one utterance (a reply needs a context)")
+		return nil, formatf("a dialogue of one utterance (a reply needs a context)")
 	}
 	return d, nil
 }
@@ -151,7 +156,7 @@ func Write(w io.Writer, ds []Dialogue) error {
 	for i, d := range ds {
 		for j, u := range d {
 			if strings.TrimSpace(u) == "" || strings.ContainsAny(u, "\r\n") || strings.Contains(u, EOU) {
-				return errors.Wrapf(ErrFormat, "dialogue %d utterance %d: empty, or holds a newline or %s", i+1, j+1, EOU)
+				return formatf("dialogue %d utterance %d: empty, or holds a newline or %s", i+1, j+1, EOU)
 			}
 			bw.WriteString(u)
 			bw.WriteString(" " + EOU + " ")

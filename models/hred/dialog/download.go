@@ -103,14 +103,14 @@ func ReadRelease(path, split string, opt Options) ([]Dialogue, error) {
 	}
 	zr, err := zip.NewReader(bytes.NewReader(inner), int64(len(inner)))
 	if err != nil {
-		return nil, errors.Wrapf(ErrFormat, "%s: %s.zip: %v", path, split, err)
+		return nil, formatf("dialog: %s: %s.zip: %v", path, split, err)
 	}
 	name := fmt.Sprintf("%s/dialogues_%s.txt", split, split)
 	text, err := readZipFile(zr, name)
 	if err != nil {
 		return nil, errors.Wrapf(err, "dialog: %s: %s.zip", path, split)
 	}
-	ds, err := Read(bytes.NewReader(text), opt)
+	ds, err := read(bytes.NewReader(text), opt)
 	return ds, errors.Wrapf(err, "dialog: %s: %s", path, name)
 }
 
@@ -123,17 +123,17 @@ func readZipFile(z *zip.Reader, name string) ([]byte, error) {
 		}
 		rc, err := f.Open()
 		if err != nil {
-			return nil, errors.Wrapf(ErrFormat, "%s: %v", name, err)
+			return nil, formatf("%s: %v", name, err)
 		}
 		defer rc.Close()
 		b, err := io.ReadAll(io.LimitReader(rc, MaxDownloadBytes+1))
 		if err != nil {
-			return nil, errors.Wrapf(ErrFormat, "%s: %v", name, err)
+			return nil, formatf("%s: %v", name, err)
 		}
 		if len(b) > MaxDownloadBytes {
-			return nil, errors.Wrapf(ErrFormat, "%s: larger than %d bytes", name, MaxDownloadBytes)
+			return nil, formatf("%s: larger than %d bytes", name, MaxDownloadBytes)
 		}
 		return b, nil
 	}
-	return nil, errors.Wrapf(ErrFormat, "no %s in the zip", name)
+	return nil, formatf("no %s in the zip", name)
 }

@@ -1,6 +1,10 @@
 package dialog
 
-import "github.com/pkg/errors"
+import (
+	"fmt"
+
+	"github.com/pkg/errors"
+)
 
 // Sentinel errors; test for them with errors.Is.
 var (
@@ -11,3 +15,15 @@ var (
 	// expected one.
 	ErrChecksum = errors.New("dialog: checksum mismatch")
 )
+
+// formatError is an error about content; it wraps ErrFormat but does not
+// repeat its text.
+type formatError struct{ msg string }
+
+func (e *formatError) Error() string { return e.msg }
+func (e *formatError) Unwrap() error { return ErrFormat }
+
+// formatf returns a formatError.
+func formatf(format string, args ...any) error {
+	return &formatError{fmt.Sprintf(format, args...)}
+}
