@@ -38,7 +38,7 @@ func init() {
 				epochs = 30
 			}
 			if k == hred.VHRED {
-				s.model.WordDropout, s.model.KLAnneal = 0.25, 2000
+				s.model.WordDropout, s.model.KLAnneal = 0.25, 600
 			}
 			s.common = Common{Train: training.Config{Epochs: epochs, Optimizer: "adam", LR: 2e-3, Clip: 5, Seed: 1, Dtype: "float32"},
 				LRGamma: 0.5, PlateauFactor: 0.5}
