@@ -85,7 +85,7 @@ func init() {
 			{name: "train dialog-synthetic-hred", base: []string{"train", "-preset", "dialog-synthetic-hred", "-dialogues", "20", "-epochs", "1",
 				"-hidden", "4", "-embed", "4", "-log-every", "1000", "-out", "{out}"},
 				rows: []cliRow{
-					{flag: "data", value: df.data, code: 2, want: "the synthetic presets generate their data: no -data"},
+					{flag: "data", value: df.data, code: 2, want: "-dialogues applies only to generated data, not with -data"},
 					{flag: "dialogues", value: "5", code: 2, want: "-dialogues 5: want 10 to"},
 					{flag: "dialogues", value: "20", code: 0, heavy: true},
 				}},

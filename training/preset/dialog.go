@@ -21,7 +21,8 @@ import (
 // read one file in DailyDialog's format (-data; the experiments use its
 // validation split) and split it 90/10 by dialogue (dialog.Split); the
 // synthetic presets generate dialogues whose answer is a fact stated
-// turns before the question.
+// turns before the question (or, with -data, read them, each dialogue's
+// last utterance its only reply).
 func init() {
 	p := func(name, about string, k hred.Kind, synthetic bool) Preset {
 		return Preset{Name: name, About: about, New: func() Setup {
@@ -100,6 +101,23 @@ func (s *dialogSetup) Flags(fs *flag.FlagSet) {
 
 // Validate implements Setup.
 func (s *dialogSetup) Validate(given map[string]bool, path string) error {
+	if !s.synthetic && path == "" {
+		return errors.New("the DailyDialog presets need -data FILE, dialogues in DailyDialog's format (e.g. its dialogues_validation.txt)")
+	}
+	if given["dialogues"] && path != "" {
+		return errors.New("-dialogues applies only to generated data, not with -data")
+	}
+	if (given["latent"] || given["kl-anneal"]) && s.model.Model.Kind != hred.VHRED {
+		return errors.Errorf("-latent and -kl-anneal apply only to vhred, not %s", s.model.Model.Kind)
+	}
+	if given["context"] && s.model.Model.Kind == hred.Seq2Seq {
+		return errors.New("-context applies only to hred and vhred (seq2seq has no context RNN)")
+	}
+	return s.validateModel()
+}
+
+// validateModel is Validate but for the data.
+func (s *dialogSetup) validateModel() error {
 	if err := s.Net.Validate(); err != nil {
 		return err
 	}
@@ -122,21 +140,6 @@ func (s *dialogSetup) Validate(given map[string]bool, path string) error {
 	if !(m.WordDropout >= 0 && m.WordDropout < 1) {
 		return errors.Errorf("-word-dropout %v: want a probability from 0 to below 1", m.WordDropout)
 	}
-	if (given["latent"] || given["kl-anneal"]) && m.Model.Kind != hred.VHRED {
-		return errors.Errorf("-latent and -kl-anneal apply only to vhred, not %s", m.Model.Kind)
-	}
-	if given["context"] && m.Model.Kind == hred.Seq2Seq {
-		return errors.New("-context applies only to hred and vhred (seq2seq has no context RNN)")
-	}
-	if s.synthetic && path != "" {
-		return errors.New("the synthetic presets generate their data: no -data")
-	}
-	if !s.synthetic && path == "" {
-		return errors.New("the DailyDialog presets need -data FILE, dialogues in DailyDialog's format (e.g. its dialogues_validation.txt)")
-	}
-	if given["dialogues"] && !s.synthetic {
-		return errors.New("-dialogues applies only to the synthetic presets, not with -data")
-	}
 	m.Model.Vocab, m.Model.EOS = 4, 2 // set from the data; validated with placeholders here
 	return m.Validate()
 }
@@ -145,7 +148,7 @@ func (s *dialogSetup) Validate(given map[string]bool, path string) error {
 func (s *dialogSetup) Prepare(path string) (*Prepared, error) {
 	var ds []dialog.Dialogue
 	info := map[string]any{}
-	if s.synthetic {
+	if path == "" {
 		ds = dialog.Synthetic(s.dialogues, graph.NewSource(s.common.Train.Seed), dialog.SynthOptions{})
 		info["dialogues"] = s.dialogues
 	} else {
@@ -190,4 +193,16 @@ func dialogSamples(m *training.Dialog, test []dialog.Dialogue, w io.Writer, n in
 		fmt.Fprintf(w, "  context: %s\n  reply:   %q (reference %q)\n", clipWords(strings.Fields(strings.Join(d[max(0, len(d)-3):len(d)-1], " | ")), 30), got, d[len(d)-1])
 	}
 	return nil
+}
+
+// ModelConfig implements Importer.
+func (s *dialogSetup) ModelConfig() any { return &s.model }
+
+// Vocab implements Importer: none (a dialogue model's vocabulary is its
+// training split's words; rnnkit import takes it from -vocab).
+func (s *dialogSetup) Vocab() (*data.Vocab, error) { return nil, nil }
+
+// NewModel implements Importer.
+func (s *dialogSetup) NewModel(vocab *data.Vocab) (training.Model, error) {
+	return training.NewDialog(s.model, vocab, nil)
 }

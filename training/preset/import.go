@@ -89,6 +89,9 @@ func ValidateImport(s Setup, given map[string]bool) error {
 	if t, ok := s.(*treeSetup); ok {
 		return t.validateModel()
 	}
+	if d, ok := s.(*dialogSetup); ok {
+		return d.validateModel()
+	}
 	return s.Validate(given, "")
 }
 
