@@ -89,6 +89,9 @@ func ValidateImport(s Setup, given map[string]bool) error {
 	if m, ok := s.(*mlmSetup); ok {
 		return m.validateModel(given)
 	}
+	if d, ok := s.(*dialogSetup); ok {
+		return d.validateModel()
+	}
 	return s.Validate(given, "")
 }
 

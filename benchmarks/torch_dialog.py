@@ -1,0 +1,227 @@
+#!/usr/bin/python3
+"""PyTorch references of rnnkit's dialogue presets (models/hred): the flat
+Seq2Seq baseline, HRED and VHRED, on a file in DailyDialog's format split
+90/10 by dialogue as rnnkit's dialog.Split does (every tenth dialogue is
+test), with the same vocabulary (words seen --min-count times in the
+training split, most frequent first, then lexical), the same examples
+(every reply with the last --max-context utterances before it, each cut to
+--max-len tokens), the same model (one GRU layer each; the condition
+initialises the decoder through tanh(Linear) and is joined to every
+decoder input), the same loss (cross-entropy per reply token, + beta * KL /
+tokens for VHRED, beta rising linearly over --kl-anneal steps, word
+dropout on decoder inputs), Adam with a global-norm clip, batches of
+--batch replies bucketed by size. It prints one JSON line per epoch: the
+test perplexity, NLL and KL per sentence (as rnnkit's eval reports them),
+and the epoch's training seconds.
+
+    OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 /usr/bin/python3 benchmarks/torch_dialog.py \
+        --data ../shared/data/dailydialog/validation.txt --model hred --seed 1
+"""
+import argparse
+import collections
+import json
+import math
+import random
+import time
+
+import torch
+import torch.nn as nn
+
+PAD, BOS, EOS, UNK = 0, 1, 2, 3
+
+
+def read_dialogues(path):
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            parts = line.split("__eou__")
+            assert parts[-1].strip() == "", "text after the last __eou__"
+            d = [" ".join(p.split()) for p in parts[:-1]]
+            assert all(d) and len(d) >= 2
+            out.append(d)
+    return out
+
+
+def build_vocab(dialogues, min_count):
+    counts = collections.Counter(w for d in dialogues for u in d for w in u.split())
+    for s in ("<pad>", "<s>", "</s>", "<unk>"):
+        counts.pop(s, None)
+    words = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w.encode()))
+    toks = ["<pad>", "<s>", "</s>", "<unk>"] + words
+    return {t: i for i, t in enumerate(toks)}
+
+
+def examples(dialogues, vocab, max_context, max_len):
+    enc = lambda u: [vocab.get(w, UNK) for w in u.split()][: max_len or None]
+    out = []
+    for d in dialogues:
+        for j in range(1, len(d)):
+            ctx = d[max(0, j - max_context):j] if max_context else d[:j]
+            out.append(([enc(u) for u in ctx], enc(d[j])))
+    return out
+
+
+def buckets(exs, kind, batch, width, rng):
+    up = lambda n: (n + width - 1) // width * width
+    keys = []
+    for ctx, rep in exs:
+        c = ctx[-1:] if kind == "seq2seq" else ctx
+        n = 1 if kind == "seq2seq" else up(len(c))
+        keys.append(n * 1000000 + max(up(max(len(u) for u in c)), up(len(rep) + 1)))
+    perm = list(range(len(exs)))
+    rng.shuffle(perm)
+    perm.sort(key=lambda i: keys[i])
+    out, s = [], 0
+    while s < len(perm):
+        e = s + 1
+        while e < len(perm) and e - s < batch and keys[perm[e]] == keys[perm[s]]:
+            e += 1
+        out.append(perm[s:e])
+        s = e
+    rng.shuffle(out)
+    return out
+
+
+class Dialog(nn.Module):
+    def __init__(self, kind, V, E, H, C, Z):
+        super().__init__()
+        self.kind, self.Z = kind, Z
+        D = {"seq2seq": H, "hred": C, "vhred": C + Z}[kind]
+        self.emb = nn.Embedding(V, E)
+        self.enc = nn.GRU(E, H)
+        if kind != "seq2seq":
+            self.ctx = nn.GRU(H, C)
+        self.init = nn.Linear(D, H)
+        self.dec = nn.GRU(E + D, H)
+        self.fc = nn.Linear(H, V)
+        if kind == "vhred":
+            self.prior = nn.ModuleList([nn.Linear(C, C), nn.Linear(C, Z), nn.Linear(C, Z)])
+            self.post = nn.ModuleList([nn.Linear(C + H, C), nn.Linear(C, Z), nn.Linear(C, Z)])
+
+    def encode(self, seqs):
+        """Final GRU h of each non-empty token list, [n, H]."""
+        lens = torch.tensor([len(s) for s in seqs])
+        x = torch.zeros(int(lens.max()), len(seqs), dtype=torch.long)
+        for i, s in enumerate(seqs):
+            x[: len(s), i] = torch.tensor(s)
+        packed = nn.utils.rnn.pack_padded_sequence(self.emb(x), lens, enforce_sorted=False)
+        return self.enc(packed)[1][0]
+
+    @staticmethod
+    def gauss(net, x):
+        h = torch.tanh(net[0](x))
+        return net[1](h), net[2](h)
+
+    def forward(self, batch, beta, word_dropout, training):
+        B = len(batch)
+        ctxs = [ctx[-1:] if self.kind == "seq2seq" else ctx for ctx, _ in batch]
+        flat = [u for c in ctxs for u in c]
+        u = self.encode(flat)
+        if self.kind == "seq2seq":
+            cond = u
+        else:
+            N = max(len(c) for c in ctxs)
+            grid = torch.zeros(N, B, u.shape[1])
+            k = 0
+            for b, c in enumerate(ctxs):
+                grid[: len(c), b] = u[k:k + len(c)]
+                k += len(c)
+            packed = nn.utils.rnn.pack_padded_sequence(grid, torch.tensor([len(c) for c in ctxs]), enforce_sorted=False)
+            cond = self.ctx(packed)[1][0]
+        kl = torch.zeros(())
+        if self.kind == "vhred":
+            r = self.encode([rep + [EOS] for _, rep in batch])
+            mq, lq = self.gauss(self.post, torch.cat([cond, r], 1))
+            mp, lp = self.gauss(self.prior, cond)
+            z = mq + torch.exp(0.5 * lq) * torch.randn_like(mq)
+            kl = (0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1)).sum()
+            cond = torch.cat([cond, z], 1)
+        T = max(len(rep) for _, rep in batch) + 1
+        tin = torch.full((T, B), PAD, dtype=torch.long)
+        tout = torch.full((T, B), -100, dtype=torch.long)
+        for b, (_, rep) in enumerate(batch):
+            ins = [BOS] + rep
+            if training and word_dropout > 0:
+                ins = [BOS] + [UNK if random.random() < word_dropout else w for w in rep]
+            tin[: len(ins), b] = torch.tensor(ins)
+            tout[: len(rep) + 1, b] = torch.tensor(rep + [EOS])
+        h0 = torch.tanh(self.init(cond)).unsqueeze(0)
+        x = torch.cat([self.emb(tin), cond.unsqueeze(0).expand(T, B, cond.shape[1])], 2)
+        out = self.dec(x, h0)[0]
+        logits = self.fc(out)
+        nll = nn.functional.cross_entropy(logits.view(T * B, -1), tout.view(-1), reduction="sum")
+        tokens = int((tout != -100).sum())
+        return nll, kl, tokens, (nll + beta * kl) / tokens
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--model", choices=["seq2seq", "hred", "vhred"], required=True)
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--bucket", type=int, default=4)
+    ap.add_argument("--embed", type=int, default=64)
+    ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--context", type=int, default=128)
+    ap.add_argument("--latent", type=int, default=32)
+    ap.add_argument("--max-context", type=int, default=4)
+    ap.add_argument("--max-len", type=int, default=25)
+    ap.add_argument("--min-count", type=int, default=3)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--clip", type=float, default=5)
+    ap.add_argument("--word-dropout", type=float, default=None, help="default: 0.25 for vhred, else 0")
+    ap.add_argument("--kl-anneal", type=int, default=None, help="default: 600 for vhred, else 0")
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    wd = a.word_dropout if a.word_dropout is not None else (0.25 if a.model == "vhred" else 0)
+    anneal = a.kl_anneal if a.kl_anneal is not None else (600 if a.model == "vhred" else 0)
+    torch.manual_seed(a.seed)
+    random.seed(a.seed)
+    rng = random.Random(a.seed)
+    ds = read_dialogues(a.data)
+    train = [d for i, d in enumerate(ds) if i % 10 != 9]
+    test = [d for i, d in enumerate(ds) if i % 10 == 9]
+    vocab = build_vocab(train, a.min_count)
+    tr = examples(train, vocab, a.max_context, a.max_len)
+    te = examples(test, vocab, a.max_context, a.max_len)
+    m = Dialog(a.model, len(vocab), a.embed, a.hidden, a.context, a.latent)
+    opt = torch.optim.Adam(m.parameters(), lr=a.lr)
+    step = 0
+    for epoch in range(1, a.epochs + 1):
+        m.train()
+        t0 = time.time()
+        loss_sum, n = 0.0, 0
+        for idx in buckets(tr, a.model, a.batch, a.bucket, rng):
+            beta = min(1.0, (step + 1) / anneal) if anneal else 1.0
+            _, _, _, loss = m([tr[i] for i in idx], beta, wd, True)
+            opt.zero_grad()
+            loss.backward()
+            if a.clip > 0:
+                nn.utils.clip_grad_norm_(m.parameters(), a.clip)
+            opt.step()
+            loss_sum += float(loss)
+            n += 1
+            step += 1
+        secs = time.time() - t0
+        m.eval()
+        nll = kl = 0.0
+        tokens = 0
+        with torch.no_grad():
+            for s in range(0, len(te), a.batch):
+                b_nll, b_kl, b_tok, _ = m(te[s:s + a.batch], 1.0, 0, False)
+                nll += float(b_nll)
+                kl += float(b_kl)
+                tokens += b_tok
+        rec = {"model": a.model, "epoch": epoch, "train_loss": loss_sum / n, "test_perplexity": math.exp((nll + kl) / tokens),
+               "test_nll_per_sentence": (nll + kl) / len(te), "epoch_seconds": secs, "vocab": len(vocab),
+               "train_replies": len(tr), "test_replies": len(te)}
+        if a.model == "vhred":
+            rec["test_kl_per_sentence"] = kl / len(te)
+        print(json.dumps(rec), flush=True)
+
+
+if __name__ == "__main__":
+    main()
