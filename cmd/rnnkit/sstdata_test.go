@@ -50,7 +50,7 @@ func init() {
 		return []cliCommand{{
 			name: "sst-data",
 			// a closed local port: a download fails at once (no internet here)
-			base: []string{"sst-data", "-zip", z, "-sha256", sum, "-url", "http://127.0.0.1:1/sst.zip", "-out", "{out}"},
+			base:  []string{"sst-data", "-zip", z, "-sha256", sum, "-url", "http://127.0.0.1:1/sst.zip", "-out", "{out}"},
 			flags: []flagSpec{{"out", "outdir", "22", ""}, {"sha256", "string", "02", ""}, {"url", "string", "00", ""}},
 			rows: []cliRow{
 				{flag: "zip", value: "", code: 1, want: "download http://127.0.0.1:1/sst.zip"},
