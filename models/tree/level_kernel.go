@@ -100,14 +100,21 @@ type levelWS[T float32 | float64] struct {
 }
 
 // packed is a B operand packed once for the products of every level
-// (internal/gemm: the products are those of mm, bit for bit).
+// (internal/gemm: the products are those of mm, bit for bit). Products
+// small enough for gemm's unpacked loops (a level of one or two nodes)
+// read B as it is.
 type packed[T float32 | float64] struct {
-	p32 *gemm.PackedB32
-	p64 *gemm.PackedB64
+	p32  *gemm.PackedB32
+	p64  *gemm.PackedB64
+	tB   bool
+	k, n int
+	b    []T
+	ldb  int
 }
 
 // pack packs op(B), k×n, for mm.
 func (p *packed[T]) pack(tB bool, k, n int, b []T, ldb int) {
+	p.tB, p.k, p.n, p.b, p.ldb = tB, k, n, b, ldb
 	switch b := any(b).(type) {
 	case []float32:
 		p.p32 = gemm.PackB32(p.p32, tB, k, n, b, ldb)
@@ -118,7 +125,8 @@ func (p *packed[T]) pack(tB bool, k, n int, b []T, ldb int) {
 
 // mm is C = A·op(B) + beta·C with the packed op(B) (A m×k, not transposed).
 func (p *packed[T]) mm(m int, a []T, lda int, beta T, c []T, ldc int) {
-	if m == 0 {
+	if !gemm.PackedColsOK(m, p.n, p.k) {
+		mm(false, p.tB, m, p.n, p.k, a, lda, p.b, p.ldb, beta, c, ldc)
 		return
 	}
 	switch a := any(a).(type) {
