@@ -32,10 +32,12 @@ def rnnkit(n, data, threads):
     env = dict(os.environ, RNNKIT_SST=os.path.abspath(data))
     go = subprocess.run(["go", "test", "./benchmarks", "-run", "^$", "-bench", "^BenchmarkSSTTreeLSTM$", "-benchtime", "%dx" % n,
                          "-cpu", str(threads)], capture_output=True, text=True, env=env)
-    m = re.search(r"BenchmarkSSTTreeLSTM(-\d+)?\s+\d+\s+\d+ ns/op\s+([\d.]+) trees/s\s+([\d.]+) trees/cpu-s", go.stdout)
-    if go.returncode != 0 or not m:
+    line = re.search(r"^BenchmarkSSTTreeLSTM(-\d+)?\s+\d+\s+\d+ ns/op.*$", go.stdout, re.M)
+    wall = line and re.search(r"([\d.]+) trees/s\b", line.group(0))
+    cpu = line and re.search(r"([\d.]+) trees/cpu-s\b", line.group(0))
+    if go.returncode != 0 or not wall or not cpu:
         sys.exit("go test failed:\n" + go.stdout + go.stderr)
-    return float(m.group(2)), float(m.group(3))
+    return float(wall.group(1)), float(cpu.group(1))
 
 
 def pytorch(n, data, threads):
