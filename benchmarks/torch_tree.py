@@ -117,7 +117,7 @@ class Batch:
         self.levels = []
         for h in range(1, int(height_t.max()) + 1):
             idx = (height_t == h).nonzero().squeeze(1)
-            self.levels.append((idx, torch.cat([left_t[idx], right_t[idx]])))
+            self.levels.append((idx, left_t[idx], right_t[idx]))
         self.trees = len(trees)
 
 
@@ -140,22 +140,21 @@ class TreeLSTM(nn.Module):
         return o * torch.tanh(c), c
 
     def forward(self, b):
-        # One state tensor [h | c] for every node; each level reads both
-        # children of all its nodes with one index and writes its nodes
-        # with one index_copy (out of place, as autograd wants).
         H = self.H
+        h = torch.zeros(b.n, H)
+        c = torch.zeros(b.n, H)
         x = self.embedding(b.leaf_words)
         hl, cl = self.cell(self.W_iou(x), None)
-        s = hl.new_zeros(b.n, 2 * H).index_copy(0, b.leaf_idx, torch.cat([hl, cl], 1))
-        for idx, kids in b.levels:
-            m = len(idx)
-            k = s[kids]  # [2m, 2H]: the left children, then the right ones
-            a = torch.cat([k[:m, :H], k[m:, :H]], 1)
+        h = h.index_copy(0, b.leaf_idx, hl)
+        c = c.index_copy(0, b.leaf_idx, cl)
+        for idx, left, right in b.levels:
+            a = torch.cat([h[left], h[right]], 1)
             f = torch.sigmoid(self.U_f(a))
-            fc = f[:, :H] * k[:m, H:] + f[:, H:] * k[m:, H:]
+            fc = f[:, :H] * c[left] + f[:, H:] * c[right]
             hn, cn = self.cell(self.U_iou(a), fc)
-            s = s.index_copy(0, idx, torch.cat([hn, cn], 1))
-        return self.linear(self.dropout(s[:, :H]))
+            h = h.index_copy(0, idx, hn)
+            c = c.index_copy(0, idx, cn)
+        return self.linear(self.dropout(h))
 
 
 def evaluate(model, batches):
@@ -216,7 +215,7 @@ def main():
             t0, c0 = time.perf_counter(), time.process_time()
             logits = model(b)
             loss = F.cross_entropy(logits, b.labels, reduction="sum") / b.trees
-            opt.zero_grad(set_to_none=True)
+            opt.zero_grad()
             loss.backward()
             opt.step()
             if args.batches and k // 25 < args.warmup:
