@@ -44,15 +44,6 @@ const (
 // the directory DownloadSST and ExtractSST write.
 var SSTSplits = []string{"train.txt", "dev.txt", "test.txt"}
 
-var (
-	// ErrChecksum is returned for a download whose SHA-256 is not the one
-	// expected; nothing is written.
-	ErrChecksum = errors.New("tree: checksum mismatch")
-	// ErrArchive is returned for data that is not the release's zip: not a
-	// zip, truncated or corrupt, a split missing or too large.
-	ErrArchive = errors.New("tree: not the SST release's zip")
-)
-
 // SSTFile is one file ExtractSST wrote.
 type SSTFile struct {
 	Path   string // in the directory
