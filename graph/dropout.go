@@ -5,6 +5,7 @@ import (
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // Dropout zeroes each element of its inputs with probability P during
@@ -83,18 +84,40 @@ func (d *Dropout) Resample() error {
 }
 
 func (d *Dropout) fill(m *gorgonia.Node) error {
-	n := m.Shape().TotalSize()
-	v := make([]float64, n)
 	keep := 1 / (1 - d.p)
-	for i := range v {
-		if !d.training || d.p == 0 {
-			v[i] = 1
-		} else if d.src.Float64() >= d.p {
-			v[i] = keep
-		}
-	}
 	if math.IsInf(keep, 0) {
 		return errors.New("graph: dropout probability 1")
 	}
-	return Set(m, v)
+	t, ok := m.Value().(*tensor.Dense)
+	if !ok || t.RequiresIterator() {
+		return errors.Errorf("graph: dropout mask %s has no dense value", m.Name())
+	}
+	// written in place, one draw per element as before (the masks of a seed
+	// are those it always gave)
+	switch data := t.Data().(type) {
+	case []float32:
+		fillMask(d, data[:t.Shape().TotalSize()], float32(keep))
+	case []float64:
+		fillMask(d, data[:t.Shape().TotalSize()], keep)
+	default:
+		return errors.Wrapf(ErrDtype, "dropout mask %s", m.Name())
+	}
+	return nil
+}
+
+// fillMask sets each element of v to keep with probability 1 − p and to 0
+// otherwise (all to 1 in evaluation).
+func fillMask[T float32 | float64](d *Dropout, v []T, keep T) {
+	if !d.training || d.p == 0 {
+		for i := range v {
+			v[i] = 1
+		}
+		return
+	}
+	for i := range v {
+		v[i] = 0
+		if d.src.Float64() >= d.p {
+			v[i] = keep
+		}
+	}
 }

@@ -264,6 +264,7 @@ func (t *Trainer) graph(b Batch, train bool) (*compiled, error) {
 			}
 			c := &compiled{g: mg, params: g.Learnables()}
 			if train {
+				c.params = withoutRows(c.params, mg, g)
 				if _, err := gorgonia.Grad(mg.Loss(), c.params...); err != nil {
 					return nil, errors.Wrap(err, "training: gradient")
 				}
@@ -419,14 +420,7 @@ func (t *Trainer) update(b Batch) (loss, norm float64, err error) {
 		_ = optim.ZeroGrads(g.params)
 		return 0, 0, nonFinite(err)
 	}
-	norm = math.NaN()
-	if t.Cfg.Clip > 0 {
-		if norm, err = optim.ClipGlobalNorm(grads, t.Cfg.Clip); err != nil {
-			_ = optim.ZeroGrads(g.params)
-			return 0, 0, nonFinite(err)
-		}
-	}
-	if err := t.Opt.Step(t.Params, grads); err != nil {
+	if norm, err = t.stepRows(g, grads); err != nil { // clips to Cfg.Clip, then steps
 		_ = optim.ZeroGrads(g.params)
 		return 0, 0, nonFinite(err)
 	}

@@ -127,6 +127,9 @@ type Tree struct {
 	words *tree.Vocab // the vocabulary's look-up (ids equal Vocab's)
 	train []*tree.Node
 	out   []float64 // the logits an evaluation graph's After read
+	// denseEmbedding has Gorgonia differentiate the embedding table
+	// densely, as before RowGrader (tests compare the two).
+	denseEmbedding bool
 }
 
 // NewTree returns the model of cfg over vocab (cfg.Vocab is set from it)
@@ -314,6 +317,7 @@ type treeGraph struct {
 	m      *Tree
 	t      *tree.TrainGraph
 	logits gorgonia.Value // evaluation graphs: read after each run
+	where  []int32        // RowGrads' row of each word (reused)
 }
 
 // Set implements Graph: the batch's trees, weights and dropout masks.

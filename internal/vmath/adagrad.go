@@ -17,3 +17,8 @@ func Adagrad32(p, g, s []float32, wd, lr, eps float32) int {
 	}
 	return adagradAsm(p, g, s, wd, lr, eps)
 }
+
+// Adagrad32Asm reports whether Adagrad32 updates anything here (the CPU
+// has AVX2 and FMA): a caller that must reproduce another's split between
+// Adagrad32 and its own code needs to know.
+func Adagrad32Asm() bool { return useAsm }

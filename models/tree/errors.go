@@ -25,6 +25,12 @@ var (
 	ErrConfig = errors.New("tree: invalid configuration")
 	// ErrBatch is returned for an invalid or mismatched batch.
 	ErrBatch = errors.New("tree: invalid batch")
+	// ErrChecksum is returned for a download whose SHA-256 is not the one
+	// expected; nothing is written.
+	ErrChecksum = errors.New("tree: checksum mismatch")
+	// ErrArchive is returned for data that is not the release's zip: not a
+	// zip, truncated or corrupt, a split missing or too large.
+	ErrArchive = errors.New("tree: not the SST release's zip")
 )
 
 // ParseError reports malformed bracket text: where (file, 1-based line and

@@ -161,10 +161,11 @@ type levelState struct {
 // vectors and the parameters (see inputShapes), result [states·N, H] (h of
 // every node, then c for the Tree-LSTMs).
 type levelOp struct {
-	s   *schedule
-	id  uint64
-	ws  *levelState
-	buf *tensor.Dense
+	s    *schedule
+	id   uint64
+	ws   *levelState
+	buf  *tensor.Dense
+	grad *levelGradOp // its gradient node's op, once SymDiff made it
 }
 
 func (op *levelOp) Arity() int { return len(op.s.inputShapes()) }
@@ -216,10 +217,12 @@ func (op *levelOp) DiffWRT(inputs int) []bool {
 // the forward pass left, packed into one vector; copy ops cut it up.
 func (op *levelOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	args := append(append(gorgonia.Nodes{}, inputs...), output, grad)
-	packed, err := gorgonia.ApplyOp(&levelGradOp{fwd: op}, args...)
+	gop := &levelGradOp{fwd: op}
+	packed, err := gorgonia.ApplyOp(gop, args...)
 	if err != nil {
 		return nil, errors.Wrapf(err, "tree: %v gradient", op)
 	}
+	op.grad = gop
 	grads := make(gorgonia.Nodes, len(inputs))
 	off := 0
 	for i, s := range op.s.inputShapes() {

@@ -93,7 +93,48 @@ type levelWS[T float32 | float64] struct {
 	pre, fpre    []T // per-level scratch
 	dh, dc       []T // backward: [N, H]
 	dpre, df, da []T // backward: every level's pre-activation gradients (rows as in A, and K for df), scratch
-	ran          bool
+	// wp, up: the composition weights (W or U_iou, and U_f) as the level
+	// products' B operands, packed once a pass instead of once a level
+	wp, up packed[T]
+	ran    bool
+}
+
+// packed is a B operand packed once for the products of every level
+// (internal/gemm: the products are those of mm, bit for bit). Products
+// small enough for gemm's unpacked loops (a level of one or two nodes)
+// read B as it is.
+type packed[T float32 | float64] struct {
+	p32  *gemm.PackedB32
+	p64  *gemm.PackedB64
+	tB   bool
+	k, n int
+	b    []T
+	ldb  int
+}
+
+// pack packs op(B), k×n, for mm.
+func (p *packed[T]) pack(tB bool, k, n int, b []T, ldb int) {
+	p.tB, p.k, p.n, p.b, p.ldb = tB, k, n, b, ldb
+	switch b := any(b).(type) {
+	case []float32:
+		p.p32 = gemm.PackB32(p.p32, tB, k, n, b, ldb)
+	case []float64:
+		p.p64 = gemm.PackB64(p.p64, tB, k, n, b, ldb)
+	}
+}
+
+// mm is C = A·op(B) + beta·C with the packed op(B) (A m×k, not transposed).
+func (p *packed[T]) mm(m int, a []T, lda int, beta T, c []T, ldc int) {
+	if !gemm.PackedColsOK(m, p.n, p.k) {
+		mm(false, p.tB, m, p.n, p.k, a, lda, p.b, p.ldb, beta, c, ldc)
+		return
+	}
+	switch a := any(a).(type) {
+	case []float32:
+		gemm.SgemmPacked(false, m, 1, a, lda, p.p32, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		gemm.DgemmPacked(false, m, 1, a, lda, p.p64, float64(beta), any(c).([]float64), ldc)
+	}
 }
 
 // ensure sizes the workspace for s, reusing its buffers where they are
@@ -216,6 +257,18 @@ func (w *levelWS[T]) forward(in levelIn[T], out []T) {
 			w.lstmNode(n, row(w.pre, j, 3*H), in.biou, nil)
 		}
 	}
+	if len(s.levels) > 0 {
+		switch s.kind {
+		case RNN:
+			w.wp.pack(true, aw, H, in.w, aw)
+		case BinaryLSTM:
+			w.wp.pack(true, aw, 3*H, in.uiou, aw)
+			w.up.pack(true, aw, 2*H, in.uf, aw)
+		case ChildSumLSTM:
+			w.wp.pack(true, aw, 3*H, in.uiou, aw)
+			w.up.pack(true, H, H, in.uf, H)
+		}
+	}
 	for lv, nodes := range s.levels {
 		n := len(nodes)
 		a := w.a[s.aOff[lv]*aw : (s.aOff[lv]+n)*aw]
@@ -236,13 +289,13 @@ func (w *levelWS[T]) forward(in levelIn[T], out []T) {
 		}
 		switch s.kind {
 		case RNN:
-			mm(false, true, n, H, aw, a, aw, in.w, aw, 0, w.pre, H)
+			w.wp.mm(n, a, aw, 0, w.pre, H)
 			for r, node := range nodes {
 				tanhAdd(row(w.h, node, H), row(w.pre, r, H), in.b)
 			}
 		case BinaryLSTM:
-			mm(false, true, n, 3*H, aw, a, aw, in.uiou, aw, 0, w.pre, 3*H)
-			mm(false, true, n, 2*H, aw, a, aw, in.uf, aw, 0, w.fpre, 2*H)
+			w.wp.mm(n, a, aw, 0, w.pre, 3*H)
+			w.up.mm(n, a, aw, 0, w.fpre, 2*H)
 			for r, node := range nodes {
 				fp := row(w.fpre, r, 2*H)
 				for side, k := range s.kids[node] {
@@ -251,7 +304,7 @@ func (w *levelWS[T]) forward(in levelIn[T], out []T) {
 				w.lstmNode(node, row(w.pre, r, 3*H), in.biou, s.kids[node])
 			}
 		case ChildSumLSTM:
-			mm(false, true, n, 3*H, aw, a, aw, in.uiou, aw, 0, w.pre, 3*H)
+			w.wp.mm(n, a, aw, 0, w.pre, 3*H)
 			kmat := w.k[s.kOff[lv]*H:]
 			q := 0
 			for _, node := range nodes {
@@ -260,7 +313,7 @@ func (w *levelWS[T]) forward(in levelIn[T], out []T) {
 					q++
 				}
 			}
-			mm(false, true, q, H, H, kmat, H, in.uf, H, 0, w.fpre, H)
+			w.up.mm(q, kmat, H, 0, w.fpre, H)
 			q = 0
 			for r, node := range nodes {
 				for _, k := range s.kids[node] {
@@ -316,6 +369,18 @@ func (w *levelWS[T]) backward(in levelIn[T], dOut []T, gr levelGrads[T]) {
 	if s.kind.LSTM() {
 		copy(w.dc, dOut[N*H:2*N*H])
 	}
+	if len(s.levels) > 0 {
+		switch s.kind {
+		case RNN:
+			w.wp.pack(false, H, aw, in.w, aw)
+		case BinaryLSTM:
+			w.wp.pack(false, 3*H, aw, in.uiou, aw)
+			w.up.pack(false, 2*H, aw, in.uf, aw)
+		case ChildSumLSTM:
+			w.wp.pack(false, 3*H, H, in.uiou, H)
+			w.up.pack(false, H, H, in.uf, H)
+		}
+	}
 	for lv := len(s.levels) - 1; lv >= 0; lv-- {
 		nodes := s.levels[lv]
 		n := len(nodes)
@@ -331,7 +396,7 @@ func (w *levelWS[T]) backward(in levelIn[T], dOut []T, gr levelGrads[T]) {
 					d[j] = dh[j] * (1 - h[j]*h[j])
 				}
 			}
-			mm(false, false, n, aw, H, dz, H, in.w, aw, 0, w.da, aw)
+			w.wp.mm(n, dz, H, 0, w.da, aw)
 		case BinaryLSTM:
 			for r, node := range nodes {
 				w.lstmBack(node, row(dpre, r, 3*H))
@@ -344,8 +409,8 @@ func (w *levelWS[T]) backward(in levelIn[T], dOut []T, gr levelGrads[T]) {
 					}
 				}
 			}
-			mm(false, false, n, aw, 3*H, dpre, 3*H, in.uiou, aw, 0, w.da, aw)
-			mm(false, false, n, aw, 2*H, df, 2*H, in.uf, aw, 1, w.da, aw)
+			w.wp.mm(n, dpre, 3*H, 0, w.da, aw)
+			w.up.mm(n, df, 2*H, 1, w.da, aw)
 		case ChildSumLSTM:
 			df = w.df[s.kOff[lv]*H:]
 			q := 0
@@ -361,11 +426,11 @@ func (w *levelWS[T]) backward(in levelIn[T], dOut []T, gr levelGrads[T]) {
 					q++
 				}
 			}
-			mm(false, false, n, H, 3*H, dpre, 3*H, in.uiou, H, 0, w.da, H)
+			w.wp.mm(n, dpre, 3*H, 0, w.da, H)
 			// Each child gets its parent's dA (through the sum) and, through
 			// its own forget gate, its row of dF·U_f.
 			dk := w.fpre[:q*H] // the forward's scratch is free now
-			mm(false, false, q, H, H, df, H, in.uf, H, 0, dk, H)
+			w.up.mm(q, df, H, 0, dk, H)
 			q = 0
 			for r, node := range nodes {
 				da := row(w.da, r, H)

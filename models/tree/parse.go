@@ -30,8 +30,9 @@ func Parse(s string, classes int) (*Node, error) {
 }
 
 // Read reads one tree per line from r (see Parse). An empty or blank line
-// is an error; so is a line longer than MaxLineBytes. A UTF-8 byte-order
-// mark at the start and carriage returns before line ends are tolerated.
+// between trees is an error; so is a line longer than MaxLineBytes. A
+// UTF-8 byte-order mark at the start, carriage returns before line ends
+// (CRLF files) and blank lines at the end are tolerated.
 // Errors are *ParseError values naming the line and column.
 func Read(r io.Reader, classes int) ([]*Node, error) {
 	return read(r, "", classes)
@@ -54,12 +55,23 @@ func read(r io.Reader, file string, classes int) ([]*Node, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
 	var out []*Node
-	line := 0
+	line, blank := 0, 0 // blank: the first of the blank lines just read
 	for sc.Scan() {
 		line++
 		b := sc.Bytes()
 		if line == 1 {
 			b = bytes.TrimPrefix(b, []byte("\ufeff"))
+		}
+		if len(bytes.TrimLeft(b, " \t\r\n\v\f")) == 0 {
+			if blank == 0 {
+				blank = line
+			}
+			continue // an error if a tree follows; blank lines at the end are tolerated
+		}
+		if blank > 0 {
+			_, err := parseLine("", blank, classes)
+			err.(*ParseError).File = file
+			return nil, err
 		}
 		t, err := parseLine(string(b), line, classes)
 		if err != nil {

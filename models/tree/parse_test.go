@@ -160,7 +160,8 @@ func TestReadLines(t *testing.T) {
 		{"(2 a)\n\n(2 b)\n", 2, 0, "empty line"},
 		{"(2 a)\n(2 b)\n(2 (1 c) (3 d)\n", 3, 1, "unbalanced"},
 		{"(2 a)\n(2 (1 c) (7 d))\n", 2, 11, "label 7 outside 0..4"},
-		{"(2 a)\n \n", 2, 0, "empty line"},
+		{"(2 a)\n \n\r\n(2 b)", 2, 0, "empty line"},
+		{"\n(2 a)", 1, 0, "empty line"},
 	} {
 		_, err := Read(strings.NewReader(tc.in), 5)
 		var pe *ParseError
@@ -171,6 +172,11 @@ func TestReadLines(t *testing.T) {
 	long := "(2 " + strings.Repeat("x", MaxLineBytes) + ")\n"
 	if _, err := Read(strings.NewReader("(2 a)\n"+long), 5); err == nil || !strings.Contains(err.Error(), "line 2: line longer") {
 		t.Errorf("a line over MaxLineBytes: %v", err)
+	}
+	for _, in := range []string{"(2 a)\n(3 b)\n\n", "(2 a)\r\n(3 b)\r\n \r\n\t\n"} {
+		if ts, err := Read(strings.NewReader(in), 5); err != nil || len(ts) != 2 {
+			t.Errorf("Read(%q), blank lines at the end: %v, %d trees", in, err, len(ts))
+		}
 	}
 	ts, err = Read(strings.NewReader(""), 5)
 	if err != nil || len(ts) != 0 {
