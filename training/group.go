@@ -143,7 +143,9 @@ func (t *Trainer) updateShared(ctx context.Context, b Batch) (loss, norm float64
 					l = math.NaN()
 				}
 				buf[lossAt] = share * l
-				local = packGrads(buf, g.params, names, offset, share)
+				if local = packGrads(buf, g.params, names, offset, share); local == nil {
+					local = packRowGrads(buf, g, t.Params, names, offset, share)
+				}
 			}
 		}
 	}
@@ -230,6 +232,52 @@ func packGrads(buf []float64, nodes gorgonia.Nodes, names []string, offset []int
 			}
 		default:
 			return errors.Errorf("training: the gradient of %q is %v", name, gt.Dtype())
+		}
+		buf[nv+i] = 1
+	}
+	return nil
+}
+
+// packRowGrads adds the row gradients of g's graph (see [RowGrader]),
+// scaled by share, into buf as packGrads packs dense ones: a group sums
+// every gradient densely, so a parameter some rank has rows of is updated
+// on every rank by the dense step, which equals the row-sparse one
+// ([optim.RowStepper]).
+func packRowGrads(buf []float64, g *compiled, ps *graph.Params, names []string, offset []int, share float64) error {
+	rg, ok := g.g.(RowGrader)
+	if !ok || len(rg.RowParams()) == 0 {
+		return nil
+	}
+	rows, err := rg.RowGrads()
+	if err != nil {
+		return errors.Wrap(err, "training: row gradients")
+	}
+	nv := offset[len(offset)-1]
+	for i, name := range names {
+		r, ok := rows[name]
+		if !ok {
+			continue
+		}
+		p, _ := ps.Get(name)
+		if len(p.Shape()) != 2 {
+			return errors.Errorf("training: row gradient of %q, which is not a matrix parameter", name)
+		}
+		d, err := r.Dense(p.Shape()[0], p.Shape()[1])
+		if err != nil {
+			return nonFinite(err)
+		}
+		dst := buf[offset[i]:offset[i+1]]
+		switch v := d.Data().(type) {
+		case []float64:
+			for j, x := range v {
+				dst[j] += share * x
+			}
+		case []float32:
+			for j, x := range v {
+				dst[j] += share * float64(x)
+			}
+		default:
+			return errors.Errorf("training: the row gradient of %q is %v", name, d.Dtype())
 		}
 		buf[nv+i] = 1
 	}
