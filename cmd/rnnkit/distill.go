@@ -25,7 +25,8 @@ func init() {
 // their checks, and what it does to the prepared run (distill wraps the
 // preset's model).
 type trainExt struct {
-	name    string // the command, in error messages
+	name    string // the command, in error messages and its usage
+	about   string // what the command does, before train's own text in its usage
 	define  func(fs *flag.FlagSet)
 	check   func(r *runFlags) []error
 	prepare func(r *runFlags, p *preset.Prepared, stdout io.Writer) error
@@ -55,6 +56,10 @@ func runDistill(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var ext *trainExt
 	ext = &trainExt{
 		name: "distill",
+		about: "Trains the preset's model as a student of -teacher (a trained checkpoint of the same family and\n" +
+			"vocabulary): word-level distillation mixes the teacher's softened distribution (-alpha,\n" +
+			"-temperature) into the loss; -sequence-level trains on the teacher's beam answers instead.\n" +
+			"Everything else is rnnkit train's:",
 		define: func(fs *flag.FlagSet) {
 			fs.StringVar(&d.teacher, "teacher", "", "the teacher: a checkpoint of rnnkit train of the preset's family, trained on the same data (distill)")
 			fs.Float64Var(&d.cfg.Alpha, "alpha", d.cfg.Alpha, "weight of the teacher's softened distribution against the data, in [0, 1] (distill)")

@@ -131,18 +131,22 @@ func parseTrainWith(args []string, stdout io.Writer, ext *trainExt) (*runFlags, 
 // trainHelp prints train's usage: the preset's flags with its defaults,
 // or without a preset the run's flags and the presets.
 func trainHelp(w io.Writer, r *runFlags, fs *flag.FlagSet) {
+	cmd, about := "train", trainAbout
+	if r.ext != nil {
+		cmd, about = r.ext.name, r.ext.about+"\n\n"+trainAbout
+	}
 	if fs == nil {
-		fmt.Fprintf(w, "usage: rnnkit train -preset NAME [flags]\n\n%s\n\nflags of every preset:\n", trainAbout)
+		fmt.Fprintf(w, "usage: rnnkit %s -preset NAME [flags]\n\n%s\n\nflags of every preset:\n", cmd, about)
 		fs = flag.NewFlagSet("", flag.ContinueOnError)
-		(&runFlags{}).define(fs)
+		(&runFlags{ext: r.ext}).define(fs)
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 		fmt.Fprintln(w, "\npresets (rnnkit train -preset NAME -h shows each one's flags and defaults):")
 		listPresets(w)
 		return
 	}
-	fmt.Fprintf(w, "usage: rnnkit train -preset %s [flags]\n\n%s\n\n%s: %s; -data: %s.\n\nflags:\n",
-		r.presetEntry.Name, trainAbout, r.presetEntry.Name, r.presetEntry.About, r.presetFamily.Data)
+	fmt.Fprintf(w, "usage: rnnkit %s -preset %s [flags]\n\n%s\n\n%s: %s; -data: %s.\n\nflags:\n",
+		cmd, r.presetEntry.Name, about, r.presetEntry.Name, r.presetEntry.About, r.presetFamily.Data)
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 }
