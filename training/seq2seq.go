@@ -320,11 +320,18 @@ func (m *Seq2Seq) TranslateWith(q string, opt decode.Options, so *decode.SampleO
 
 // translate is TranslateWith on a given generator.
 func translate(gen *seq2seq.Generator, v *data.Vocab, reverse bool, q string, opt decode.Options, so *decode.SampleOptions, beam int) ([]string, error) {
+	return translateWith(gen, func(src []int) (decode.State, error) { return gen.Encode([][]int{src}) }, v, reverse, q, opt, so, beam)
+}
+
+// translateWith answers q with any encoder–decoder: encode turns the
+// question's ids into the decoder's first state, gen decodes from it
+// (greedy, sampling or beam search, as [Seq2Seq.TranslateWith] says).
+func translateWith(gen decode.Model, encode func(src []int) (decode.State, error), v *data.Vocab, reverse bool, q string, opt decode.Options, so *decode.SampleOptions, beam int) ([]string, error) {
 	src, err := encodeQuestion(v, reverse, q)
 	if err != nil {
 		return nil, err
 	}
-	s0, err := gen.Encode([][]int{src})
+	s0, err := encode(src)
 	if err != nil {
 		return nil, err
 	}

@@ -254,40 +254,7 @@ func (m *Transformer) TranslateWith(q string, opt decode.Options, so *decode.Sam
 	if err != nil {
 		return nil, err
 	}
-	src, err := encodeQuestion(m.Vocab, m.Cfg.ReverseSource, q)
-	if err != nil {
-		return nil, err
-	}
-	s0, err := gen.Encode([][]int{src})
-	if err != nil {
-		return nil, err
-	}
-	opt.BOS, opt.EOS = data.BOS, data.EOS
-	if opt.MaxLen == 0 {
-		opt.MaxLen = 4*len(src) + 8
-	}
-	var ids []int
-	switch {
-	case beam > 0:
-		hs, err := decode.Beam(gen, s0, opt, decode.BeamOptions{Width: beam})
-		if err != nil {
-			return nil, err
-		}
-		ids = hs[0][0].Tokens
-	case so != nil:
-		out, err := decode.Sample(gen, s0, opt, *so)
-		if err != nil {
-			return nil, err
-		}
-		ids = out[0]
-	default:
-		out, err := decode.Greedy(gen, s0, opt)
-		if err != nil {
-			return nil, err
-		}
-		ids = out[0]
-	}
-	return []string{m.Vocab.Decode(ids, "")}, nil
+	return translateWith(gen, func(src []int) (decode.State, error) { return gen.Encode([][]int{src}) }, m.Vocab, m.Cfg.ReverseSource, q, opt, so, beam)
 }
 
 // Translate answers one question by greedy decoding.
