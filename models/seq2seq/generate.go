@@ -351,14 +351,9 @@ func (gen *Generator) Step(st decode.State, tokens []int) ([][]float64, decode.S
 		return nil, nil, errors.Wrap(err, "seq2seq: decoder step")
 	}
 	sg.m.Reset()
-	lv, err := graph.ValueFloat64s(sg.logitV)
+	logits, err := rows.Logits(sg.logitV, n, gen.cfg.Vocab)
 	if err != nil {
 		return nil, nil, err
-	}
-	V := gen.cfg.Vocab
-	logits := make([][]float64, n)
-	for r := range logits {
-		logits[r] = lv[r*V : (r+1)*V]
 	}
 	next := &State{}
 	if next.tensors, err = rows.FromValues(sg.nextV, n, gen.cfg.Hidden); err != nil {

@@ -1,7 +1,7 @@
 // Package rows moves a decoder's per-row state between Go slices and graph
-// nodes, for the generators of models/seq2seq and models/lm: a state tensor
-// is held as [rows][width]float64 so that beam search can select, reorder
-// and copy rows.
+// nodes, for the generators of models/seq2seq, lm, vae and hred: a state
+// tensor is held as [rows][width]float64 so that beam search can select,
+// reorder and copy rows; a step's logits come back as rows too.
 package rows
 
 import (
@@ -135,4 +135,21 @@ func setFlat(n *gorgonia.Node, m Matrix) error {
 		flat = append(flat, row...)
 	}
 	return graph.Set(n, flat)
+}
+
+// Logits returns a step's logits value [n·V] as n rows of V, sharing its
+// memory (float64, as graph.ValueFloat64s gives it).
+func Logits(v gorgonia.Value, n, V int) ([][]float64, error) {
+	lv, err := graph.ValueFloat64s(v)
+	if err != nil {
+		return nil, err
+	}
+	if len(lv) != n*V {
+		return nil, errors.Errorf("rows: %d logits, want %d rows of %d", len(lv), n, V)
+	}
+	logits := make([][]float64, n)
+	for r := range logits {
+		logits[r] = lv[r*V : (r+1)*V]
+	}
+	return logits, nil
 }

@@ -83,3 +83,19 @@ func TestSetMatchesFlat(t *testing.T) {
 		}
 	}
 }
+
+// Logits splits a step's [n·V] logits into n rows of V without copying,
+// and refuses a value of another size.
+func TestLogits(t *testing.T) {
+	v := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float64{1, 2, 3, 4, 5, 6}))
+	got, err := Logits(v, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0][2] != 3 || got[1][0] != 4 || len(got[1]) != 3 {
+		t.Errorf("Logits = %v", got)
+	}
+	if _, err := Logits(v, 3, 3); err == nil {
+		t.Error("9 logits read from a value of 6")
+	}
+}
