@@ -24,9 +24,9 @@ var pathNames = [...]string{"generic", "avx2", "avx512"}
 
 // EnvPath is the environment variable that forces a kernel path at start-up:
 // "generic", "avx2" or "avx512". Unset or empty, the fastest path the CPU
-// supports is used (but not yet AVX-512, see autoAVX512). A value naming an unknown path, or one this CPU or
-// build cannot run, is reported on standard error and the fastest
-// supported path is used instead.
+// supports is used (AVX-512 where the CPU and OS have it). A value naming
+// an unknown path, or one this CPU or build cannot run, is reported on
+// standard error and the fastest supported path is used instead.
 //
 // It is read once, at start-up, where go test's result cache does not see
 // it: run go test with -count=1 when changing it.
@@ -51,14 +51,15 @@ func initialPath(env string) kernelPath {
 
 // autoAVX512 is whether the AVX-512 path is chosen without being asked
 // for (by EnvPath or SetPath). Its kernels were written on a machine
-// without AVX-512: there they were checked only in an interpreter of their
-// disassembly (scripts/emulate_gemm_kernels.py, TestKernelsInterpreted)
-// and their packing and blocking with Go models of them
-// (TestAVX512DriverEmulated), and nobody has measured their speed. Until a machine with AVX-512 has passed this
-// package's tests (which run every path the CPU supports, TestPathsAgree
-// comparing them bit for bit) and BenchmarkPaths shows the path faster,
-// the default stays AVX2 there.
-const autoAVX512 = false
+// without AVX-512 and checked there in an interpreter of their disassembly
+// (scripts/emulate_gemm_kernels.py, TestKernelsInterpreted) and with Go
+// models of their packing and blocking (TestAVX512DriverEmulated). On
+// 2026-12-02 they ran on a 2-core AMD EPYC with AVX-512 (Zen 5): this
+// package's tests pass there, TestPathsAgree finding them bit-identical
+// to the AVX2 path, and BenchmarkPaths gives 1.5–1.9× the AVX2 path's
+// GFLOP per CPU-second on every LSTM shape (docs/performance.md), so the
+// AVX-512 path is the default where the CPU has it.
+const autoAVX512 = true
 
 // bestPath returns the fastest path this CPU and build support that is
 // chosen by default.

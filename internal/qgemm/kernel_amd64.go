@@ -31,3 +31,10 @@ func kernelAVX2Store(a *uint8, lda uintptr, b *int8, kq uintptr, dst *float32, l
 //
 //go:noescape
 func kernelAVX2Row(a *uint8, b *int8, kq uintptr, c *int32)
+
+// kernelVNNIWide computes four rows × four packed blocks (NR columns
+// each, bstride bytes apart) with VPDPBUSD and dequantizes the 4×4·NR
+// tile into dst (rows ldd bytes apart), bit for bit as store does it.
+//
+//go:noescape
+func kernelVNNIWide(a *uint8, lda uintptr, b *int8, bstride uintptr, kq uintptr, dst *float32, ldd uintptr, sum *int32, scale *float32, bias *float32, rs *float32, rz *int32)

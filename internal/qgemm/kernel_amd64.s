@@ -271,3 +271,112 @@ rdone:
 	VMOVDQU Y1, 32(R8)
 	VZEROUPPER
 	RET
+
+// func kernelVNNIWide(a *uint8, lda uintptr, b *int8, bstride uintptr, kq uintptr, dst *float32, ldd uintptr, sum *int32, scale *float32, bias *float32, rs *float32, rz *int32)
+//
+// Four rows × 64 columns: four packed NR-blocks (bstride bytes apart)
+// at once, so the 16 ZMM sums (Z0..Z15; row r, block q in Z(4r+q)) keep
+// 16 independent VPDPBUSD chains in flight where kernelVNNI's four leave
+// the unit waiting on their latency. Then the dequantization of the 4×64
+// tile straight into dst (rows ldd bytes apart), each operation rounded
+// on its own, bit for bit as store does it.
+TEXT ·kernelVNNIWide(SB), NOSPLIT, $0-96
+	MOVQ a+0(FP), SI
+	MOVQ lda+8(FP), DX
+	MOVQ b+16(FP), DI
+	MOVQ bstride+24(FP), BX
+	MOVQ kq+32(FP), CX
+	LEAQ (SI)(DX*2), R9
+	LEAQ (DI)(BX*2), R10
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	TESTQ CX, CX
+	JZ wdone
+
+wloop:
+	VMOVDQU32 (DI), Z16
+	VMOVDQU32 (DI)(BX*1), Z17
+	VMOVDQU32 (R10), Z18
+	VMOVDQU32 (R10)(BX*1), Z19
+	VPBROADCASTD (SI), Z20
+	VPBROADCASTD (SI)(DX*1), Z21
+	VPBROADCASTD (R9), Z22
+	VPBROADCASTD (R9)(DX*1), Z23
+	VPDPBUSD Z16, Z20, Z0
+	VPDPBUSD Z17, Z20, Z1
+	VPDPBUSD Z18, Z20, Z2
+	VPDPBUSD Z19, Z20, Z3
+	VPDPBUSD Z16, Z21, Z4
+	VPDPBUSD Z17, Z21, Z5
+	VPDPBUSD Z18, Z21, Z6
+	VPDPBUSD Z19, Z21, Z7
+	VPDPBUSD Z16, Z22, Z8
+	VPDPBUSD Z17, Z22, Z9
+	VPDPBUSD Z18, Z22, Z10
+	VPDPBUSD Z19, Z22, Z11
+	VPDPBUSD Z16, Z23, Z12
+	VPDPBUSD Z17, Z23, Z13
+	VPDPBUSD Z18, Z23, Z14
+	VPDPBUSD Z19, Z23, Z15
+	ADDQ $4, SI
+	ADDQ $4, R9
+	ADDQ $64, DI
+	ADDQ $64, R10
+	DECQ CX
+	JNZ wloop
+
+wdone:
+	MOVQ dst+40(FP), R8
+	MOVQ ldd+48(FP), DX
+	MOVQ sum+56(FP), AX
+	MOVQ scale+64(FP), BX
+	MOVQ bias+72(FP), CX
+	MOVQ rs+80(FP), SI
+	MOVQ rz+88(FP), DI
+	VMOVDQU32 (AX), Z24
+	VMOVDQU32 64(AX), Z25
+	VMOVDQU32 128(AX), Z26
+	VMOVDQU32 192(AX), Z27
+	VMOVUPS (BX), Z28
+	VMOVUPS 64(BX), Z29
+	VMOVUPS 128(BX), Z30
+	VMOVUPS 192(BX), Z31
+
+#define WCOL(acc, sm, sc, off) \
+	VPMULLD sm, Z20, Z16; \
+	VPSUBD Z16, acc, acc; \
+	VCVTDQ2PS acc, acc; \
+	VMULPS sc, Z21, Z17; \
+	VMULPS Z17, acc, acc; \
+	VADDPS off(CX), acc, acc; \
+	VMOVUPS acc, off(R8)
+
+#define WROW(a0, a1, a2, a3, roff) \
+	VPBROADCASTD roff(DI), Z20; \
+	VBROADCASTSS roff(SI), Z21; \
+	WCOL(a0, Z24, Z28, 0); \
+	WCOL(a1, Z25, Z29, 64); \
+	WCOL(a2, Z26, Z30, 128); \
+	WCOL(a3, Z27, Z31, 192); \
+	ADDQ DX, R8
+
+	WROW(Z0, Z1, Z2, Z3, 0)
+	WROW(Z4, Z5, Z6, Z7, 4)
+	WROW(Z8, Z9, Z10, Z11, 8)
+	WROW(Z12, Z13, Z14, Z15, 12)
+	VZEROUPPER
+	RET

@@ -200,6 +200,25 @@ func gemm(p Path, dst []float32, a *Activations, w *Weights, bias []float32) err
 		var acc [MR * NR]int32
 		for j := lo; j < hi; j++ {
 			pw := w.packed[j*NR*w.kp:]
+			if p == VNNI && j+wide <= hi && (j+wide)*NR <= w.N {
+				// Four blocks at once over the full row tiles, the
+				// partial one as below.
+				n0 := j * NR
+				full := a.M / MR
+				for i := 0; i < full; i++ {
+					m0 := i * MR
+					kernelVNNIWide(&a.q[m0*a.kp], uintptr(a.kp), &pw[0], uintptr(NR*w.kp), uintptr(a.kp/4),
+						&dst[m0*w.N+n0], uintptr(4*w.N), &w.sum[n0], &w.Scale[n0], &bias[n0], &a.Scale[m0], &a.Zero[m0])
+				}
+				for jj := j; jj < j+wide; jj++ {
+					for i := full; i < mb; i++ {
+						tile(p, &acc, a, w, i, jj, w.packed[jj*NR*w.kp:])
+						store(dst, &acc, a, w, bias, i*MR, jj*NR)
+					}
+				}
+				j += wide - 1
+				continue
+			}
 			for i := 0; i < mb; i++ {
 				if p == AVX2 && (j+1)*NR <= w.N && (i+1)*MR <= a.M {
 					m0, n0 := i*MR, j*NR
@@ -214,6 +233,9 @@ func gemm(p Path, dst []float32, a *Activations, w *Weights, bias []float32) err
 	})
 	return nil
 }
+
+// wide is the number of NR-column blocks kernelVNNIWide handles at once.
+const wide = 4
 
 // tile computes the int32 sums of the MR×NR tile (i, j) on path p.
 func tile(p Path, acc *[MR * NR]int32, a *Activations, w *Weights, i, j int, pw []int8) {

@@ -85,7 +85,9 @@ func checkPaths(t *testing.T, m, n, k int, seed uint64) {
 }
 
 func TestPathsAgree(t *testing.T) {
-	for _, s := range [][3]int{{1, 1, 1}, {1, 16, 4}, {3, 5, 7}, {4, 16, 8}, {5, 17, 9}, {32, 1024, 256}, {7, 33, 130}, {13, 100, 3}, {8, 48, 1000}} {
+	for _, s := range [][3]int{{1, 1, 1}, {1, 16, 4}, {3, 5, 7}, {4, 16, 8}, {5, 17, 9}, {32, 1024, 256}, {7, 33, 130}, {13, 100, 3}, {8, 48, 1000},
+		// kernelVNNIWide: 4×64 tiles, a partial row tile, blocks left over.
+		{6, 80, 40}, {9, 200, 33}, {4, 64, 4}, {64, 512, 128}, {1, 64, 16}} {
 		checkPaths(t, s[0], s[1], s[2], uint64(s[0]*1000+s[1]*10+s[2]))
 	}
 	t.Logf("paths available here: generic, avx2 %v, vnni %v (a path not available is not checked)", Available(AVX2), Available(VNNI))
@@ -219,6 +221,7 @@ func FuzzPaths(f *testing.F) {
 	f.Add(uint8(1), uint8(1), uint16(1), uint64(1))
 	f.Add(uint8(5), uint8(17), uint16(9), uint64(2))
 	f.Add(uint8(33), uint8(40), uint16(257), uint64(3))
+	f.Add(uint8(10), uint8(130), uint16(20), uint64(4))
 	f.Fuzz(func(t *testing.T, m, n uint8, k uint16, seed uint64) {
 		if m == 0 || n == 0 || k == 0 || k > 2048 {
 			t.Skip()
