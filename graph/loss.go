@@ -12,6 +12,7 @@ import (
 
 	"github.com/rnnkit/rnnkit/internal/opkit"
 	"github.com/rnnkit/rnnkit/internal/parallel"
+	"github.com/rnnkit/rnnkit/internal/vmath"
 )
 
 // Targets holds, for each of B rows, a class id and a weight: the side
@@ -90,31 +91,99 @@ func (op xentOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{len(op.t.ids)}, nil
 }
 
-// logSumExp returns log Σ e^x, accumulated in float64.
-func logSumExp[T float32 | float64](x []T) float64 {
-	m := x[0]
-	for _, v := range x[1:] {
-		if v > m {
-			m = v
-		}
-	}
-	if math.IsInf(float64(m), 0) || m != m {
-		return float64(m)
-	}
-	sum := 0.0
+// logSumExp returns log Σ e^x, accumulated in float64; e is scratch space
+// of len(x) for float32 rows (unused for float64).
+func logSumExp[T float32 | float64](x, e []T) float64 {
 	switch xv := any(x).(type) {
 	case []float32:
-		m32 := float32(m)
-		for _, v := range xv {
-			sum += float64(exp32(v - m32))
+		m, sum := expShift32(xv, any(e).([]float32))
+		if sum < 0 {
+			return float64(m)
 		}
+		return float64(m) + math.Log(sum)
 	case []float64:
-		m64 := float64(m)
+		m := xv[0]
+		for _, v := range xv[1:] {
+			if v > m {
+				m = v
+			}
+		}
+		if math.IsInf(m, 0) || m != m {
+			return m
+		}
+		sum := 0.0
 		for _, v := range xv {
-			sum += math.Exp(v - m64)
+			sum += math.Exp(v - m)
+		}
+		return m + math.Log(sum)
+	}
+	panic("unreachable")
+}
+
+// expShift32 writes e^(x_j − m) into e, where m = max_j x_j, and returns m
+// and Σ_j e_j accumulated in float64: one vectorized exponential pass
+// (vmath.Exp32) serving both the loss (log-sum-exp) and its gradient (the
+// softmax). Where m is ±Inf or NaN (a NaN first), e is left as it is and
+// the sum is −1; a NaN elsewhere reaches the sum through the exponential.
+func expShift32(x, e []float32) (float32, float64) {
+	m := max32(x)
+	if math.IsInf(float64(m), 0) || m != m {
+		return m, -1
+	}
+	e = e[:len(x)]
+	for j, v := range x {
+		e[j] = v - m
+	}
+	vmath.Exp32(e, e)
+	return m, sum64(e)
+}
+
+// max32 returns the largest element of x (non-empty) over four
+// independent chains; NaNs are skipped unless x[0] is one, as a scalar
+// "if v > m" loop skips them.
+func max32(x []float32) float32 {
+	m0 := x[0]
+	if m0 != m0 {
+		return m0
+	}
+	m1, m2, m3 := m0, m0, m0
+	i := 1
+	for ; i+4 <= len(x); i += 4 {
+		if v := x[i]; v > m0 {
+			m0 = v
+		}
+		if v := x[i+1]; v > m1 {
+			m1 = v
+		}
+		if v := x[i+2]; v > m2 {
+			m2 = v
+		}
+		if v := x[i+3]; v > m3 {
+			m3 = v
 		}
 	}
-	return float64(m) + math.Log(sum)
+	for ; i < len(x); i++ {
+		if v := x[i]; v > m0 {
+			m0 = v
+		}
+	}
+	return max(max(m0, m1), max(m2, m3))
+}
+
+// sum64 returns Σ e in float64 over four independent chains.
+func sum64(e []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(e); i += 4 {
+		s0 += float64(e[i])
+		s1 += float64(e[i+1])
+		s2 += float64(e[i+2])
+		s3 += float64(e[i+3])
+	}
+	for ; i < len(e); i++ {
+		s0 += float64(e[i])
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // matrix returns the logits value as a dense [B, C] tensor.
@@ -133,13 +202,17 @@ func (op xentOp) matrix(v gorgonia.Value) (*tensor.Dense, error) {
 func xentLoss[T float32 | float64](t *Targets, x, loss []T) {
 	c := t.classes
 	parallel.For(len(loss), 4*c, func(lo, hi int) {
+		var e []T
+		if _, ok := any(x).([]float32); ok {
+			e = make([]T, c)
+		}
 		for i := lo; i < hi; i++ {
 			if t.weights[i] == 0 {
 				loss[i] = 0
 				continue
 			}
 			r := x[i*c : (i+1)*c]
-			loss[i] = T(-t.weights[i] * (float64(r[t.ids[i]]) - logSumExp(r)))
+			loss[i] = T(-t.weights[i] * (float64(r[t.ids[i]]) - logSumExp(r, e)))
 		}
 	})
 }
@@ -156,14 +229,23 @@ func xentGrad[T float32 | float64](t *Targets, x, g, out []T) {
 				continue
 			}
 			r := x[i*c : (i+1)*c]
-			lse := logSumExp(r)
 			switch dv := any(d).(type) {
 			case []float32:
-				rv, l, w32 := any(r).([]float32), float32(lse), float32(w)
-				for j, v := range rv {
-					dv[j] = w32 * exp32(v-l)
+				// The softmax from one exponential pass, written in place.
+				_, sum := expShift32(any(r).([]float32), dv)
+				if sum < 0 { // m is ±Inf or NaN: as e^(x − lse) gives it
+					l := float32(logSumExp(r, d))
+					for j, v := range any(r).([]float32) {
+						dv[j] = float32(w) * exp32(v-l)
+					}
+					break
+				}
+				scale := float32(w / sum)
+				for j := range dv {
+					dv[j] *= scale
 				}
 			case []float64:
+				lse := logSumExp(r, nil)
 				rv := any(r).([]float64)
 				for j, v := range rv {
 					dv[j] = w * math.Exp(v-lse)
