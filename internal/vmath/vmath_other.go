@@ -2,12 +2,9 @@
 
 package vmath
 
-import "os"
-
-// useAsm reports whether assembly kernels are used. There are none on this
-// architecture (or with the purego build tag), so it is always false
-// (initialAsm reports a forcing EnvPath value it cannot honour).
-var useAsm = initialAsm(os.Getenv(EnvPath), false)
+// canRun says which paths this build can run: only the portable code on
+// this architecture (or with the purego build tag).
+var canRun = [len(pathNames)]bool{true, false, false}
 
 // sigmoidAsm, tanhAsm and expAsm stand in for the assembly drivers of
 // vmath_amd64.go; they process no elements.
