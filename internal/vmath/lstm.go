@@ -16,8 +16,9 @@ package vmath
 // the gradients of the four gate pre-activations. Every slice must have
 // the same length (LSTMBack32 panics otherwise); the outputs must not
 // overlap the inputs, except dc, which is read and written. With AVX2 the
-// row runs 8 elements at a time, each operation rounded as in the portable
-// code (no fused multiply-add), so the results are the same bits.
+// row runs 8 elements at a time (with AVX-512 16, the last 1–15 under an
+// opmask), each operation rounded as in the portable code (no fused
+// multiply-add), so the results are the same bits on every path.
 func LSTMBack32(gi, gf, gg, og, tc, cp, y, dh, dc, di, df, dgg, do []float32) {
 	s := [13][]float32{gi, gf, gg, og, tc, cp, y, dh, dc, di, df, dgg, do}
 	for k := range s {
