@@ -17,7 +17,8 @@ func benchInput(n int) []float32 {
 
 // benchImpls runs f on each path ("avx512", "avx2", "go" for the portable
 // code) and the simple float64 loop, for n = 256 and 4096, reporting ns per
-// element.
+// element, by the wall clock and by the process's CPU time (on a shared
+// machine the latter is less disturbed by other processes).
 func benchImpls(b *testing.B, f func(dst, src []float32), simple func(y, x []float32)) {
 	for _, n := range []int{256, 4096} {
 		for _, impl := range []string{"avx512", "avx2", "go", "float64"} {
@@ -39,10 +40,14 @@ func benchImpls(b *testing.B, f func(dst, src []float32), simple func(y, x []flo
 				if impl == "float64" {
 					run = func() { simple(y, x) }
 				}
+				c0 := cpuSeconds()
 				for b.Loop() {
 					run()
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/elem")
+				if cpu := cpuSeconds() - c0; c0 >= 0 && cpu > 0 {
+					b.ReportMetric(cpu*1e9/float64(b.N)/float64(n), "cpu-ns/elem")
+				}
 			})
 		}
 	}
