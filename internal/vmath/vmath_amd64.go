@@ -99,26 +99,18 @@ func lstmBackAVX2(p *[13]*float32, n int)
 //go:noescape
 func lstmBackAVX512(p *[13]*float32, n int)
 
-// lstmBackAsm runs lstmBackAVX512 on the whole row (with use512), or else
-// lstmBackAVX2 on the longest prefix whose length is a multiple of 8, and
-// returns the number of elements done; the slices have one length.
-func lstmBackAsm(s *[13][]float32) int {
-	n := len(s[0])
-	if !use512 {
-		n &^= 7
-	}
-	if n == 0 {
-		return 0
-	}
-	var p [13]*float32
-	for k := range s {
-		_ = s[k][n-1]
-		p[k] = &s[k][0]
-	}
+// lstmBackAsm runs lstmBackAVX512 on the whole row of n ≥ 1 elements
+// (with use512), or else lstmBackAVX2 on the longest prefix whose length
+// is a multiple of 8, and returns the number of elements done; p points to
+// the first elements of LSTMBack32's 13 slices of length n.
+func lstmBackAsm(p *[13]*float32, n int) int {
 	if use512 {
-		lstmBackAVX512(&p, n)
-	} else {
-		lstmBackAVX2(&p, n)
+		lstmBackAVX512(p, n)
+		return n
+	}
+	n &^= 7
+	if n > 0 {
+		lstmBackAVX2(p, n)
 	}
 	return n
 }

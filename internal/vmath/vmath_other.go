@@ -14,7 +14,7 @@ func tanhAsm(dst, src []float32) int { return 0 }
 
 func expAsm(dst, src []float32) int { return 0 }
 
-func lstmBackAsm(s *[13][]float32) int { return 0 }
+func lstmBackAsm(p *[13]*float32, n int) int { return 0 }
 
 func adagradAsm(p, g, s []float32, wd, lr, eps float32) int { return 0 }
 
