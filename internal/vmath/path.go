@@ -37,9 +37,10 @@ var pathNames = [...]string{"generic", "avx2", "avx512"}
 const EnvPath = "RNNKIT_VMATH"
 
 // autoAVX512 is whether the AVX-512 path is the default where the CPU can
-// run it. On a Zen 5 EPYC (512-bit datapaths) its kernels took 0.45–0.6
-// times the AVX2 kernels' time (BenchmarkSigmoid32, BenchmarkTanh32,
-// BenchmarkExp32 and BenchmarkLSTMBack32; docs/performance.md).
+// run it. On a Zen 5 EPYC (512-bit datapaths) its kernels took 0.48–0.55
+// times the AVX2 kernels' CPU time for Sigmoid32, Tanh32 and Exp32 and
+// 0.66 times for LSTMBack32 (medians of six alternating runs of their
+// benchmarks, 2026-12-02; docs/performance.md).
 const autoAVX512 = true
 
 // defaultPath returns the path used when EnvPath is unset: the last one
