@@ -8,9 +8,9 @@ import (
 
 // The element-wise activations of the fused recurrent kernels. float64
 // values go through the standard library (the PyTorch fixtures are matched
-// to 1e-9 in float64); float32 slices go to internal/vmath (AVX2/FMA
-// assembly, 8 to 16 values at a time, within 2 (sigmoid) and 3 (tanh) ulp of
-// the correctly rounded result).
+// to 1e-9 in float64); float32 slices go to internal/vmath (AVX-512 or
+// AVX2/FMA assembly, up to 32 values at a time, within 2 (sigmoid) and 3
+// (tanh) ulp of the correctly rounded result).
 
 // sigmoidTo writes σ(src) into dst (the same length; they may alias).
 func sigmoidTo[T float32 | float64](dst, src []T) {

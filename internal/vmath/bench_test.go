@@ -15,31 +15,39 @@ func benchInput(n int) []float32 {
 	return x
 }
 
-// benchImpls runs f for each path ("asm", "go") and the simple float64
-// loop, for n = 256 and 4096, reporting ns per element.
+// benchImpls runs f on each path ("avx512", "avx2", "go" for the portable
+// code) and the simple float64 loop, for n = 256 and 4096, reporting ns per
+// element, by the wall clock and by the process's CPU time (on a shared
+// machine the latter is less disturbed by other processes).
 func benchImpls(b *testing.B, f func(dst, src []float32), simple func(y, x []float32)) {
 	for _, n := range []int{256, 4096} {
-		for _, impl := range []string{"asm", "go", "float64"} {
+		for _, impl := range []string{"avx512", "avx2", "go", "float64"} {
 			b.Run(fmt.Sprintf("n=%d/%s", n, impl), func(b *testing.B) {
-				saved := useAsm
-				defer func() { useAsm = saved }()
+				saved := currentPath()
+				defer setPath(saved)
 				switch impl {
-				case "asm":
-					if !saved {
-						b.Skip("no assembly kernel on this machine or build")
+				case "avx512", "avx2":
+					p, err := parsePath(impl, canRun)
+					if err != nil {
+						b.Skip(err)
 					}
+					setPath(p)
 				case "go":
-					useAsm = false
+					setPath(pathGeneric)
 				}
 				x, y := benchInput(n), make([]float32, n)
 				run := func() { f(y, x) }
 				if impl == "float64" {
 					run = func() { simple(y, x) }
 				}
+				c0 := cpuSeconds()
 				for b.Loop() {
 					run()
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/elem")
+				if cpu := cpuSeconds() - c0; c0 >= 0 && cpu > 0 {
+					b.ReportMetric(cpu*1e9/float64(b.N)/float64(n), "cpu-ns/elem")
+				}
 			})
 		}
 	}

@@ -4,8 +4,8 @@
 // Each function maps a source slice element-wise into a destination slice
 // of the same length; the two may be the same slice (in-place use), but
 // must not otherwise overlap. LSTMBack32 is the element-wise part of an
-// LSTM's backward step, eight units at a time, rounded exactly as its
-// portable code.
+// LSTM's backward step, 8 (AVX2) or 16 (AVX-512) units at a time, rounded
+// exactly as its portable code.
 //
 // # Algorithms
 //
@@ -25,7 +25,7 @@
 // math.Tanh rounded to float32), Exp32 is within 2 ulp, Sigmoid32 within
 // 3 ulp and Tanh32 within 4 ulp over the whole float32 range; an exhaustive
 // check of all inputs with 2⁻³⁰ ≤ |x| ≤ 104 found at most 1, 2 and 3 ulp
-// on both code paths. Subnormal results are flushed to +0: Exp32(x) and
+// on the portable and AVX2 code (the AVX-512 kernels give the AVX2 bits). Subnormal results are flushed to +0: Exp32(x) and
 // Sigmoid32(x) are 0 for x below −87.33654 (the smallest float32 x with
 // e^x ≥ 2⁻¹²⁶), so the bounds hold where the true result is at least
 // 2⁻¹²⁶. Edge values are exact: Exp32 gives +Inf where e^x overflows,
@@ -36,16 +36,29 @@
 //
 // # Implementation
 //
-// On amd64 CPUs with AVX2 and FMA, the longest prefix whose length is a
-// multiple of 8 is processed by Go assembly, 16 elements (two YMM
-// registers) per iteration, with branch-free selects (VBLENDVPS on sign
-// bits or comparison masks, and-masks for the underflow flush); the
-// remaining 0–7 elements go through the portable code.
+// There are three code paths. On amd64 CPUs with AVX2 and FMA (the avx2
+// path), the longest prefix whose length is a multiple of 8 is processed by
+// Go assembly, 16 elements (two YMM registers) per iteration, with
+// branch-free selects (VBLENDVPS on sign bits or comparison masks,
+// and-masks for the underflow flush); the remaining 0–7 elements go through
+// the portable code. Where the CPU and the operating system also support
+// AVX-512 (F, DQ, BW and VL, with the opmask and ZMM state saved; the
+// avx512 path), Sigmoid32, Tanh32, Exp32 and LSTMBack32 run the same
+// kernels with 16-lane ZMM registers, 32 elements per iteration, and the
+// last 1–15 elements under an opmask instead of the portable code: every
+// lane performs the AVX2 kernel's operations in the same order (opmask
+// selects in place of VBLENDVPS and the and-masks), so each element has
+// the bits the AVX2 vector kernel gives it, tails included (on the avx2
+// path a tail element may differ from that in the last bit or two). The
+// other functions keep their AVX2 kernels on the avx512 path.
 // Elsewhere, or when built with the purego build tag, a portable pure-Go
 // implementation of the same algorithms and accuracy is used (the results
 // may differ from the assembly's in the last bit or two, as the assembly
 // uses fused multiply-adds). CPU features are detected at run time, so a
-// binary built for baseline amd64 still uses the fast path where available.
-// The RNNKIT_VMATH environment variable (EnvPath) forces the portable path
-// ("generic") for comparisons; Path says which one runs.
+// binary built for baseline amd64 still uses the fast path where available;
+// the default is the fastest path the CPU can run (avx512, then avx2).
+// The RNNKIT_VMATH environment variable (EnvPath) forces a path
+// ("generic", "avx2" or "avx512") at start-up, SetPath switches paths in
+// tests and benchmarks, and Path and Paths say which one runs and which
+// can.
 package vmath

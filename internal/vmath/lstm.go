@@ -16,22 +16,23 @@ package vmath
 // the gradients of the four gate pre-activations. Every slice must have
 // the same length (LSTMBack32 panics otherwise); the outputs must not
 // overlap the inputs, except dc, which is read and written. With AVX2 the
-// row runs 8 elements at a time, each operation rounded as in the portable
-// code (no fused multiply-add), so the results are the same bits.
+// row runs 8 elements at a time (with AVX-512 16, the last 1–15 under an
+// opmask), each operation rounded as in the portable code (no fused
+// multiply-add), so the results are the same bits on every path.
 func LSTMBack32(gi, gf, gg, og, tc, cp, y, dh, dc, di, df, dgg, do []float32) {
-	s := [13][]float32{gi, gf, gg, og, tc, cp, y, dh, dc, di, df, dgg, do}
-	for k := range s {
-		if len(s[k]) != len(gi) {
-			panic("vmath: LSTMBack32: slices of different lengths")
-		}
+	n := len(gi)
+	if len(gf) != n || len(gg) != n || len(og) != n || len(tc) != n || len(cp) != n || len(y) != n ||
+		len(dh) != n || len(dc) != n || len(di) != n || len(df) != n || len(dgg) != n || len(do) != n {
+		panic("vmath: LSTMBack32: slices of different lengths")
 	}
 	i := 0
-	if useAsm {
-		i = lstmBackAsm(&s)
+	if useAsm && n > 0 {
+		p := [13]*float32{&gi[0], &gf[0], &gg[0], &og[0], &tc[0], &cp[0], &y[0], &dh[0], &dc[0], &di[0], &df[0], &dgg[0], &do[0]}
+		if i = lstmBackAsm(&p, n); i == n {
+			return
+		}
 	}
-	for k := range s {
-		s[k] = s[k][i:]
-	}
+	s := [13][]float32{gi[i:], gf[i:], gg[i:], og[i:], tc[i:], cp[i:], y[i:], dh[i:], dc[i:], di[i:], df[i:], dgg[i:], do[i:]}
 	lstmBackGo(&s)
 }
 

@@ -13,7 +13,10 @@ type lstmRow struct {
 	out [4][]float32 // di, df, dgg, do
 }
 
-func newLSTMRow(rnd *rand.Rand, n int) *lstmRow {
+// newLSTMRow returns a row of n random gate values, states and gradients,
+// with special values (±0, ±Inf, NaN, a subnormal, a huge value) in about
+// n/5 places when withSpecials is set.
+func newLSTMRow(rnd *rand.Rand, n int, withSpecials bool) *lstmRow {
 	r := new(lstmRow)
 	gen := func(k int) float32 {
 		switch {
@@ -40,7 +43,7 @@ func newLSTMRow(rnd *rand.Rand, n int) *lstmRow {
 	}
 	// Special values in a few places: they must go through both paths alike.
 	specials := []float32{0, float32(math.Copysign(0, -1)), 1, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-40, 3e38}
-	for s := 0; s < n/5; s++ {
+	for s := 0; withSpecials && s < n/5; s++ {
 		k, j := rnd.IntN(9), rnd.IntN(n)
 		v := specials[rnd.IntN(len(specials))]
 		if k == 8 {
@@ -66,33 +69,72 @@ func (r *lstmRow) run() {
 	LSTMBack32(in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], r.dc, r.out[0], r.out[1], r.out[2], r.out[3])
 }
 
-// TestLSTMBackAsmMatchesGo: the AVX2 row and the portable row give the same
-// bits, special values included, at lengths that leave every tail.
+// TestLSTMBackAsmMatchesGo: the AVX2 and AVX-512 rows and the portable
+// row give the same bits, special values included, at lengths that leave
+// every tail.
 func TestLSTMBackAsmMatchesGo(t *testing.T) {
-	if !useAsm {
-		t.Skip("no AVX2/FMA on this machine (or the purego build)")
-	}
-	saved := useAsm
-	defer func() { useAsm = saved }()
 	rnd := rand.New(rand.NewPCG(7, 8))
-	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 64, 255, 256, 1000} {
-		r := newLSTMRow(rnd, n)
-		a, g := r.clone(), r.clone()
-		useAsm = true
-		a.run()
-		useAsm = false
-		g.run()
-		got := append([][]float32{a.dc}, a.out[:]...)
-		want := append([][]float32{g.dc}, g.out[:]...)
-		for k := range want {
-			for j := range want[k] {
-				if math.Float32bits(got[k][j]) != math.Float32bits(want[k][j]) &&
-					!(got[k][j] != got[k][j] && want[k][j] != want[k][j]) {
-					t.Fatalf("n=%d output %d[%d]: asm %v, Go %v", n, k, j, got[k][j], want[k][j])
+	var rows []*lstmRow
+	for n := 1; n <= 40; n++ {
+		rows = append(rows, newLSTMRow(rnd, n, true))
+	}
+	for _, n := range []int{47, 64, 255, 256, 1000} {
+		rows = append(rows, newLSTMRow(rnd, n, true))
+	}
+	withPaths(t, func(t *testing.T) {
+		if !useAsm {
+			t.Skip("the portable code itself")
+		}
+		for _, r := range rows {
+			n := len(r.dc)
+			a := r.clone()
+			a.run()
+			g := onPath(pathGeneric, func() *lstmRow { g := r.clone(); g.run(); return g })
+			got := append([][]float32{a.dc}, a.out[:]...)
+			want := append([][]float32{g.dc}, g.out[:]...)
+			for k := range want {
+				for j := range want[k] {
+					if math.Float32bits(got[k][j]) != math.Float32bits(want[k][j]) &&
+						!(got[k][j] != got[k][j] && want[k][j] != want[k][j]) {
+						t.Fatalf("n=%d output %d[%d]: asm %v, Go %v", n, k, j, got[k][j], want[k][j])
+					}
 				}
 			}
 		}
-	}
+	})
+}
+
+// TestLSTMBackNoOverrun: the AVX-512 row's masked tail writes nothing past
+// the end of its outputs and reads nothing there that changes a result.
+func TestLSTMBackNoOverrun(t *testing.T) {
+	withPaths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(13, 14))
+		for n := 1; n <= 40; n++ {
+			r := newLSTMRow(rnd, n+16, true)
+			const sentinel = -777
+			for k := range r.out {
+				for j := range r.out[k] {
+					r.out[k][j] = sentinel
+				}
+			}
+			dcTail := append([]float32(nil), r.dc[n:]...)
+			in := r.in
+			LSTMBack32(in[0][:n], in[1][:n], in[2][:n], in[3][:n], in[4][:n], in[5][:n], in[6][:n], in[7][:n],
+				r.dc[:n], r.out[0][:n], r.out[1][:n], r.out[2][:n], r.out[3][:n])
+			for k := range r.out {
+				for j := n; j < len(r.out[k]); j++ {
+					if r.out[k][j] != sentinel {
+						t.Fatalf("n=%d: output %d[%d] written past the end", n, k, j)
+					}
+				}
+			}
+			for j, v := range dcTail {
+				if math.Float32bits(r.dc[n+j]) != math.Float32bits(v) {
+					t.Fatalf("n=%d: dc[%d] written past the end", n, n+j)
+				}
+			}
+		}
+	})
 }
 
 // TestLSTMBackValues checks the formula against float64 arithmetic on
@@ -100,7 +142,7 @@ func TestLSTMBackAsmMatchesGo(t *testing.T) {
 func TestLSTMBackValues(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(9, 10))
 	n := 100
-	r := newLSTMRow(rand.New(rand.NewPCG(11, 12)), n)
+	r := newLSTMRow(rand.New(rand.NewPCG(11, 12)), n, true)
 	for k := range r.in { // ordinary values only
 		for j := range r.in[k] {
 			if v := r.in[k][j]; v != v || math.IsInf(float64(v), 0) || math.Abs(float64(v)) > 10 || (v != 0 && math.Abs(float64(v)) < 1e-30) {
@@ -142,26 +184,32 @@ func TestLSTMBackLengths(t *testing.T) {
 	LSTMBack32(a, a, a, a, a, a, a, a, a, b, b, b, b)
 }
 
-// BenchmarkLSTMBack32 times one row of 256 units (an LSTM at S1), the
-// AVX2 path and the portable one.
+// BenchmarkLSTMBack32 times one row of 256 units (an LSTM at S1) on each
+// path this CPU can run, by the wall clock and by CPU time. The row holds
+// ordinary values only: the subnormals among the tests' special values
+// make x86 CPUs take microcode assists that would dominate the timing.
 func BenchmarkLSTMBack32(b *testing.B) {
-	saved := useAsm
-	defer func() { useAsm = saved }()
-	r := newLSTMRow(rand.New(rand.NewPCG(1, 2)), 256)
-	for _, asm := range []bool{true, false} {
-		if asm && !saved {
-			continue
-		}
-		name := "go"
-		if asm {
-			name = "avx2"
+	r := newLSTMRow(rand.New(rand.NewPCG(1, 2)), 256, false)
+	for p := pathAVX512; p >= pathGeneric; p-- {
+		name := pathNames[p]
+		if p == pathGeneric {
+			name = "go"
 		}
 		b.Run(name, func(b *testing.B) {
-			useAsm = asm
+			if !canRun[p] {
+				b.Skipf("this CPU or build cannot run the %s path", pathNames[p])
+			}
+			saved := currentPath()
+			defer setPath(saved)
+			setPath(p)
+			c0 := cpuSeconds()
 			for b.Loop() {
 				r.run()
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/256, "ns/unit")
+			if cpu := cpuSeconds() - c0; c0 >= 0 && cpu > 0 {
+				b.ReportMetric(cpu*1e9/float64(b.N)/256, "cpu-ns/unit")
+			}
 		})
 	}
 }

@@ -2,16 +2,23 @@
 
 package vmath
 
-import (
-	"os"
+import "github.com/rnnkit/rnnkit/internal/cpufeat"
 
-	"github.com/rnnkit/rnnkit/internal/cpufeat"
-)
+// canRun says which paths this CPU and build can run (index kernelPath).
+var canRun = [len(pathNames)]bool{true, cpufeat.AVX2FMA, cpufeat.AVX512}
 
-// useAsm reports whether the AVX2/FMA assembly kernels are used. It is set
-// at start-up from CPU feature detection and EnvPath; tests clear it to
-// exercise the portable code.
-var useAsm = initialAsm(os.Getenv(EnvPath), cpufeat.AVX2FMA)
+// sigmoidAVX512, tanhAVX512 and expAVX512 are sigmoidAVX2, tanhAVX2 and
+// expAVX2 for any n ≥ 1, with AVX-512 (vmath512_amd64.s): the same bits
+// per element.
+//
+//go:noescape
+func sigmoidAVX512(dst, src *float32, n int)
+
+//go:noescape
+func tanhAVX512(dst, src *float32, n int)
+
+//go:noescape
+func expAVX512(dst, src *float32, n int)
 
 // sigmoidAVX2, tanhAVX2 and expAVX2 apply their function to the n
 // elements at src and store the results at dst; n must be a positive
@@ -26,9 +33,17 @@ func tanhAVX2(dst, src *float32, n int)
 //go:noescape
 func expAVX2(dst, src *float32, n int)
 
-// sigmoidAsm runs sigmoidAVX2 on the longest prefix of src whose length is
-// a multiple of 8 and returns that length (len(dst) == len(src)).
+// sigmoidAsm runs sigmoidAVX512 on all of src (with use512), or else
+// sigmoidAVX2 on the longest prefix of src whose length is a multiple of 8,
+// and returns the number of elements done (len(dst) == len(src)).
 func sigmoidAsm(dst, src []float32) int {
+	if use512 {
+		if n := len(src); n > 0 {
+			_ = dst[n-1]
+			sigmoidAVX512(&dst[0], &src[0], n)
+		}
+		return len(src)
+	}
 	n := len(src) &^ 7
 	if n > 0 {
 		_ = dst[n-1]
@@ -39,6 +54,13 @@ func sigmoidAsm(dst, src []float32) int {
 
 // tanhAsm is sigmoidAsm for tanhAVX2.
 func tanhAsm(dst, src []float32) int {
+	if use512 {
+		if n := len(src); n > 0 {
+			_ = dst[n-1]
+			tanhAVX512(&dst[0], &src[0], n)
+		}
+		return len(src)
+	}
 	n := len(src) &^ 7
 	if n > 0 {
 		_ = dst[n-1]
@@ -49,6 +71,13 @@ func tanhAsm(dst, src []float32) int {
 
 // expAsm is sigmoidAsm for expAVX2.
 func expAsm(dst, src []float32) int {
+	if use512 {
+		if n := len(src); n > 0 {
+			_ = dst[n-1]
+			expAVX512(&dst[0], &src[0], n)
+		}
+		return len(src)
+	}
 	n := len(src) &^ 7
 	if n > 0 {
 		_ = dst[n-1]
@@ -64,19 +93,25 @@ func expAsm(dst, src []float32) int {
 //go:noescape
 func lstmBackAVX2(p *[13]*float32, n int)
 
-// lstmBackAsm runs lstmBackAVX2 on the longest prefix whose length is a
-// multiple of 8 and returns that length; the slices have one length.
-func lstmBackAsm(s *[13][]float32) int {
-	n := len(s[0]) &^ 7
-	if n == 0 {
-		return 0
+// lstmBackAVX512 is lstmBackAVX2 for any n ≥ 1, with AVX-512
+// (lstm512_amd64.s).
+//
+//go:noescape
+func lstmBackAVX512(p *[13]*float32, n int)
+
+// lstmBackAsm runs lstmBackAVX512 on the whole row of n ≥ 1 elements
+// (with use512), or else lstmBackAVX2 on the longest prefix whose length
+// is a multiple of 8, and returns the number of elements done; p points to
+// the first elements of LSTMBack32's 13 slices of length n.
+func lstmBackAsm(p *[13]*float32, n int) int {
+	if use512 {
+		lstmBackAVX512(p, n)
+		return n
 	}
-	var p [13]*float32
-	for k := range s {
-		_ = s[k][n-1]
-		p[k] = &s[k][0]
+	n &^= 7
+	if n > 0 {
+		lstmBackAVX2(p, n)
 	}
-	lstmBackAVX2(&p, n)
 	return n
 }
 

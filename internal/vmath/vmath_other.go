@@ -2,12 +2,9 @@
 
 package vmath
 
-import "os"
-
-// useAsm reports whether assembly kernels are used. There are none on this
-// architecture (or with the purego build tag), so it is always false
-// (initialAsm reports a forcing EnvPath value it cannot honour).
-var useAsm = initialAsm(os.Getenv(EnvPath), false)
+// canRun says which paths this build can run: only the portable code on
+// this architecture (or with the purego build tag).
+var canRun = [len(pathNames)]bool{true, false, false}
 
 // sigmoidAsm, tanhAsm and expAsm stand in for the assembly drivers of
 // vmath_amd64.go; they process no elements.
@@ -17,7 +14,7 @@ func tanhAsm(dst, src []float32) int { return 0 }
 
 func expAsm(dst, src []float32) int { return 0 }
 
-func lstmBackAsm(s *[13][]float32) int { return 0 }
+func lstmBackAsm(p *[13]*float32, n int) int { return 0 }
 
 func adagradAsm(p, g, s []float32, wd, lr, eps float32) int { return 0 }
 

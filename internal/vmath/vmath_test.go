@@ -63,26 +63,31 @@ func ulpDist(got, want float32) int64 {
 	return d
 }
 
-// withAsm runs f with useAsm set to asm (restoring it afterwards), as a
-// subtest named after the path. The assembly subtest is skipped where no
-// assembly kernel is available.
-func withAsm(t *testing.T, f func(t *testing.T)) {
+// withPaths runs f once for each path (avx512, avx2, generic) as a
+// subtest named after it, restoring the path afterwards. Paths this CPU or
+// build cannot run are skipped; EnvPath does not restrict them.
+func withPaths(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	saved := useAsm
-	defer func() { useAsm = saved }()
-	for _, asm := range []bool{true, false} {
-		name := "go"
-		if asm {
-			name = "asm"
-		}
-		t.Run(name, func(t *testing.T) {
-			if asm && !saved {
-				t.Skip("no assembly kernel on this machine or build")
+	saved := currentPath()
+	defer setPath(saved)
+	for p := pathAVX512; p >= pathGeneric; p-- {
+		t.Run(pathNames[p], func(t *testing.T) {
+			if !canRun[p] {
+				t.Skipf("this CPU or build cannot run the %s path", pathNames[p])
 			}
-			useAsm = asm
+			setPath(p)
 			f(t)
 		})
 	}
+}
+
+// onPath returns f() computed on path p (which must be runnable), restoring
+// the path afterwards.
+func onPath[T any](p kernelPath, f func() T) T {
+	saved := currentPath()
+	defer setPath(saved)
+	setPath(p)
+	return f()
 }
 
 // scanPoints returns the accuracy scan inputs: an even scan of [−100, 100]
@@ -190,7 +195,7 @@ func (w *worst) String() string {
 func TestAccuracy(t *testing.T) {
 	xs := scanPoints()
 	rs := refs()
-	withAsm(t, func(t *testing.T) {
+	withPaths(t, func(t *testing.T) {
 		for k, f := range fns {
 			t.Run(f.name, func(t *testing.T) {
 				got := make([]float32, len(xs))
@@ -264,7 +269,7 @@ func TestEdgeValues(t *testing.T) {
 		{Exp32, "Exp32", -math.MaxFloat32, 0},
 		{Exp32, "Exp32", nan, nan},
 	}
-	withAsm(t, func(t *testing.T) {
+	withPaths(t, func(t *testing.T) {
 		for _, c := range cases {
 			// Fill a whole vector block and a tail with x.
 			src := make([]float32, 19)
@@ -286,7 +291,7 @@ func TestEdgeValues(t *testing.T) {
 // TestNegativeZero checks −0 inputs.
 func TestNegativeZero(t *testing.T) {
 	negZero := float32(math.Copysign(0, -1))
-	withAsm(t, func(t *testing.T) {
+	withPaths(t, func(t *testing.T) {
 		src := make([]float32, 9)
 		for i := range src {
 			src[i] = negZero
@@ -310,7 +315,7 @@ func TestNegativeZero(t *testing.T) {
 }
 
 // blockValue returns f applied to x by a call of length 8, i.e. by the
-// vector kernel when useAsm is set.
+// vector kernel on both assembly paths.
 func blockValue(f func(dst, src []float32), x float32) float32 {
 	var src, dst [8]float32
 	for i := range src {
@@ -320,10 +325,18 @@ func blockValue(f func(dst, src []float32), x float32) float32 {
 	return dst[0]
 }
 
-// TestLengths checks every length 0..40 and some longer odd ones: each
-// element must equal the vector kernel's value for blocks of 8 and the
-// portable value for the tail, elements past the end must be untouched,
-// and dst == src must give the same results.
+// avx2Value returns the AVX2 vector kernel's value of f at x, where this
+// CPU can run it.
+func avx2Value(f func(dst, src []float32), x float32) float32 {
+	return onPath(pathAVX2, func() float32 { return blockValue(f, x) })
+}
+
+// TestLengths checks every length 0..40 and some longer odd ones: on the
+// AVX2 path each element must equal the vector kernel's value for blocks
+// of 8 and the portable value for the tail; on the AVX-512 path every
+// element, masked tail included, must have the AVX2 vector kernel's bits;
+// elements past the end must be untouched, and dst == src must give the
+// same results.
 func TestLengths(t *testing.T) {
 	lengths := []int{}
 	for n := 0; n <= 40; n++ {
@@ -331,7 +344,7 @@ func TestLengths(t *testing.T) {
 	}
 	lengths = append(lengths, 47, 63, 65, 127, 255, 257, 1001, 4099)
 	const sentinel = -12345
-	withAsm(t, func(t *testing.T) {
+	withPaths(t, func(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(1, 2))
 		for _, f := range fns {
 			for _, n := range lengths {
@@ -346,15 +359,18 @@ func TestLengths(t *testing.T) {
 				}
 				f.vec(dst[:n], src[:n])
 				vecEnd := 0
-				if useAsm {
+				switch currentPath() {
+				case pathAVX2:
 					vecEnd = n &^ 7
+				case pathAVX512:
+					vecEnd = n
 				}
 				for i := range n {
 					want := f.elem(src[i])
 					if i < vecEnd {
-						want = blockValue(f.vec, src[i])
+						want = avx2Value(f.vec, src[i])
 					}
-					if dst[i] != want {
+					if math.Float32bits(dst[i]) != math.Float32bits(want) {
 						t.Fatalf("%s n=%d: dst[%d] = %v, want %v (x=%v)", f.name, n, i, dst[i], want, src[i])
 					}
 					if d := ulpDist(dst[i], float32(f.ref(float64(src[i])))); d > f.bound {
@@ -408,14 +424,12 @@ func TestLengthMismatch(t *testing.T) {
 	}
 }
 
-// TestAsmMatchesGo compares the two paths element by element on random
-// inputs: both must be within the bound, and within 2·bound of each other.
+// TestAsmMatchesGo compares each assembly path with the portable code
+// element by element on random inputs: both must be within the bound, and
+// within 2·bound of each other.
 func TestAsmMatchesGo(t *testing.T) {
-	if !useAsm {
-		t.Skip("no assembly kernel on this machine or build")
-	}
 	rnd := rand.New(rand.NewPCG(3, 4))
-	xs := make([]float32, 1<<16)
+	xs := make([]float32, 1<<16+13)
 	for i := range xs {
 		switch i % 3 {
 		case 0:
@@ -426,48 +440,119 @@ func TestAsmMatchesGo(t *testing.T) {
 			xs[i] = math.Float32frombits(rnd.Uint32())
 		}
 	}
+	withPaths(t, func(t *testing.T) {
+		if !useAsm {
+			t.Skip("the portable code itself")
+		}
+		for _, f := range fns {
+			got := make([]float32, len(xs))
+			f.vec(got, xs)
+			for i, x := range xs {
+				g := f.elem(x)
+				if d := ulpDist(got[i], g); d > 2*f.bound {
+					t.Errorf("%s(%v): asm %v, go %v (%d ulp apart)", f.name, x, got[i], g, d)
+				}
+			}
+		}
+	})
+}
+
+// TestAVX512MatchesAVX2 checks that the AVX-512 kernels give every element
+// the AVX2 kernels' bits (NaN payloads included), on all of scanPoints and
+// on random inputs at every alignment and tail length up to 40.
+func TestAVX512MatchesAVX2(t *testing.T) {
+	if !canRun[pathAVX512] {
+		t.Skip("this CPU or build cannot run the AVX-512 kernels")
+	}
+	xs := scanPoints()
+	xs = append(xs[:len(xs):len(xs)], make([]float32, -len(xs)&7)...) // whole AVX2 blocks
+	rnd := rand.New(rand.NewPCG(5, 6))
+	ys := make([]float32, 4096)
+	for i := range ys {
+		if i%2 == 0 {
+			ys[i] = float32(rnd.NormFloat64() * 8)
+		} else {
+			ys[i] = math.Float32frombits(rnd.Uint32())
+		}
+	}
 	for _, f := range fns {
-		got := make([]float32, len(xs))
-		f.vec(got, xs)
+		run := func(p kernelPath, src []float32) []float32 {
+			return onPath(p, func() []float32 {
+				dst := make([]float32, len(src))
+				f.vec(dst, src)
+				return dst
+			})
+		}
+		want, got := run(pathAVX2, xs), run(pathAVX512, xs)
+		diff := 0
 		for i, x := range xs {
-			g := f.elem(x)
-			if d := ulpDist(got[i], g); d > 2*f.bound {
-				t.Errorf("%s(%v): asm %v, go %v (%d ulp apart)", f.name, x, got[i], g, d)
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				if diff == 0 {
+					t.Errorf("%s(%v = %#08x): avx512 %#08x, avx2 %#08x", f.name, x, math.Float32bits(x), math.Float32bits(got[i]), math.Float32bits(want[i]))
+				}
+				diff++
+			}
+		}
+		if diff > 0 {
+			t.Errorf("%s: %d of %d scan points differ", f.name, diff, len(xs))
+		}
+		want = run(pathAVX2, ys)
+		for off := range 16 {
+			for n := 0; n <= 40; n++ {
+				got := run(pathAVX512, ys[off:off+n])
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[off+i]) {
+						t.Fatalf("%s offset %d length %d: [%d] = %#08x, avx2 %#08x (x=%v)", f.name, off, n, i,
+							math.Float32bits(got[i]), math.Float32bits(want[off+i]), ys[off+i])
+					}
+				}
 			}
 		}
 	}
 }
 
-// fuzzCheck applies f to x (broadcast over a vector block and a tail) on
-// both paths and checks both against the float64 reference (subnormal
-// results may be flushed to zero) and against each other.
+// fuzzCheck applies f to x (broadcast over two vector blocks and a tail)
+// on every path this CPU can run and checks each result against the
+// float64 reference (subnormal results may be flushed to zero), the
+// assembly paths against the portable code, and the AVX-512 results (tail
+// included) against the AVX2 vector kernel's bits.
 func fuzzCheck(t *testing.T, f fn, x float32) {
 	want := float32(f.ref(float64(x)))
-	saved := useAsm
-	defer func() { useAsm = saved }()
-	src := make([]float32, 13) // one vector block and a tail of 5
+	src := make([]float32, 21) // 16 + 5 (AVX-512), 2·8 + 5 (AVX2)
 	for i := range src {
 		src[i] = x
 	}
-	var results []float32
-	for _, asm := range []bool{saved, false} {
-		useAsm = asm
-		dst := make([]float32, len(src))
-		f.vec(dst, src)
-		results = append(results, dst...)
+	var results [len(pathNames)][]float32
+	for p := range kernelPath(len(pathNames)) {
+		if !canRun[p] {
+			continue
+		}
+		results[p] = onPath(p, func() []float32 {
+			dst := make([]float32, len(src))
+			f.vec(dst, src)
+			return dst
+		})
 	}
 	subnormal := want != 0 && math.Abs(float64(want)) < minNormal
-	for i, got := range results {
-		if subnormal && got == 0 {
-			continue // flushed to zero, as documented
-		}
-		d := ulpDist(got, want)
-		if d > f.bound {
-			t.Fatalf("%s(%v) = %v (result %d), want %v: %d ulp", f.name, x, got, i, want, d)
+	gen := results[pathGeneric][0]
+	for p, res := range results {
+		for i, got := range res {
+			if !(subnormal && got == 0) { // flushed to zero, as documented
+				if d := ulpDist(got, want); d > f.bound {
+					t.Fatalf("%s(%v) on %s = %v (result %d), want %v: %d ulp", f.name, x, pathNames[p], got, i, want, d)
+				}
+			}
+			if d := ulpDist(got, gen); d > 2*f.bound {
+				t.Fatalf("%s(%v): %s %v and generic %v are %d ulp apart", f.name, x, pathNames[p], got, gen, d)
+			}
 		}
 	}
-	if d := ulpDist(results[0], results[len(results)-1]); d > 2*f.bound {
-		t.Fatalf("%s(%v): asm %v and go %v are %d ulp apart", f.name, x, results[0], results[len(results)-1], d)
+	if avx2, avx512 := results[pathAVX2], results[pathAVX512]; avx2 != nil && avx512 != nil {
+		for i, got := range avx512 {
+			if math.Float32bits(got) != math.Float32bits(avx2[0]) {
+				t.Fatalf("%s(%v): avx512 [%d] = %#08x, avx2 vector kernel %#08x", f.name, x, i, math.Float32bits(got), math.Float32bits(avx2[0]))
+			}
+		}
 	}
 }
 
