@@ -16,11 +16,7 @@ type linear struct{ w, b *gorgonia.Node }
 
 // apply returns x·Wᵀ + b.
 func (l linear) apply(x *gorgonia.Node) (*gorgonia.Node, error) {
-	y, err := graph.MatMul(x, l.w, false, true)
-	if err != nil {
-		return nil, err
-	}
-	return graph.AddRow(y, l.b)
+	return graph.Linear(x, l.w, l.b)
 }
 
 // gaussNet is a bound prior or posterior network: a tanh hidden layer and

@@ -132,11 +132,7 @@ func bind(g *graph.Graph, c Config, d *graph.Dropout) (*bound, error) {
 }
 
 func (b *bound) project(h *gorgonia.Node) (*gorgonia.Node, error) {
-	z, err := graph.MatMul(h, b.fcW, false, true)
-	if err != nil {
-		return nil, err
-	}
-	return graph.AddRow(z, b.fcB)
+	return graph.Linear(h, b.fcW, b.fcB)
 }
 
 // TrainGraph is the model unrolled over T steps for batch B, with the

@@ -114,12 +114,8 @@ func head(n *transformer.Net, h *gorgonia.Node, cfg Config) (*gorgonia.Node, err
 	if err != nil {
 		return nil, err
 	}
-	y, err := graph.MatMul(h, w, false, true)
-	if err != nil {
-		return nil, errors.Wrap(err, "mlm: tied output layer")
-	}
-	y, err = graph.AddRow(y, b)
-	return y, errors.Wrap(err, "mlm: output bias")
+	y, err := graph.Linear(h, w, b)
+	return y, errors.Wrap(err, "mlm: tied output layer")
 }
 
 // Set gives the graph a batch, every slice batch-major [B·T]: inputs the

@@ -108,9 +108,5 @@ func (b *bound) scores(h *gorgonia.Node, mem *memory) (*gorgonia.Node, error) {
 
 // project returns the logits [B, V] of decoder outputs h [B, H].
 func (b *bound) project(h *gorgonia.Node) (*gorgonia.Node, error) {
-	z, err := graph.MatMul(h, b.fcW, false, true)
-	if err != nil {
-		return nil, err
-	}
-	return graph.AddRow(z, b.fcB)
+	return graph.Linear(h, b.fcW, b.fcB)
 }

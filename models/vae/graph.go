@@ -53,11 +53,8 @@ func bind(g *graph.Graph, c Config) (*bound, error) {
 // affine returns x·Wᵀ + b for the linear map name.
 func (b *bound) affine(name string, x *gorgonia.Node) (*gorgonia.Node, error) {
 	p := b.lin[name]
-	y, err := graph.MatMul(x, p[0], false, true)
-	if err != nil {
-		return nil, errors.Wrapf(err, "vae: %s", name)
-	}
-	return graph.AddRow(y, p[1])
+	y, err := graph.Linear(x, p[0], p[1])
+	return y, errors.Wrapf(err, "vae: %s", name)
 }
 
 // initState returns the decoder's initial state from z [B, Latent]:
