@@ -121,69 +121,17 @@ func logSumExp[T float32 | float64](x, e []T) float64 {
 }
 
 // expShift32 writes e^(x_j − m) into e, where m = max_j x_j, and returns m
-// and Σ_j e_j accumulated in float64: one vectorized exponential pass
-// (vmath.Exp32) serving both the loss (log-sum-exp) and its gradient (the
-// softmax). Where m is ±Inf or NaN (a NaN first), e is left as it is and
-// the sum is −1; a NaN elsewhere reaches the sum through the exponential.
+// and Σ_j e_j accumulated in float64: the row's maximum and one
+// exponential pass with its sum (vmath.Max32, vmath.ExpShiftSum32), serving
+// both the loss (log-sum-exp) and its gradient (the softmax). Where m is
+// ±Inf or NaN (a NaN first), e is left as it is and the sum is −1; a NaN
+// elsewhere reaches the sum through the exponential.
 func expShift32(x, e []float32) (float32, float64) {
-	m := max32(x)
+	m := vmath.Max32(x)
 	if math.IsInf(float64(m), 0) || m != m {
 		return m, -1
 	}
-	e = e[:len(x)]
-	for j, v := range x {
-		e[j] = v - m
-	}
-	vmath.Exp32(e, e)
-	return m, sum64(e)
-}
-
-// max32 returns the largest element of x (non-empty) over four
-// independent chains; NaNs are skipped unless x[0] is one, as a scalar
-// "if v > m" loop skips them.
-func max32(x []float32) float32 {
-	m0 := x[0]
-	if m0 != m0 {
-		return m0
-	}
-	m1, m2, m3 := m0, m0, m0
-	i := 1
-	for ; i+4 <= len(x); i += 4 {
-		if v := x[i]; v > m0 {
-			m0 = v
-		}
-		if v := x[i+1]; v > m1 {
-			m1 = v
-		}
-		if v := x[i+2]; v > m2 {
-			m2 = v
-		}
-		if v := x[i+3]; v > m3 {
-			m3 = v
-		}
-	}
-	for ; i < len(x); i++ {
-		if v := x[i]; v > m0 {
-			m0 = v
-		}
-	}
-	return max(max(m0, m1), max(m2, m3))
-}
-
-// sum64 returns Σ e in float64 over four independent chains.
-func sum64(e []float32) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(e); i += 4 {
-		s0 += float64(e[i])
-		s1 += float64(e[i+1])
-		s2 += float64(e[i+2])
-		s3 += float64(e[i+3])
-	}
-	for ; i < len(e); i++ {
-		s0 += float64(e[i])
-	}
-	return (s0 + s1) + (s2 + s3)
+	return m, vmath.ExpShiftSum32(e[:len(x)], x, m)
 }
 
 // matrix returns the logits value as a dense [B, C] tensor.

@@ -262,6 +262,122 @@ tanhdone:
 	VZEROUPPER
 	RET
 
+// The two passes of a softmax row: the row's maximum, then e^(x − m) with
+// its sum (EXPCORE512 lane for lane: the same bits as Exp32 of x − m).
+
+// func maxAVX512(x *float32, n int, out *[16]float32)
+//
+// out[l] = the largest of x[0] and the elements of lane l, NaNs skipped
+// unless x[0] is one, as a scalar "if v > m" loop: VMAXPS returns its
+// second source (Intel order; the first Go operand) when either is NaN,
+// and the running maximum is that operand, the new elements the other.
+TEXT ·maxAVX512(SB), NOSPLIT, $0-24
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	MOVQ         out+16(FP), DI
+	VBROADCASTSS (SI), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	CMPQ         CX, $64
+	JB           max16
+
+maxloop:
+	VMOVUPS (SI), Z4
+	VMOVUPS 64(SI), Z5
+	VMOVUPS 128(SI), Z6
+	VMOVUPS 192(SI), Z7
+	VMAXPS  Z0, Z4, Z0
+	VMAXPS  Z1, Z5, Z1
+	VMAXPS  Z2, Z6, Z2
+	VMAXPS  Z3, Z7, Z3
+	ADDQ    $256, SI
+	SUBQ    $64, CX
+	CMPQ    CX, $64
+	JAE     maxloop
+
+max16:
+	CMPQ    CX, $16
+	JB      maxtail
+	VMOVUPS (SI), Z4
+	VMAXPS  Z0, Z4, Z0
+	ADDQ    $64, SI
+	SUBQ    $16, CX
+	JMP     max16
+
+maxtail:
+	TESTQ   CX, CX
+	JZ      maxdone
+	MOVL    $1, AX
+	SHLL    CX, AX
+	DECL    AX
+	KMOVW   AX, K1
+	VMOVUPS.Z (SI), K1, Z4
+	VMAXPS  Z1, Z4, K1, Z1
+
+maxdone:
+	VMAXPS  Z0, Z1, Z0
+	VMAXPS  Z2, Z3, Z2
+	VMAXPS  Z0, Z2, Z0
+	VMOVUPS Z0, (DI)
+	VZEROUPPER
+	RET
+
+// func expShiftSumAVX512(dst, src *float32, n int, m float32, out *[16]float64)
+//
+// dst[i] = e^(src[i] − m); out holds 16 float64 partial sums of dst (two
+// ZMM accumulators of 8 float64 each, lanes converted exactly).
+TEXT ·expShiftSumAVX512(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS m+24(FP), Z13
+	MOVQ         out+32(FP), DX
+	VBROADCASTSS ONE, Z15
+	VPXORQ       Z16, Z16, Z16
+	VPXORQ       Z17, Z17, Z17
+
+esloop:
+	CMPQ         CX, $16
+	JB           estail
+	VMOVUPS      (SI), Z0
+	VSUBPS       Z13, Z0, Z0
+	EXPCORE512(Z0, Z1, Z2, Z3, K2)
+	VMOVUPS      Z0, (DI)
+	VCVTPS2PD    Y0, Z4
+	VEXTRACTF32X8 $1, Z0, Y5
+	VCVTPS2PD    Y5, Z5
+	VADDPD       Z4, Z16, Z16
+	VADDPD       Z5, Z17, Z17
+	ADDQ         $64, SI
+	ADDQ         $64, DI
+	SUBQ         $16, CX
+	JMP          esloop
+
+estail:
+	TESTQ        CX, CX
+	JZ           esdone
+	MOVL         $1, AX
+	SHLL         CX, AX
+	DECL         AX
+	KMOVW        AX, K1
+	VMOVUPS.Z    (SI), K1, Z0
+	VSUBPS       Z13, Z0, Z0
+	EXPCORE512(Z0, Z1, Z2, Z3, K2)
+	VMOVAPS.Z    Z0, K1, Z0
+	VMOVUPS      Z0, K1, (DI)
+	VCVTPS2PD    Y0, Z4
+	VEXTRACTF32X8 $1, Z0, Y5
+	VCVTPS2PD    Y5, Z5
+	VADDPD       Z4, Z16, Z16
+	VADDPD       Z5, Z17, Z17
+
+esdone:
+	VMOVUPD      Z16, (DX)
+	VMOVUPD      Z17, 64(DX)
+	VZEROUPPER
+	RET
+
 // The constant table (see the #defines above; the values of the AVX2
 // table in vmath_amd64.s).
 DATA c512<>+0(SB)/4, $0x3fb8aa3b

@@ -147,3 +147,41 @@ func nonFinite32AVX2(x *float32, n int) bool
 // nonFinite32Asm reports whether a block whose length is a positive
 // multiple of 8 holds a NaN or an infinity.
 func nonFinite32Asm(xs []float32) bool { return nonFinite32AVX2(&xs[0], len(xs)) }
+
+// maxAVX512 writes into out the lane maxima of the n ≥ 1 elements at x,
+// each lane starting at x[0] (vmath512_amd64.s).
+//
+//go:noescape
+func maxAVX512(x *float32, n int, out *[16]float32)
+
+// expShiftSumAVX512 writes e^(src[i] − m) into dst for the n ≥ 1
+// elements and 16 float64 partial sums of them into out.
+//
+//go:noescape
+func expShiftSumAVX512(dst, src *float32, n int, m float32, out *[16]float64)
+
+// max512 is Max32 with maxAVX512 (len(x) ≥ 1).
+func max512(x []float32) float32 {
+	var out [16]float32
+	maxAVX512(&x[0], len(x), &out)
+	m := out[0]
+	for _, v := range out[1:] {
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
+
+// expShiftSum512 is ExpShiftSum32 with expShiftSumAVX512 (len(src) ≥ 1,
+// len(dst) == len(src)).
+func expShiftSum512(dst, src []float32, m float32) float64 {
+	var out [16]float64
+	_ = dst[len(src)-1]
+	expShiftSumAVX512(&dst[0], &src[0], len(src), m, &out)
+	s := 0.0
+	for _, v := range out {
+		s += v
+	}
+	return s
+}

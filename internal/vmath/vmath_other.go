@@ -19,3 +19,13 @@ func lstmBackAsm(p *[13]*float32, n int) int { return 0 }
 func adagradAsm(p, g, s []float32, wd, lr, eps float32) int { return 0 }
 
 func nonFinite32Asm(xs []float32) bool { return true }
+
+func max512(x []float32) float32 { return maxGo(x) }
+
+func expShiftSum512(dst, src []float32, m float32) float64 {
+	for j, v := range src {
+		dst[j] = v - m
+	}
+	Exp32(dst, dst)
+	return sum64(dst)
+}
