@@ -1,0 +1,431 @@
+package seq2seq
+
+import (
+	"math"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/rnnkit/rnnkit/cells"
+	"github.com/rnnkit/rnnkit/internal/gemm"
+	"github.com/rnnkit/rnnkit/internal/vmath"
+	"github.com/rnnkit/rnnkit/models/decode"
+	"github.com/rnnkit/rnnkit/models/internal/rows"
+)
+
+// The fused decoder step: for float32 LSTM decoders, plain or with dot or
+// general attention, a Generator steps the decoder with a hand-written
+// float32 step (matrix products through internal/gemm, σ and tanh through
+// internal/vmath) instead of the one-step graph. It computes what the graph
+// step computes (stepGraph, through bound.step), to float32 rounding:
+//
+//	pre   = (emb[tok]·W_ihᵀ + b_ih) + (h·W_hhᵀ + b_hh)   per layer (the layer below's h for x above layer 0)
+//	i, f, g, o = σ, σ, tanh, σ of pre's four blocks
+//	c'    = f⊙c + i⊙g,  h' = o⊙tanh(c')
+//	α     = softmax over the source's real positions of h'·e_j (or (h'·W_a)·e_j)
+//	out   = [h'; Σ_j α_j e_j] (Attention) or h' (Plain)
+//	logits = out·fcᵀ + fc.bias
+//
+// Its state keeps the encoder's outputs once per source, in float32, and
+// maps each row to its source: beam search's Select reorders the rows'
+// h and c and that map, never the memory. TestFusedStepMatchesGraph checks
+// the logits, states and attention weights against the graph step, and the
+// decoders' answers for equality.
+
+// fusedNet is a snapshot of the decoder's weights, laid out for the fused
+// step. It is taken by Encode and shared, read-only, by every state that
+// descends from that Encode.
+type fusedNet struct {
+	L, H, V, E int
+	attention  bool
+	general    bool
+	tab        []float32         // [V, 4H]: embedding·W_ih0ᵀ + b_ih0, rounded as the graph rounds x·W_ihᵀ + b_ih
+	whh        []*gemm.PackedB32 // per layer: W_hhᵀ [H, 4H]
+	bhh        [][]float32       // per layer [4H]
+	wih        []*gemm.PackedB32 // per layer (nil for layer 0): W_ihᵀ [H, 4H]
+	bih        [][]float32
+	wa         *gemm.PackedB32 // General: W_a [H, H]
+	fc         *gemm.PackedB32 // fcᵀ [outWidth, V]
+	fcb        []float32
+}
+
+// fusedMemory is the encoder's output per source, [B, T, H] (source b's
+// step j at (b·T + j)·H), and each source's length.
+type fusedMemory struct {
+	T    int
+	data []float32
+	lens []int
+}
+
+// fusedState is a State's content on the fused path: the decoder's state
+// tensors in the order of State.tensors (top layer first; h, c), each
+// [rows·H], and each row's source.
+type fusedState struct {
+	net *fusedNet
+	mem *fusedMemory // nil for Plain
+	src []int32      // row → source (read-only, may be shared)
+	st  [][]float32
+}
+
+// fusedScratch are a Generator's buffers for the fused step.
+type fusedScratch struct {
+	pre, gi, q, out, lg []float32
+}
+
+func grow(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
+}
+
+// fusable reports whether the fused step computes this model: float32
+// parameters, LSTM cells, a plain decoder or dot or general attention.
+func (gen *Generator) fusable() bool {
+	c := gen.cfg
+	if gen.graphOnly || gen.ps.Dtype() != tensor.Float32 || c.Cell != cells.LSTMKind {
+		return false
+	}
+	switch c.decoder() {
+	case Plain:
+		return true
+	case Attention:
+		return c.score() == Dot || c.score() == General
+	}
+	return false
+}
+
+// param returns the float32 data of parameter name, checking its size.
+func (gen *Generator) param(name string, size int) ([]float32, error) {
+	t, ok := gen.ps.Get(name)
+	if !ok {
+		return nil, errors.Errorf("seq2seq: no parameter %s", name)
+	}
+	d, ok := t.Data().([]float32)
+	if !ok || len(d) != size {
+		return nil, errors.Errorf("seq2seq: parameter %s has shape %v, want %d float32 values", name, t.Shape(), size)
+	}
+	return d, nil
+}
+
+// fusedWeights takes the snapshot of the decoder's weights.
+func (gen *Generator) fusedWeights() (*fusedNet, error) {
+	c := gen.cfg
+	H, V, E := c.Hidden, c.Vocab, c.Embed
+	G := 4 * H
+	n := &fusedNet{L: c.layers(), H: H, V: V, E: E, attention: c.decoder() == Attention, general: c.score() == General}
+	emb, err := gen.param(c.embedConfig().ParamName(), V*E)
+	if err != nil {
+		return nil, err
+	}
+	for k, cc := range c.cellConfigs("decoder.") {
+		ps := cc.Params()
+		if len(ps) != 4 || cc.InputSize != map[bool]int{true: E, false: H}[k == 0] {
+			return nil, errors.Errorf("seq2seq: decoder layer %d is not a plain LSTM", k)
+		}
+		wih, err := gen.param(ps[0].Name, G*cc.InputSize)
+		if err != nil {
+			return nil, err
+		}
+		whh, err := gen.param(ps[1].Name, G*H)
+		if err != nil {
+			return nil, err
+		}
+		bih, err := gen.param(ps[2].Name, G)
+		if err != nil {
+			return nil, err
+		}
+		bhh, err := gen.param(ps[3].Name, G)
+		if err != nil {
+			return nil, err
+		}
+		n.whh = append(n.whh, gemm.PackB32(nil, true, H, G, whh, H))
+		n.bhh = append(n.bhh, append([]float32(nil), bhh...))
+		if k == 0 {
+			n.tab = make([]float32, V*G)
+			gemm.Sgemm(false, true, V, G, E, 1, emb, E, wih, E, 0, n.tab, G)
+			for v := 0; v < V; v++ {
+				row := n.tab[v*G : (v+1)*G]
+				for j := range row {
+					row[j] += bih[j]
+				}
+			}
+			n.wih = append(n.wih, nil)
+			n.bih = append(n.bih, nil)
+			continue
+		}
+		n.wih = append(n.wih, gemm.PackB32(nil, true, H, G, wih, H))
+		n.bih = append(n.bih, append([]float32(nil), bih...))
+	}
+	if n.general {
+		wa, err := gen.param("attn.weight", H*H)
+		if err != nil {
+			return nil, err
+		}
+		n.wa = gemm.PackB32(nil, false, H, H, wa, H)
+	}
+	W := c.outWidth()
+	fc, err := gen.param("fc.weight", V*W)
+	if err != nil {
+		return nil, err
+	}
+	fcb, err := gen.param("fc.bias", V)
+	if err != nil {
+		return nil, err
+	}
+	n.fc = gemm.PackB32(nil, true, W, V, fc, W)
+	n.fcb = append([]float32(nil), fcb...)
+	return n, nil
+}
+
+// float32s copies a float32 tensor value of size n.
+func float32s(v gorgonia.Value, n int) ([]float32, error) {
+	t, ok := v.(tensor.Tensor)
+	if !ok {
+		return nil, errors.Errorf("seq2seq: value of type %T, want a float32 tensor", v)
+	}
+	d, ok := t.Data().([]float32)
+	if !ok || len(d) != n {
+		return nil, errors.Errorf("seq2seq: value of shape %v and type %v, want %d float32 values", t.Shape(), t.Dtype(), n)
+	}
+	return append([]float32(nil), d...), nil
+}
+
+// fusedEncoded builds the fused state from an encoder run's values: the
+// final state (finalV, [B, H] each) and, for Attention, the outputs per
+// source step (outV).
+func (gen *Generator) fusedEncoded(e *encoderGraph, lens []int, T int) (*State, error) {
+	net, err := gen.fusedWeights()
+	if err != nil {
+		return nil, err
+	}
+	B, H := len(lens), gen.cfg.Hidden
+	f := &fusedState{net: net, src: make([]int32, B), st: make([][]float32, len(e.finalV))}
+	for i := range f.src {
+		f.src[i] = int32(i)
+	}
+	for k, v := range e.finalV {
+		if f.st[k], err = float32s(v, B*H); err != nil {
+			return nil, err
+		}
+	}
+	if net.attention {
+		m := &fusedMemory{T: T, data: make([]float32, B*T*H), lens: append([]int(nil), lens...)}
+		for j, v := range e.outV {
+			t, ok := v.(tensor.Tensor)
+			var d []float32
+			if ok {
+				d, ok = t.Data().([]float32)
+			}
+			if !ok || len(d) != B*H {
+				return nil, errors.Errorf("seq2seq: encoder output %d is not [%d, %d] float32", j, B, H)
+			}
+			for b := 0; b < B; b++ {
+				copy(m.data[(b*T+j)*H:(b*T+j+1)*H], d[b*H:(b+1)*H])
+			}
+		}
+		f.mem = m
+	}
+	return &State{fused: f}, nil
+}
+
+// selectRows returns the fused state whose row i is f's row idx[i].
+func (f *fusedState) selectRows(idx []int) (*fusedState, error) {
+	n, H := len(f.src), f.net.H
+	out := &fusedState{net: f.net, mem: f.mem, src: make([]int32, len(idx)), st: make([][]float32, len(f.st))}
+	for i, r := range idx {
+		if r < 0 || r >= n {
+			return nil, errors.Errorf("rows: select row %d of %d", r, n)
+		}
+		out.src[i] = f.src[r]
+	}
+	for k, t := range f.st {
+		d := make([]float32, len(idx)*H)
+		for i, r := range idx {
+			copy(d[i*H:(i+1)*H], t[r*H:(r+1)*H])
+		}
+		out.st[k] = d
+	}
+	return out, nil
+}
+
+// toRows returns the fused state as the graph path's State.
+func (f *fusedState) toRows() *State {
+	n, H := len(f.src), f.net.H
+	s := &State{tensors: make([]rows.Matrix, len(f.st))}
+	for k, t := range f.st {
+		s.tensors[k] = make(rows.Matrix, n)
+		for r := range s.tensors[k] {
+			s.tensors[k][r] = make([]float64, H)
+			for j, v := range t[r*H : (r+1)*H] {
+				s.tensors[k][r][j] = float64(v)
+			}
+		}
+	}
+	if m := f.mem; m != nil {
+		s.memory = make([]rows.Matrix, m.T)
+		for j := range s.memory {
+			s.memory[j] = make(rows.Matrix, n)
+			for r, b := range f.src {
+				row := make([]float64, H)
+				for i, v := range m.data[(int(b)*m.T+j)*H : (int(b)*m.T+j+1)*H] {
+					row[i] = float64(v)
+				}
+				s.memory[j][r] = row
+			}
+		}
+		s.mask = make(rows.Matrix, n)
+		for r, b := range f.src {
+			s.mask[r] = make([]float64, m.T)
+			for j := 0; j < m.lens[b]; j++ {
+				s.mask[r][j] = 1
+			}
+		}
+	}
+	return s
+}
+
+// fusedStep is Step on the fused path.
+func (gen *Generator) fusedStep(s *State, tokens []int) ([][]float64, decode.State, error) {
+	f := s.fused
+	net := f.net
+	n, H, V := len(f.src), net.H, net.V
+	G := 4 * H
+	if len(tokens) != n {
+		return nil, nil, errors.Errorf("seq2seq: %d tokens for %d rows", len(tokens), n)
+	}
+	if len(f.st) != 2*net.L {
+		return nil, nil, errors.Errorf("seq2seq: state has %d tensors, the decoder %d", len(f.st), 2*net.L)
+	}
+	for i, t := range tokens {
+		if t < 0 || t >= V {
+			return nil, nil, errors.Errorf("seq2seq: token %d of row %d outside the vocabulary [0, %d)", t, i, V)
+		}
+	}
+	sc := &gen.scratch
+	sc.pre = grow(sc.pre, n*G)
+	pre := sc.pre
+	next := &fusedState{net: net, mem: f.mem, src: f.src, st: make([][]float32, len(f.st))}
+	var in []float32 // the layer below's h
+	for k := 0; k < net.L; k++ {
+		hi := 2 * (net.L - 1 - k) // the state tensors run from the top layer down
+		hPrev, cPrev := f.st[hi], f.st[hi+1]
+		gemm.SgemmPacked(false, n, 1, hPrev, H, net.whh[k], 0, pre, G)
+		bhh := net.bhh[k]
+		if k == 0 {
+			for r, tok := range tokens {
+				row, x := pre[r*G:(r+1)*G], net.tab[tok*G:(tok+1)*G]
+				for j := range row {
+					row[j] = x[j] + float32(row[j]+bhh[j])
+				}
+			}
+		} else {
+			sc.gi = grow(sc.gi, n*G)
+			gemm.SgemmPacked(false, n, 1, in, H, net.wih[k], 0, sc.gi, G)
+			bih := net.bih[k]
+			for r := 0; r < n; r++ {
+				row, x := pre[r*G:(r+1)*G], sc.gi[r*G:(r+1)*G]
+				for j := range row {
+					row[j] = float32(x[j]+bih[j]) + float32(row[j]+bhh[j])
+				}
+			}
+		}
+		h, c := make([]float32, n*H), make([]float32, n*H)
+		lstmRows(pre, cPrev, h, c, n, H)
+		next.st[hi], next.st[hi+1] = h, c
+		in = h
+	}
+	out, width := in, H
+	var alpha [][]float64
+	if net.attention {
+		out, alpha = gen.attend(f, in)
+		width = 2 * H
+	}
+	sc.lg = grow(sc.lg, n*V)
+	gemm.SgemmPacked(false, n, 1, out, width, net.fc, 0, sc.lg, V)
+	flat := make([]float64, n*V)
+	logits := make([][]float64, n)
+	for r := range logits {
+		row, lg := flat[r*V:(r+1)*V:(r+1)*V], sc.lg[r*V:(r+1)*V]
+		for j := range row {
+			row[j] = float64(lg[j] + net.fcb[j])
+		}
+		logits[r] = row
+	}
+	return logits, &State{fused: next, Attention: alpha}, nil
+}
+
+// lstmRows computes the LSTM's element-wise step for n rows: pre [n, 4H]
+// holds the gates' pre-activations (overwritten by their activations), c
+// the previous cell state; h and c2 receive the new ones.
+func lstmRows(pre, c, h, c2 []float32, n, H int) {
+	G := 4 * H
+	for r := 0; r < n; r++ {
+		g := pre[r*G : (r+1)*G]
+		vmath.Sigmoid32(g[:2*H], g[:2*H])
+		vmath.Tanh32(g[2*H:3*H], g[2*H:3*H])
+		vmath.Sigmoid32(g[3*H:], g[3*H:])
+		gi, gf, gg, gouts := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:]
+		cp, cn, hn := c[r*H:(r+1)*H], c2[r*H:(r+1)*H], h[r*H:(r+1)*H]
+		for j := range cn {
+			cn[j] = float32(gf[j]*cp[j]) + float32(gi[j]*gg[j])
+		}
+		vmath.Tanh32(hn, cn)
+		for j := range hn {
+			hn[j] = gouts[j] * hn[j]
+		}
+	}
+}
+
+// attend computes, for every row, the attention of its top-layer h over
+// its source's memory and returns [h; context] [n, 2H] (in the
+// Generator's scratch) and the attention weights.
+func (gen *Generator) attend(f *fusedState, h []float32) ([]float32, [][]float64) {
+	net, m := f.net, f.mem
+	n, H, T := len(f.src), net.H, m.T
+	sc := &gen.scratch
+	q := h
+	if net.general {
+		sc.q = grow(sc.q, n*H)
+		gemm.SgemmPacked(false, n, 1, h, H, net.wa, 0, sc.q, H)
+		q = sc.q
+	}
+	sc.out = grow(sc.out, n*2*H)
+	out := sc.out
+	aflat := make([]float64, n*T)
+	alpha := make([][]float64, n)
+	var e [64]float64
+	es := e[:]
+	if T > len(es) {
+		es = make([]float64, T)
+	}
+	for r, b := range f.src {
+		mem := m.data[int(b)*T*H : (int(b)+1)*T*H]
+		L := m.lens[b]
+		qr := q[r*H : (r+1)*H]
+		mx := math.Inf(-1)
+		for j := 0; j < L; j++ {
+			s := float64(vmath.Dot32(qr, mem[j*H:(j+1)*H]))
+			es[j] = s
+			mx = math.Max(mx, s)
+		}
+		sum := 0.0
+		for j := 0; j < L; j++ {
+			es[j] = math.Exp(es[j] - mx)
+			sum += es[j]
+		}
+		row := out[r*2*H : (r+1)*2*H]
+		copy(row[:H], h[r*H:(r+1)*H])
+		ctx := row[H:]
+		clear(ctx)
+		a := aflat[r*T : (r+1)*T : (r+1)*T]
+		for j := 0; j < L; j++ {
+			w := float32(es[j] / sum)
+			a[j] = float64(w)
+			vmath.Axpy32(w, mem[j*H:(j+1)*H], ctx)
+		}
+		alpha[r] = a
+	}
+	return out, alpha
+}
