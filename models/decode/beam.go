@@ -1,7 +1,9 @@
 package decode
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -223,15 +225,19 @@ func (bs *beamSearch) advance(src *beamSource, rows [][]float64, base, t int) ([
 		}
 	}
 	bs.cands = cands
-	sort.Slice(cands, func(p, q int) bool {
-		a, b := cands[p], cands[q]
-		if a.lp != b.lp {
-			return a.lp > b.lp
+	// A strict total order (slot and token tell candidates apart), so the
+	// result does not depend on the sorting algorithm.
+	slices.SortFunc(cands, func(a, b candidate) int {
+		switch {
+		case a.lp != b.lp:
+			if a.lp > b.lp {
+				return -1
+			}
+			return 1
+		case a.slot != b.slot:
+			return cmp.Compare(a.slot, b.slot)
 		}
-		if a.slot != b.slot {
-			return a.slot < b.slot
-		}
-		return a.tok < b.tok
+		return cmp.Compare(a.tok, b.tok)
 	})
 	var live []hyp
 	var parents []int

@@ -3,7 +3,7 @@ package decode
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 )
 
 // Greedy decodes every row of s0 by always taking the most likely token
@@ -194,8 +194,27 @@ func ranks(x []float64, a, b int) bool {
 	return x[a] > x[b] || (x[a] == x[b] && a < b)
 }
 
+// sortByRank sorts idx best first. ranks is a strict total order on
+// distinct ids, so the result does not depend on the sorting algorithm;
+// short lists (beam search sorts its best 2·width) are insertion-sorted.
 func sortByRank(x []float64, idx []int) {
-	sort.Slice(idx, func(p, q int) bool { return ranks(x, idx[p], idx[q]) })
+	if len(idx) <= 16 {
+		for i := 1; i < len(idx); i++ {
+			for j := i; j > 0 && ranks(x, idx[j], idx[j-1]); j-- {
+				idx[j], idx[j-1] = idx[j-1], idx[j]
+			}
+		}
+		return
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		if ranks(x, a, b) {
+			return -1
+		}
+		if ranks(x, b, a) {
+			return 1
+		}
+		return 0
+	})
 }
 
 // topIndices appends to buf the ids of the k best-ranked tokens of x that
