@@ -2,6 +2,7 @@ package seq2seq
 
 import (
 	"math"
+	"runtime"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/rnnkit/rnnkit/cells"
 	"github.com/rnnkit/rnnkit/internal/gemm"
+	"github.com/rnnkit/rnnkit/internal/parallel"
 	"github.com/rnnkit/rnnkit/internal/vmath"
 	"github.com/rnnkit/rnnkit/models/decode"
 	"github.com/rnnkit/rnnkit/models/internal/rows"
@@ -286,7 +288,15 @@ func (f *fusedState) toRows() *State {
 	return s
 }
 
-// fusedStep is Step on the fused path.
+// fusedChunk is how many rows one goroutine steps at a time: a multiple
+// of the GEMM micro-kernels' 6 rows. The rows are split into chunks of
+// this size whatever the number of cores, so the results do not depend on
+// it.
+const fusedChunk = 48
+
+// fusedStep is Step on the fused path. Every row's step depends on that
+// row alone, so the rows are stepped in chunks, spread over the cores with
+// one hand-off per step; each chunk's products run on its own goroutine.
 func (gen *Generator) fusedStep(s *State, tokens []int) ([][]float64, decode.State, error) {
 	f := s.fused
 	net := f.net
@@ -305,55 +315,106 @@ func (gen *Generator) fusedStep(s *State, tokens []int) ([][]float64, decode.Sta
 	}
 	sc := &gen.scratch
 	sc.pre = grow(sc.pre, n*G)
-	pre := sc.pre
+	if net.L > 1 {
+		sc.gi = grow(sc.gi, n*G)
+	}
+	if net.general {
+		sc.q = grow(sc.q, n*H)
+	}
+	if net.attention {
+		sc.out = grow(sc.out, n*2*H)
+	}
+	sc.lg = grow(sc.lg, n*V)
 	next := &fusedState{net: net, mem: f.mem, src: f.src, st: make([][]float32, len(f.st))}
+	for k := range next.st {
+		next.st[k] = make([]float32, n*H)
+	}
+	flat := make([]float64, n*V)
+	var aflat []float64
+	if net.attention {
+		aflat = make([]float64, n*f.mem.T)
+	}
+	chunks := (n + fusedChunk - 1) / fusedChunk
+	parts := min(runtime.GOMAXPROCS(0), chunks)
+	parallel.Run(parts, func(part int) {
+		for c := part; c < chunks; c += parts {
+			r0, r1 := c*fusedChunk, min((c+1)*fusedChunk, n)
+			stepRows(f, next, sc, tokens, r0, r1, flat, aflat)
+		}
+	})
+	logits := make([][]float64, n)
+	for r := range logits {
+		logits[r] = flat[r*V : (r+1)*V : (r+1)*V]
+	}
+	var alpha [][]float64
+	if net.attention {
+		T := f.mem.T
+		alpha = make([][]float64, n)
+		for r := range alpha {
+			alpha[r] = aflat[r*T : (r+1)*T : (r+1)*T]
+		}
+	}
+	return logits, &State{fused: next, Attention: alpha}, nil
+}
+
+// mulRows sets c = a·op(B) for the m rows of a (row stride lda) on the
+// calling goroutine.
+func mulRows(m int, a []float32, lda int, pb *gemm.PackedB32, c []float32, ldc int) {
+	_, n := pb.Dims()
+	if !gemm.SgemmPackedCols(false, m, 1, a, lda, pb, [][2]int{{0, n}}, 0, c, ldc) {
+		gemm.SgemmPacked(false, m, 1, a, lda, pb, 0, c, ldc) // a small product: on the calling goroutine too
+	}
+}
+
+// stepRows steps rows [r0, r1) of f into next: the state tensors, the
+// logits (flat, [n, V]) and the attention weights (aflat, [n, T]); sc's
+// buffers hold n rows, of which it uses its own.
+func stepRows(f, next *fusedState, sc *fusedScratch, tokens []int, r0, r1 int, flat, aflat []float64) {
+	net := f.net
+	H, V, G, m := net.H, net.V, 4*net.H, r1-r0
+	pre := sc.pre[r0*G : r1*G]
 	var in []float32 // the layer below's h
 	for k := 0; k < net.L; k++ {
 		hi := 2 * (net.L - 1 - k) // the state tensors run from the top layer down
-		hPrev, cPrev := f.st[hi], f.st[hi+1]
-		gemm.SgemmPacked(false, n, 1, hPrev, H, net.whh[k], 0, pre, G)
+		hPrev, cPrev := f.st[hi][r0*H:r1*H], f.st[hi+1][r0*H:r1*H]
+		mulRows(m, hPrev, H, net.whh[k], pre, G)
 		bhh := net.bhh[k]
 		if k == 0 {
-			for r, tok := range tokens {
-				row, x := pre[r*G:(r+1)*G], net.tab[tok*G:(tok+1)*G]
+			for i, tok := range tokens[r0:r1] {
+				row, x := pre[i*G:(i+1)*G], net.tab[tok*G:(tok+1)*G]
 				for j := range row {
 					row[j] = x[j] + float32(row[j]+bhh[j])
 				}
 			}
 		} else {
-			sc.gi = grow(sc.gi, n*G)
-			gemm.SgemmPacked(false, n, 1, in, H, net.wih[k], 0, sc.gi, G)
+			gi := sc.gi[r0*G : r1*G]
+			mulRows(m, in, H, net.wih[k], gi, G)
 			bih := net.bih[k]
-			for r := 0; r < n; r++ {
-				row, x := pre[r*G:(r+1)*G], sc.gi[r*G:(r+1)*G]
+			for i := 0; i < m; i++ {
+				row, x := pre[i*G:(i+1)*G], gi[i*G:(i+1)*G]
 				for j := range row {
 					row[j] = float32(x[j]+bih[j]) + float32(row[j]+bhh[j])
 				}
 			}
 		}
-		h, c := make([]float32, n*H), make([]float32, n*H)
-		lstmRows(pre, cPrev, h, c, n, H)
-		next.st[hi], next.st[hi+1] = h, c
+		h, c := next.st[hi][r0*H:r1*H], next.st[hi+1][r0*H:r1*H]
+		lstmRows(pre, cPrev, h, c, m, H)
 		in = h
 	}
 	out, width := in, H
-	var alpha [][]float64
 	if net.attention {
-		out, alpha = gen.attend(f, in)
+		out = attendRows(f, sc, in, r0, r1, aflat)
 		width = 2 * H
 	}
-	sc.lg = grow(sc.lg, n*V)
-	gemm.SgemmPacked(false, n, 1, out, width, net.fc, 0, sc.lg, V)
-	flat := make([]float64, n*V)
-	logits := make([][]float64, n)
-	for r := range logits {
-		row, lg := flat[r*V:(r+1)*V:(r+1)*V], sc.lg[r*V:(r+1)*V]
+	lg := sc.lg[r0*V : r1*V]
+	mulRows(m, out, width, net.fc, lg, V)
+	dst := flat[r0*V : r1*V]
+	for i := 0; i < m; i++ {
+		row, l := dst[i*V:(i+1)*V], lg[i*V:(i+1)*V]
 		for j := range row {
-			row[j] = float64(lg[j] + net.fcb[j])
+			row[j] = float64(l[j] + net.fcb[j])
 		}
-		logits[r] = row
 	}
-	return logits, &State{fused: next, Attention: alpha}, nil
 }
 
 // lstmRows computes the LSTM's element-wise step for n rows: pre [n, 4H]
@@ -378,32 +439,28 @@ func lstmRows(pre, c, h, c2 []float32, n, H int) {
 	}
 }
 
-// attend computes, for every row, the attention of its top-layer h over
-// its source's memory and returns [h; context] [n, 2H] (in the
-// Generator's scratch) and the attention weights.
-func (gen *Generator) attend(f *fusedState, h []float32) ([]float32, [][]float64) {
+// attendRows computes, for rows [r0, r1), the attention of each row's
+// top-layer h (h holds those rows) over its source's memory; it returns
+// [h; context] for those rows (in sc.out) and writes their attention
+// weights into aflat ([n, T]).
+func attendRows(f *fusedState, sc *fusedScratch, h []float32, r0, r1 int, aflat []float64) []float32 {
 	net, m := f.net, f.mem
-	n, H, T := len(f.src), net.H, m.T
-	sc := &gen.scratch
+	H, T := net.H, m.T
 	q := h
 	if net.general {
-		sc.q = grow(sc.q, n*H)
-		gemm.SgemmPacked(false, n, 1, h, H, net.wa, 0, sc.q, H)
-		q = sc.q
+		q = sc.q[r0*H : r1*H]
+		mulRows(r1-r0, h, H, net.wa, q, H)
 	}
-	sc.out = grow(sc.out, n*2*H)
-	out := sc.out
-	aflat := make([]float64, n*T)
-	alpha := make([][]float64, n)
+	out := sc.out[r0*2*H : r1*2*H]
 	var e [64]float64
 	es := e[:]
 	if T > len(es) {
 		es = make([]float64, T)
 	}
-	for r, b := range f.src {
+	for i, b := range f.src[r0:r1] {
 		mem := m.data[int(b)*T*H : (int(b)+1)*T*H]
 		L := m.lens[b]
-		qr := q[r*H : (r+1)*H]
+		qr := q[i*H : (i+1)*H]
 		mx := math.Inf(-1)
 		for j := 0; j < L; j++ {
 			s := float64(vmath.Dot32(qr, mem[j*H:(j+1)*H]))
@@ -415,17 +472,16 @@ func (gen *Generator) attend(f *fusedState, h []float32) ([]float32, [][]float64
 			es[j] = math.Exp(es[j] - mx)
 			sum += es[j]
 		}
-		row := out[r*2*H : (r+1)*2*H]
-		copy(row[:H], h[r*H:(r+1)*H])
+		row := out[i*2*H : (i+1)*2*H]
+		copy(row[:H], h[i*H:(i+1)*H])
 		ctx := row[H:]
 		clear(ctx)
-		a := aflat[r*T : (r+1)*T : (r+1)*T]
+		a := aflat[(r0+i)*T : (r0+i+1)*T]
 		for j := 0; j < L; j++ {
 			w := float32(es[j] / sum)
 			a[j] = float64(w)
 			vmath.Axpy32(w, mem[j*H:(j+1)*H], ctx)
 		}
-		alpha[r] = a
 	}
-	return out, alpha
+	return out
 }

@@ -1,6 +1,7 @@
 package seq2seq
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"testing"
@@ -12,7 +13,7 @@ import (
 	"github.com/rnnkit/rnnkit/models/decode"
 )
 
-// fusedTol bounds |fused − graph| for logits, states and attention weights
+// fusedTol bounds |fused − graph| (relative above 1, see maxDiff) for logits, states and attention weights
 // after a few steps (at most 1.2e-7 seen here): both compute in float32 and differ only in rounding
 // (the graph's dot scores and weighted sums accumulate in float64, its σ
 // goes through float64 math.Exp; the fused step uses float32 vmath
@@ -54,6 +55,9 @@ func fusedPair(t *testing.T, c Config, seed uint64) (fused, ref *Generator, srcs
 	return fused, ref, srcs
 }
 
+// maxDiff returns the largest difference |a − b| / max(1, |b|): absolute
+// for values up to 1, relative above (the benchmark model's EOS logit is
+// about −10⁴, where a float32 ulp is 10⁻³).
 func maxDiff(t *testing.T, what string, a, b [][]float64) float64 {
 	t.Helper()
 	if len(a) != len(b) {
@@ -65,7 +69,7 @@ func maxDiff(t *testing.T, what string, a, b [][]float64) float64 {
 			t.Fatalf("%s: row %d has %d values vs %d", what, r, len(a[r]), len(b[r]))
 		}
 		for j := range a[r] {
-			d = math.Max(d, math.Abs(a[r][j]-b[r][j]))
+			d = math.Max(d, math.Abs(a[r][j]-b[r][j])/math.Max(1, math.Abs(b[r][j])))
 		}
 	}
 	return d
@@ -106,7 +110,7 @@ func checkStates(t *testing.T, step int, fs, gs *State) {
 // beam-5 and sampled answers are equal.
 func TestFusedStepMatchesGraph(t *testing.T) {
 	for i, c := range fusedConfigs() {
-		t.Run(name(c), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/H%d/L%d", name(c), c.Hidden, c.layers()), func(t *testing.T) {
 			fused, ref, srcs := fusedPair(t, c, uint64(10+i))
 			defer fused.Close()
 			defer ref.Close()
@@ -283,5 +287,111 @@ func TestFusableModels(t *testing.T) {
 			t.Errorf("%+v %v: fused state %v", tc.c, tc.dt, s.fused != nil)
 		}
 		gen.Close()
+	}
+}
+
+// The decoding benchmark's model and batch (benchmarks/decode_test.go:
+// 128 sources of 20 tokens, EOS's bias −10⁴, 11 steps; 640 rows in beam
+// search, stepped in several chunks): the fused path's greedy and beam-5
+// answers equal the graph path's, and so do the logits of the first steps.
+func TestFusedDecodeBenchmarkModel(t *testing.T) {
+	c := fusedConfigs()[0]
+	ps, err := graph.NewParams(tensor.Float32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := graph.NewSource(1) // the draws of the benchmark's decodeSetup
+	if err := c.Init(ps, src); err != nil {
+		t.Fatal(err)
+	}
+	bias, _ := ps.Get("fc.bias")
+	bias.Float32s()[1] = -1e4
+	srcs := make([][]int, 128)
+	for i := range srcs {
+		srcs[i] = make([]int, 20)
+		for j := range srcs[i] {
+			srcs[i][j] = 2 + src.IntN(c.Vocab-2)
+		}
+	}
+	fused, err := NewGenerator(ps, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fused.Close()
+	ref, err := NewGenerator(ps, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	ref.graphOnly = true
+	f0, err := fused.Encode(srcs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g0, err := ref.Encode(srcs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := decode.Options{BOS: 0, EOS: 1, MaxLen: 11}
+	fg, err := decode.Greedy(fused, f0, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gg, err := decode.Greedy(ref, g0, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fg, gg) {
+		t.Errorf("greedy answers differ")
+	}
+	for _, a := range fg {
+		if len(a) != 11 {
+			t.Fatalf("an answer of %d tokens, want 11 (EOS is never chosen)", len(a))
+		}
+	}
+	fb, err := decode.Beam(fused, f0, opt, decode.BeamOptions{Width: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb, err := decode.Beam(ref, g0, opt, decode.BeamOptions{Width: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b := range fb {
+		if !reflect.DeepEqual(fb[b][0].Tokens, gb[b][0].Tokens) {
+			t.Errorf("source %d: beam-5 answers differ: %v vs %v", b, fb[b][0].Tokens, gb[b][0].Tokens)
+		}
+	}
+	// Three steps of 640 rows (14 chunks), rows reordered in between.
+	sel := make([]int, 640)
+	for r := range sel {
+		sel[r] = (r * 7) % 128
+	}
+	fs, _ := f0.Select(sel)
+	gs, _ := g0.Select(sel)
+	tok := make([]int, 640)
+	for step := 0; step < 3; step++ {
+		fl, fn, err := fused.Step(fs, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gl, gn, err := ref.Step(gs, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxDiff(t, "logits", fl, gl); d > fusedTol {
+			t.Errorf("step %d: logits differ by %g", step, d)
+		}
+		checkStates(t, step, fn.(*State), gn.(*State))
+		for r := range tok {
+			tok[r] = (r*3 + step) % c.Vocab
+			sel[r] = (r*11 + step) % 640
+		}
+		if fs, err = fn.Select(sel); err != nil {
+			t.Fatal(err)
+		}
+		if gs, err = gn.Select(sel); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
