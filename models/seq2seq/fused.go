@@ -116,14 +116,19 @@ func (gen *Generator) fusedWeights() (*fusedNet, error) {
 	c := gen.cfg
 	H, V, E := c.Hidden, c.Vocab, c.Embed
 	G := 4 * H
-	n := &fusedNet{L: c.layers(), H: H, V: V, E: E, attention: c.decoder() == Attention, general: c.score() == General}
+	n := &fusedNet{L: c.layers(), H: H, V: V, E: E, attention: c.decoder() == Attention}
+	n.general = n.attention && c.score() == General
 	emb, err := gen.param(c.embedConfig().ParamName(), V*E)
 	if err != nil {
 		return nil, err
 	}
 	for k, cc := range c.cellConfigs("decoder.") {
 		ps := cc.Params()
-		if len(ps) != 4 || cc.InputSize != map[bool]int{true: E, false: H}[k == 0] {
+		in := H
+		if k == 0 {
+			in = E
+		}
+		if len(ps) != 4 || cc.InputSize != in {
 			return nil, errors.Errorf("seq2seq: decoder layer %d is not a plain LSTM", k)
 		}
 		wih, err := gen.param(ps[0].Name, G*cc.InputSize)

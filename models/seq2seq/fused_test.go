@@ -27,7 +27,7 @@ func fusedConfigs() []Config {
 		{Vocab: 11, Embed: 4, Hidden: 24, Cell: cells.LSTMKind, Decoder: Attention, Score: General},
 		{Vocab: 11, Embed: 4, Hidden: 24, Cell: cells.LSTMKind, Layers: 2, Decoder: Attention, Score: Dot},
 		{Vocab: 11, Embed: 4, Hidden: 24, Cell: cells.LSTMKind, Layers: 2, Decoder: Attention, Score: General, Bidirectional: true},
-		{Vocab: 11, Embed: 4, Hidden: 24, Cell: cells.LSTMKind, Layers: 3},
+		{Vocab: 11, Embed: 4, Hidden: 24, Cell: cells.LSTMKind, Layers: 3, Score: General}, // a score without attention: ignored
 		{Vocab: 11, Embed: 4, Hidden: 24, Cell: cells.LSTMKind, Bidirectional: true},
 	}
 }
