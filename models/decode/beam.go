@@ -3,8 +3,11 @@ package decode
 import (
 	"cmp"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
+
+	"github.com/rnnkit/rnnkit/internal/parallel"
 )
 
 // BeamOptions are the settings of [Beam].
@@ -100,6 +103,22 @@ func beam(m Model, s0 State, opt Options, bo BeamOptions, earlyStop bool) ([][]H
 	for b := range srcs {
 		srcs[b].live = []hyp{{tokens: []int{}}}
 	}
+	// The sources' searches are independent: they run in contiguous
+	// groups, one per core when the batch is large enough, each group with
+	// its own scratch buffers.
+	parts := 1
+	if sources*w*vocab >= 1<<14 {
+		parts = min(runtime.GOMAXPROCS(0), sources)
+	}
+	per := (sources + parts - 1) / parts
+	parts = (sources + per - 1) / per
+	searches := make([]*beamSearch, parts)
+	searches[0] = bs
+	for p := 1; p < parts; p++ {
+		searches[p] = &beamSearch{opt: opt, w: w, alpha: bo.LengthPenalty, lsm: make([]float64, vocab), earlyStop: earlyStop}
+	}
+	errs := make([]error, sources)
+	live := make([]bool, parts)
 	for t := 0; t < opt.MaxLen; t++ {
 		logits, next, err := step(m, s, tokens, vocab, t)
 		if err != nil {
@@ -108,32 +127,25 @@ func beam(m Model, s0 State, opt Options, bo BeamOptions, earlyStop bool) ([][]H
 		s = next
 		sel = make([]int, rows)
 		tokens = make([]int, rows)
-		running := false
-		for b := range srcs {
-			src := &srcs[b]
-			base := b * w
-			if !src.done {
-				parents, err := bs.advance(src, logits[base:base+w], base, t)
+		parallel.Run(parts, func(p int) {
+			live[p] = false
+			for b := p * per; b < min((p+1)*per, sources); b++ {
+				running, err := searches[p].source(&srcs[b], logits, sel, tokens, b, t)
 				if err != nil {
-					return nil, err
+					errs[b] = err
+					return
 				}
-				if !src.done {
-					running = true
-					for j, p := range parents {
-						sel[base+j] = base + p
-						tokens[base+j] = src.live[j].tokens[len(src.live[j].tokens)-1]
-					}
-					for j := len(parents); j < w; j++ {
-						sel[base+j] = base
-						tokens[base+j] = opt.EOS
-					}
-					continue
-				}
+				live[p] = live[p] || running
 			}
-			for j := 0; j < w; j++ {
-				sel[base+j] = base + j
-				tokens[base+j] = opt.EOS
+		})
+		for _, err := range errs { // the first source's error, as a serial search would return
+			if err != nil {
+				return nil, err
 			}
+		}
+		running := false
+		for _, l := range live {
+			running = running || l
 		}
 		if !running {
 			break
@@ -177,6 +189,36 @@ type beamSearch struct {
 	cands []candidate
 
 	earlyStop bool
+}
+
+// source runs step t of source b's search from the batch's logits and
+// writes its rows' selection and next tokens into sel and tokens; it
+// reports whether the source is still running.
+func (bs *beamSearch) source(src *beamSource, logits [][]float64, sel, tokens []int, b, t int) (bool, error) {
+	w := bs.w
+	base := b * w
+	if !src.done {
+		parents, err := bs.advance(src, logits[base:base+w], base, t)
+		if err != nil {
+			return false, err
+		}
+		if !src.done {
+			for j, p := range parents {
+				sel[base+j] = base + p
+				tokens[base+j] = src.live[j].tokens[len(src.live[j].tokens)-1]
+			}
+			for j := len(parents); j < w; j++ {
+				sel[base+j] = base
+				tokens[base+j] = bs.opt.EOS
+			}
+			return true, nil
+		}
+	}
+	for j := 0; j < w; j++ {
+		sel[base+j] = base + j
+		tokens[base+j] = bs.opt.EOS
+	}
+	return false, nil
 }
 
 // score applies the length penalty to a log-probability.
