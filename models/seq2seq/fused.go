@@ -62,17 +62,29 @@ type fusedMemory struct {
 
 // fusedState is a State's content on the fused path: the decoder's state
 // tensors in the order of State.tensors (top layer first; h, c), each
-// [rows·H], and each row's source.
+// [·, H], and each row's source. Select copies no state: row r's state is
+// the tensors' row at[r] (row r itself when at is nil), gathered by the
+// next step.
 type fusedState struct {
 	net *fusedNet
 	mem *fusedMemory // nil for Plain
 	src []int32      // row → source (read-only, may be shared)
-	st  [][]float32
+	at  []int32      // row → its row of st; nil: the identity
+	st  [][]float32  // read-only, may be shared
+}
+
+// row returns the row of f.st that holds row r's state.
+func (f *fusedState) row(r int) int {
+	if f.at == nil {
+		return r
+	}
+	return int(f.at[r])
 }
 
 // fusedScratch are a Generator's buffers for the fused step.
 type fusedScratch struct {
 	pre, gi, q, out, lg []float32
+	h, c                []float32 // the previous state's rows, gathered
 }
 
 func grow(b []float32, n int) []float32 {
@@ -239,20 +251,14 @@ func (gen *Generator) fusedEncoded(e *encoderGraph, lens []int, T int) (*State, 
 
 // selectRows returns the fused state whose row i is f's row idx[i].
 func (f *fusedState) selectRows(idx []int) (*fusedState, error) {
-	n, H := len(f.src), f.net.H
-	out := &fusedState{net: f.net, mem: f.mem, src: make([]int32, len(idx)), st: make([][]float32, len(f.st))}
+	n := len(f.src)
+	out := &fusedState{net: f.net, mem: f.mem, src: make([]int32, len(idx)), at: make([]int32, len(idx)), st: f.st}
 	for i, r := range idx {
 		if r < 0 || r >= n {
 			return nil, errors.Errorf("rows: select row %d of %d", r, n)
 		}
 		out.src[i] = f.src[r]
-	}
-	for k, t := range f.st {
-		d := make([]float32, len(idx)*H)
-		for i, r := range idx {
-			copy(d[i*H:(i+1)*H], t[r*H:(r+1)*H])
-		}
-		out.st[k] = d
+		out.at[i] = int32(f.row(r))
 	}
 	return out, nil
 }
@@ -265,7 +271,8 @@ func (f *fusedState) toRows() *State {
 		s.tensors[k] = make(rows.Matrix, n)
 		for r := range s.tensors[k] {
 			s.tensors[k][r] = make([]float64, H)
-			for j, v := range t[r*H : (r+1)*H] {
+			i := f.row(r)
+			for j, v := range t[i*H : (i+1)*H] {
 				s.tensors[k][r][j] = float64(v)
 			}
 		}
@@ -330,6 +337,9 @@ func (gen *Generator) fusedStep(s *State, tokens []int) ([][]float64, decode.Sta
 		sc.out = grow(sc.out, n*2*H)
 	}
 	sc.lg = grow(sc.lg, n*V)
+	if f.at != nil {
+		sc.h, sc.c = grow(sc.h, n*H), grow(sc.c, n*H)
+	}
 	next := &fusedState{net: net, mem: f.mem, src: f.src, st: make([][]float32, len(f.st))}
 	for k := range next.st {
 		next.st[k] = make([]float32, n*H)
@@ -381,7 +391,16 @@ func stepRows(f, next *fusedState, sc *fusedScratch, tokens []int, r0, r1 int, f
 	var in []float32 // the layer below's h
 	for k := 0; k < net.L; k++ {
 		hi := 2 * (net.L - 1 - k) // the state tensors run from the top layer down
-		hPrev, cPrev := f.st[hi][r0*H:r1*H], f.st[hi+1][r0*H:r1*H]
+		var hPrev, cPrev []float32
+		if f.at == nil {
+			hPrev, cPrev = f.st[hi][r0*H:r1*H:r1*H], f.st[hi+1][r0*H:r1*H:r1*H]
+		} else { // gather the rows Select chose
+			hPrev, cPrev = sc.h[r0*H:r1*H:r1*H], sc.c[r0*H:r1*H:r1*H]
+			for i, a := range f.at[r0:r1] {
+				copy(hPrev[i*H:(i+1)*H], f.st[hi][int(a)*H:(int(a)+1)*H])
+				copy(cPrev[i*H:(i+1)*H], f.st[hi+1][int(a)*H:(int(a)+1)*H])
+			}
+		}
 		mulRows(m, hPrev, H, net.whh[k], pre, G)
 		bhh := net.bhh[k]
 		if k == 0 {
