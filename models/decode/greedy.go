@@ -220,6 +220,9 @@ func sortByRank(x []float64, idx []int) {
 // topIndices appends to buf the ids of the k best-ranked tokens of x that
 // are not −Inf (fewer if there are fewer), best first, in O(n log k).
 func topIndices(x []float64, k int, buf []int) []int {
+	if k <= 32 {
+		return topIndicesShort(x, k, buf)
+	}
 	h := buf[:0] // a min-heap: h[0] is the worst of the best k so far
 	worse := func(a, b int) bool { return ranks(x, h[b], h[a]) }
 	down := func(i int) {
@@ -260,5 +263,37 @@ func topIndices(x []float64, k int, buf []int) []int {
 		}
 	}
 	sortByRank(x, h)
+	return h
+}
+
+// topIndicesShort is topIndices for a small k: the best k so far are kept
+// sorted, best first, and a token better than the last of them is
+// inserted in place. The top k are unique (ranks is a strict total order),
+// so the result is topIndices'.
+func topIndicesShort(x []float64, k int, buf []int) []int {
+	h := buf[:0]
+	if k <= 0 {
+		return h
+	}
+	for j, v := range x {
+		if math.IsInf(v, -1) || math.IsNaN(v) {
+			continue
+		}
+		n := len(h)
+		if n == k {
+			if !ranks(x, j, h[n-1]) {
+				continue
+			}
+			n-- // drop the last
+		} else {
+			h = append(h, 0)
+		}
+		i := n
+		for i > 0 && ranks(x, j, h[i-1]) {
+			h[i] = h[i-1]
+			i--
+		}
+		h[i] = j
+	}
 	return h
 }
