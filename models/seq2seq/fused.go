@@ -3,6 +3,7 @@ package seq2seq
 import (
 	"math"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -301,10 +302,10 @@ func (f *fusedState) toRows() *State {
 }
 
 // fusedChunk is how many rows one goroutine steps at a time: a multiple
-// of the GEMM micro-kernels' 6 rows. The rows are split into chunks of
-// this size whatever the number of cores, so the results do not depend on
-// it.
-const fusedChunk = 48
+// of the GEMM micro-kernels' 6 and 12 rows, small enough for a batch of
+// 128 to give every core a share. The rows are split into chunks of this
+// size whatever the number of cores, so the results do not depend on it.
+const fusedChunk = 24
 
 // fusedStep is Step on the fused path. Every row's step depends on that
 // row alone, so the rows are stepped in chunks, spread over the cores with
@@ -350,9 +351,9 @@ func (gen *Generator) fusedStep(s *State, tokens []int) ([][]float64, decode.Sta
 		aflat = make([]float64, n*f.mem.T)
 	}
 	chunks := (n + fusedChunk - 1) / fusedChunk
-	parts := min(runtime.GOMAXPROCS(0), chunks)
-	parallel.Run(parts, func(part int) {
-		for c := part; c < chunks; c += parts {
+	var taken atomic.Int32 // chunks are taken in turn, by whichever part is free
+	parallel.Run(min(runtime.GOMAXPROCS(0), chunks), func(int) {
+		for c := int(taken.Add(1)) - 1; c < chunks; c = int(taken.Add(1)) - 1 {
 			r0, r1 := c*fusedChunk, min((c+1)*fusedChunk, n)
 			stepRows(f, next, sc, tokens, r0, r1, flat, aflat)
 		}
