@@ -103,22 +103,21 @@ func beam(m Model, s0 State, opt Options, bo BeamOptions, earlyStop bool) ([][]H
 	for b := range srcs {
 		srcs[b].live = []hyp{{tokens: []int{}}}
 	}
-	// The sources' searches are independent: they run in contiguous
-	// groups, one per core when the batch is large enough, each group with
-	// its own scratch buffers.
-	parts := 1
+	// The sources' searches are independent: they run in groups of
+	// sources, taken in turn by the cores (parallel.Pull) when the batch
+	// is large enough, each core with its own scratch buffers.
+	groups, per := 1, sources
 	if sources*w*vocab >= 1<<14 {
-		parts = min(runtime.GOMAXPROCS(0), sources)
+		per = max(1, (1<<13)/(w*vocab))
+		groups = (sources + per - 1) / per
 	}
-	per := (sources + parts - 1) / parts
-	parts = (sources + per - 1) / per
-	searches := make([]*beamSearch, parts)
+	searches := make([]*beamSearch, min(runtime.GOMAXPROCS(0), groups))
 	searches[0] = bs
-	for p := 1; p < parts; p++ {
+	for p := 1; p < len(searches); p++ {
 		searches[p] = &beamSearch{opt: opt, w: w, alpha: bo.LengthPenalty, lsm: make([]float64, vocab), earlyStop: earlyStop}
 	}
 	errs := make([]error, sources)
-	live := make([]bool, parts)
+	live := make([]bool, groups)
 	for t := 0; t < opt.MaxLen; t++ {
 		logits, next, err := step(m, s, tokens, vocab, t)
 		if err != nil {
@@ -127,15 +126,15 @@ func beam(m Model, s0 State, opt Options, bo BeamOptions, earlyStop bool) ([][]H
 		s = next
 		sel = make([]int, rows)
 		tokens = make([]int, rows)
-		parallel.Run(parts, func(p int) {
-			live[p] = false
-			for b := p * per; b < min((p+1)*per, sources); b++ {
-				running, err := searches[p].source(&srcs[b], logits, sel, tokens, b, t)
+		parallel.Pull(groups, len(searches), func(worker, g int) {
+			live[g] = false
+			for b := g * per; b < min((g+1)*per, sources); b++ {
+				running, err := searches[worker].source(&srcs[b], logits, sel, tokens, b, t)
 				if err != nil {
 					errs[b] = err
 					return
 				}
-				live[p] = live[p] || running
+				live[g] = live[g] || running
 			}
 		})
 		for _, err := range errs { // the first source's error, as a serial search would return

@@ -2,8 +2,6 @@ package seq2seq
 
 import (
 	"math"
-	"runtime"
-	"sync/atomic"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -308,8 +306,9 @@ func (f *fusedState) toRows() *State {
 const fusedChunk = 24
 
 // fusedStep is Step on the fused path. Every row's step depends on that
-// row alone, so the rows are stepped in chunks, spread over the cores with
-// one hand-off per step; each chunk's products run on its own goroutine.
+// row alone, so the rows are stepped in chunks, taken in turn by the cores
+// (parallel.Pull: one hand-off per step, no spinning); each chunk's
+// products run on the goroutine that took it.
 func (gen *Generator) fusedStep(s *State, tokens []int) ([][]float64, decode.State, error) {
 	f := s.fused
 	net := f.net
@@ -351,12 +350,8 @@ func (gen *Generator) fusedStep(s *State, tokens []int) ([][]float64, decode.Sta
 		aflat = make([]float64, n*f.mem.T)
 	}
 	chunks := (n + fusedChunk - 1) / fusedChunk
-	var taken atomic.Int32 // chunks are taken in turn, by whichever part is free
-	parallel.Run(min(runtime.GOMAXPROCS(0), chunks), func(int) {
-		for c := int(taken.Add(1)) - 1; c < chunks; c = int(taken.Add(1)) - 1 {
-			r0, r1 := c*fusedChunk, min((c+1)*fusedChunk, n)
-			stepRows(f, next, sc, tokens, r0, r1, flat, aflat)
-		}
+	parallel.Pull(chunks, chunks, func(_, c int) {
+		stepRows(f, next, sc, tokens, c*fusedChunk, min((c+1)*fusedChunk, n), flat, aflat)
 	})
 	logits := make([][]float64, n)
 	for r := range logits {
