@@ -38,17 +38,24 @@ import (
 // step. It is taken by Encode and shared, read-only, by every state that
 // descends from that Encode.
 type fusedNet struct {
-	L, H, V, E int
-	attention  bool
-	general    bool
-	tab        []float32         // [V, 4H]: embedding·W_ih0ᵀ + b_ih0, rounded as the graph rounds x·W_ihᵀ + b_ih
-	whh        []*gemm.PackedB32 // per layer: W_hhᵀ [H, 4H]
-	bhh        [][]float32       // per layer [4H]
-	wih        []*gemm.PackedB32 // per layer (nil for layer 0): W_ihᵀ [H, 4H]
-	bih        [][]float32
-	wa         *gemm.PackedB32 // General: W_a [H, H]
-	fc         *gemm.PackedB32 // fcᵀ [outWidth, V]
-	fcb        []float32
+	fusedLSTM // the decoder
+	V, E      int
+	attention bool
+	general   bool
+	wa        *gemm.PackedB32 // General: W_a [H, H]
+	fc        *gemm.PackedB32 // fcᵀ [outWidth, V]
+	fcb       []float32
+}
+
+// fusedLSTM is a stack of LSTM layers' weights, laid out for the fused
+// step; layer 0 reads the embedding.
+type fusedLSTM struct {
+	L, H int
+	tab  []float32         // [V, 4H]: embedding·W_ih0ᵀ + b_ih0, rounded as the graph rounds x·W_ihᵀ + b_ih
+	whh  []*gemm.PackedB32 // per layer: W_hhᵀ [H, 4H]
+	bhh  [][]float32       // per layer [4H]
+	wih  []*gemm.PackedB32 // per layer (nil for layer 0): W_ihᵀ [H, 4H]
+	bih  [][]float32
 }
 
 // fusedMemory is the encoder's output per source, [B, T, H] (source b's
@@ -125,22 +132,54 @@ func (gen *Generator) param(name string, size int) ([]float32, error) {
 // fusedWeights takes the snapshot of the decoder's weights.
 func (gen *Generator) fusedWeights() (*fusedNet, error) {
 	c := gen.cfg
+	H, V := c.Hidden, c.Vocab
+	n := &fusedNet{V: V, E: c.Embed, attention: c.decoder() == Attention}
+	n.general = n.attention && c.score() == General
+	dec, err := gen.fusedStack("decoder.")
+	if err != nil {
+		return nil, err
+	}
+	n.fusedLSTM = *dec
+	if n.general {
+		wa, err := gen.param("attn.weight", H*H)
+		if err != nil {
+			return nil, err
+		}
+		n.wa = gemm.PackB32(nil, false, H, H, wa, H)
+	}
+	W := c.outWidth()
+	fc, err := gen.param("fc.weight", V*W)
+	if err != nil {
+		return nil, err
+	}
+	fcb, err := gen.param("fc.bias", V)
+	if err != nil {
+		return nil, err
+	}
+	n.fc = gemm.PackB32(nil, true, W, V, fc, W)
+	n.fcb = append([]float32(nil), fcb...)
+	return n, nil
+}
+
+// fusedStack takes the snapshot of the weights of the LSTM stack whose
+// parameters' names start with prefix ("encoder." or "decoder.").
+func (gen *Generator) fusedStack(prefix string) (*fusedLSTM, error) {
+	c := gen.cfg
 	H, V, E := c.Hidden, c.Vocab, c.Embed
 	G := 4 * H
-	n := &fusedNet{L: c.layers(), H: H, V: V, E: E, attention: c.decoder() == Attention}
-	n.general = n.attention && c.score() == General
+	n := &fusedLSTM{L: c.layers(), H: H}
 	emb, err := gen.param(c.embedConfig().ParamName(), V*E)
 	if err != nil {
 		return nil, err
 	}
-	for k, cc := range c.cellConfigs("decoder.") {
+	for k, cc := range c.cellConfigs(prefix) {
 		ps := cc.Params()
 		in := H
 		if k == 0 {
 			in = E
 		}
 		if len(ps) != 4 || cc.InputSize != in {
-			return nil, errors.Errorf("seq2seq: decoder layer %d is not a plain LSTM", k)
+			return nil, errors.Errorf("seq2seq: %slayer %d is not a plain LSTM", prefix, k)
 		}
 		wih, err := gen.param(ps[0].Name, G*cc.InputSize)
 		if err != nil {
@@ -176,25 +215,119 @@ func (gen *Generator) fusedWeights() (*fusedNet, error) {
 		n.wih = append(n.wih, gemm.PackB32(nil, true, H, G, wih, H))
 		n.bih = append(n.bih, append([]float32(nil), bih...))
 	}
-	if n.general {
-		wa, err := gen.param("attn.weight", H*H)
-		if err != nil {
-			return nil, err
-		}
-		n.wa = gemm.PackB32(nil, false, H, H, wa, H)
-	}
-	W := c.outWidth()
-	fc, err := gen.param("fc.weight", V*W)
-	if err != nil {
-		return nil, err
-	}
-	fcb, err := gen.param("fc.bias", V)
-	if err != nil {
-		return nil, err
-	}
-	n.fc = gemm.PackB32(nil, true, W, V, fc, W)
-	n.fcb = append([]float32(nil), fcb...)
 	return n, nil
+}
+
+// layer steps layer k of the stack for m rows: the previous state hPrev,
+// cPrev, the input tokens (layer 0) or the layer below's h (in), into h
+// and c; pre and gi are scratch of m·4H.
+func (l *fusedLSTM) layer(k, m int, tokens []int, in, hPrev, cPrev, h, c, pre, gi []float32) {
+	H, G := l.H, 4*l.H
+	mulRows(m, hPrev, H, l.whh[k], pre, G)
+	bhh := l.bhh[k]
+	if k == 0 {
+		for i, tok := range tokens[:m] {
+			row, x := pre[i*G:(i+1)*G], l.tab[tok*G:(tok+1)*G]
+			for j := range row {
+				row[j] = x[j] + float32(row[j]+bhh[j])
+			}
+		}
+	} else {
+		mulRows(m, in, H, l.wih[k], gi, G)
+		bih := l.bih[k]
+		for i := 0; i < m; i++ {
+			row, x := pre[i*G:(i+1)*G], gi[i*G:(i+1)*G]
+			for j := range row {
+				row[j] = float32(x[j]+bih[j]) + float32(row[j]+bhh[j])
+			}
+		}
+	}
+	lstmRows(pre, cPrev, h, c, m, H)
+}
+
+// fusedEncodable reports whether fusedEncode computes the encoder: a
+// unidirectional LSTM stack (the decoder being fusable).
+func (gen *Generator) fusedEncodable() bool {
+	return gen.fusable() && !gen.cfg.Bidirectional
+}
+
+// fusedEncode is Encode on the fused path, for padded sources src
+// (batch-major, T tokens each, lens[b] of them real; every token checked
+// to lie in the vocabulary): the encoder of cells.Sequence with a mask
+// (UnrollMasked's meaning: at a padded step a source keeps its state and
+// outputs zeros), one source's steps at a time in chunks of sources
+// taken in turn by the cores.
+func (gen *Generator) fusedEncode(src [][]int, lens []int, T int) (*State, error) {
+	enc, err := gen.fusedStack("encoder.")
+	if err != nil {
+		return nil, err
+	}
+	net, err := gen.fusedWeights()
+	if err != nil {
+		return nil, err
+	}
+	B, H, L := len(src), gen.cfg.Hidden, enc.L
+	G := 4 * H
+	f := &fusedState{net: net, src: make([]int32, B), st: make([][]float32, 2*L)}
+	for i := range f.src {
+		f.src[i] = int32(i)
+	}
+	for k := range f.st {
+		f.st[k] = make([]float32, B*H)
+	}
+	var mem *fusedMemory
+	if net.attention {
+		mem = &fusedMemory{T: T, data: make([]float32, B*T*H), lens: append([]int(nil), lens...)}
+		f.mem = mem
+	}
+	chunks := (B + fusedChunk - 1) / fusedChunk
+	parallel.Pull(chunks, chunks, func(_, ch int) {
+		b0, b1 := ch*fusedChunk, min((ch+1)*fusedChunk, B)
+		m := b1 - b0
+		pre, gi := make([]float32, m*G), make([]float32, m*G)
+		hs, cs := make([][]float32, L), make([][]float32, L) // per layer, [m, H], from zeros
+		for k := range hs {
+			hs[k], cs[k] = make([]float32, m*H), make([]float32, m*H)
+		}
+		hn, cn, out := make([]float32, m*H), make([]float32, m*H), make([][]float32, L)
+		for k := range out {
+			out[k] = make([]float32, m*H)
+		}
+		tok := make([]int, m)
+		for t := 0; t < T; t++ {
+			for i := range tok {
+				tok[i] = src[b0+i][t]
+			}
+			for k := 0; k < L; k++ {
+				var in []float32
+				if k > 0 {
+					in = out[k-1]
+				}
+				enc.layer(k, m, tok, in, hs[k], cs[k], hn, cn, pre, gi)
+				for i := 0; i < m; i++ {
+					o := out[k][i*H : (i+1)*H]
+					if t >= lens[b0+i] { // padding: keep the state, output zeros
+						clear(o)
+						continue
+					}
+					copy(hs[k][i*H:(i+1)*H], hn[i*H:(i+1)*H])
+					copy(cs[k][i*H:(i+1)*H], cn[i*H:(i+1)*H])
+					copy(o, hn[i*H:(i+1)*H])
+				}
+			}
+			if mem != nil {
+				for i := 0; i < m; i++ {
+					copy(mem.data[((b0+i)*T+t)*H:((b0+i)*T+t+1)*H], out[L-1][i*H:(i+1)*H])
+				}
+			}
+		}
+		for k := 0; k < L; k++ {
+			hi := 2 * (L - 1 - k) // the state tensors run from the top layer down
+			copy(f.st[hi][b0*H:b1*H], hs[k])
+			copy(f.st[hi+1][b0*H:b1*H], cs[k])
+		}
+	})
+	return &State{fused: f}, nil
 }
 
 // float32s copies a float32 tensor value of size n.
@@ -397,28 +530,12 @@ func stepRows(f, next *fusedState, sc *fusedScratch, tokens []int, r0, r1 int, f
 				copy(cPrev[i*H:(i+1)*H], f.st[hi+1][int(a)*H:(int(a)+1)*H])
 			}
 		}
-		mulRows(m, hPrev, H, net.whh[k], pre, G)
-		bhh := net.bhh[k]
-		if k == 0 {
-			for i, tok := range tokens[r0:r1] {
-				row, x := pre[i*G:(i+1)*G], net.tab[tok*G:(tok+1)*G]
-				for j := range row {
-					row[j] = x[j] + float32(row[j]+bhh[j])
-				}
-			}
-		} else {
-			gi := sc.gi[r0*G : r1*G]
-			mulRows(m, in, H, net.wih[k], gi, G)
-			bih := net.bih[k]
-			for i := 0; i < m; i++ {
-				row, x := pre[i*G:(i+1)*G], gi[i*G:(i+1)*G]
-				for j := range row {
-					row[j] = float32(x[j]+bih[j]) + float32(row[j]+bhh[j])
-				}
-			}
+		var gi []float32
+		if k > 0 {
+			gi = sc.gi[r0*G : r1*G]
 		}
 		h, c := next.st[hi][r0*H:r1*H], next.st[hi+1][r0*H:r1*H]
-		lstmRows(pre, cPrev, h, c, m, H)
+		net.layer(k, m, tokens[r0:r1], in, hPrev, cPrev, h, c, pre, gi)
 		in = h
 	}
 	out, width := in, H

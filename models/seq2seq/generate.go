@@ -20,9 +20,9 @@ import (
 //
 // For float32 LSTM decoders, plain or with dot or general attention, the
 // decoder steps through a fused float32 step instead of the graph (the same
-// function to float32 rounding; see fused.go): Encode then takes a snapshot
-// of the decoder's weights, which the states it returns, and those that
-// descend from them, use.
+// function to float32 rounding; see fused.go), and a unidirectional
+// encoder runs fused too: Encode then takes a snapshot of the weights,
+// which the states it returns, and those that descend from them, use.
 //
 // A Generator is not safe for concurrent use; give each goroutine its own
 // (they may share the Params read-only).
@@ -171,6 +171,19 @@ func (gen *Generator) Encode(src [][]int) (*State, error) {
 		T = max(T, len(s))
 	}
 	B := len(src)
+	if gen.fusedEncodable() {
+		padded := make([][]int, B)
+		for i, s := range src {
+			for j, t := range s {
+				if t < 0 || t >= gen.cfg.Vocab {
+					return nil, errors.Errorf("seq2seq: source %d: token %d at %d outside the vocabulary [0, %d)", i, t, j, gen.cfg.Vocab)
+				}
+			}
+			padded[i] = make([]int, T)
+			copy(padded[i], s)
+		}
+		return gen.fusedEncode(padded, lens, T)
+	}
 	e, err := gen.encoders.Get([2]int{B, T}, func() (*encoderGraph, error) { return gen.buildEncoder(B, T) })
 	if err != nil {
 		return nil, err
