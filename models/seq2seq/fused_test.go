@@ -256,6 +256,11 @@ func TestFusedBadInput(t *testing.T) {
 	if s.Rows() != n {
 		t.Errorf("Rows %d, want %d", s.Rows(), n)
 	}
+	for _, src := range [][][]int{{{2, c.Vocab}}, {{-1}}, {{2}, {}}, nil} {
+		if _, err := fused.Encode(src); err == nil {
+			t.Errorf("sources %v accepted", src)
+		}
+	}
 }
 
 // Float64 parameters, GRU cells, peeky and additive decoders stay on the
