@@ -11,4 +11,10 @@
 // loss and the sequence attention use the same team. In a build whose BLAS
 // runs threads of its own (blas.OwnThreads, the OpenBLAS build) the parts
 // run on goroutines instead.
+//
+// [Pull] is for a few coarse hand-offs per call (a decoder step's row
+// blocks, beam search's groups of sources): items taken in turn by the
+// caller and goroutines started for the call, and no spinning, so that a
+// caller whose helper is descheduled on a busy machine blocks instead of
+// burning its core.
 package parallel

@@ -1,8 +1,13 @@
 package decode
 
 import (
+	"cmp"
 	"math"
+	"runtime"
+	"slices"
 	"sort"
+
+	"github.com/rnnkit/rnnkit/internal/parallel"
 )
 
 // BeamOptions are the settings of [Beam].
@@ -98,6 +103,21 @@ func beam(m Model, s0 State, opt Options, bo BeamOptions, earlyStop bool) ([][]H
 	for b := range srcs {
 		srcs[b].live = []hyp{{tokens: []int{}}}
 	}
+	// The sources' searches are independent: they run in groups of
+	// sources, taken in turn by the cores (parallel.Pull) when the batch
+	// is large enough, each core with its own scratch buffers.
+	groups, per := 1, sources
+	if sources*w*vocab >= 1<<14 {
+		per = max(1, (1<<13)/(w*vocab))
+		groups = (sources + per - 1) / per
+	}
+	searches := make([]*beamSearch, min(runtime.GOMAXPROCS(0), groups))
+	searches[0] = bs
+	for p := 1; p < len(searches); p++ {
+		searches[p] = &beamSearch{opt: opt, w: w, alpha: bo.LengthPenalty, lsm: make([]float64, vocab), earlyStop: earlyStop}
+	}
+	errs := make([]error, sources)
+	live := make([]bool, groups)
 	for t := 0; t < opt.MaxLen; t++ {
 		logits, next, err := step(m, s, tokens, vocab, t)
 		if err != nil {
@@ -106,32 +126,25 @@ func beam(m Model, s0 State, opt Options, bo BeamOptions, earlyStop bool) ([][]H
 		s = next
 		sel = make([]int, rows)
 		tokens = make([]int, rows)
-		running := false
-		for b := range srcs {
-			src := &srcs[b]
-			base := b * w
-			if !src.done {
-				parents, err := bs.advance(src, logits[base:base+w], base, t)
+		parallel.Pull(groups, len(searches), func(worker, g int) {
+			live[g] = false
+			for b := g * per; b < min((g+1)*per, sources); b++ {
+				running, err := searches[worker].source(&srcs[b], logits, sel, tokens, b, t)
 				if err != nil {
-					return nil, err
+					errs[b] = err
+					return
 				}
-				if !src.done {
-					running = true
-					for j, p := range parents {
-						sel[base+j] = base + p
-						tokens[base+j] = src.live[j].tokens[len(src.live[j].tokens)-1]
-					}
-					for j := len(parents); j < w; j++ {
-						sel[base+j] = base
-						tokens[base+j] = opt.EOS
-					}
-					continue
-				}
+				live[g] = live[g] || running
 			}
-			for j := 0; j < w; j++ {
-				sel[base+j] = base + j
-				tokens[base+j] = opt.EOS
+		})
+		for _, err := range errs { // the first source's error, as a serial search would return
+			if err != nil {
+				return nil, err
 			}
+		}
+		running := false
+		for _, l := range live {
+			running = running || l
 		}
 		if !running {
 			break
@@ -175,6 +188,36 @@ type beamSearch struct {
 	cands []candidate
 
 	earlyStop bool
+}
+
+// source runs step t of source b's search from the batch's logits and
+// writes its rows' selection and next tokens into sel and tokens; it
+// reports whether the source is still running.
+func (bs *beamSearch) source(src *beamSource, logits [][]float64, sel, tokens []int, b, t int) (bool, error) {
+	w := bs.w
+	base := b * w
+	if !src.done {
+		parents, err := bs.advance(src, logits[base:base+w], base, t)
+		if err != nil {
+			return false, err
+		}
+		if !src.done {
+			for j, p := range parents {
+				sel[base+j] = base + p
+				tokens[base+j] = src.live[j].tokens[len(src.live[j].tokens)-1]
+			}
+			for j := len(parents); j < w; j++ {
+				sel[base+j] = base
+				tokens[base+j] = bs.opt.EOS
+			}
+			return true, nil
+		}
+	}
+	for j := 0; j < w; j++ {
+		sel[base+j] = base + j
+		tokens[base+j] = bs.opt.EOS
+	}
+	return false, nil
 }
 
 // score applies the length penalty to a log-probability.
@@ -223,15 +266,19 @@ func (bs *beamSearch) advance(src *beamSource, rows [][]float64, base, t int) ([
 		}
 	}
 	bs.cands = cands
-	sort.Slice(cands, func(p, q int) bool {
-		a, b := cands[p], cands[q]
-		if a.lp != b.lp {
-			return a.lp > b.lp
+	// A strict total order (slot and token tell candidates apart), so the
+	// result does not depend on the sorting algorithm.
+	slices.SortFunc(cands, func(a, b candidate) int {
+		switch {
+		case a.lp != b.lp:
+			if a.lp > b.lp {
+				return -1
+			}
+			return 1
+		case a.slot != b.slot:
+			return cmp.Compare(a.slot, b.slot)
 		}
-		if a.slot != b.slot {
-			return a.slot < b.slot
-		}
-		return a.tok < b.tok
+		return cmp.Compare(a.tok, b.tok)
 	})
 	var live []hyp
 	var parents []int

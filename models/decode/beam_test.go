@@ -1,9 +1,11 @@
 package decode
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -261,5 +263,39 @@ func TestBeamBatchedEqualsAlone(t *testing.T) {
 				t.Fatalf("case %d source %d: batched %v, alone %v", c, i, batch[i], alone[0])
 			}
 		}
+	}
+}
+
+// A batch large enough for the sources' searches to run on several cores
+// (when there are several) gives each source the hypotheses it gets alone,
+// and a model's bad logits in two sources report the first one's row.
+func TestBeamLargeBatchEqualsAlone(t *testing.T) {
+	const sources, vocab = 120, 40
+	bo := BeamOptions{Width: 4, NBest: 3, LengthPenalty: 0.3}
+	if sources*bo.Width*vocab < 1<<14 {
+		t.Fatal("the batch is too small to be split")
+	}
+	m := &funcModel{vocab: vocab, f: randomLogits(vocab, 7, 3, 1, 0)}
+	opt := Options{BOS: 0, EOS: 1, MaxLen: 6}
+	batch, err := Beam(m, newHistState(ids(sources)...), opt, bo)
+	mustNoErr(t, err)
+	for i := 0; i < sources; i++ {
+		alone, err := Beam(m, newHistState(i), opt, bo)
+		mustNoErr(t, err)
+		if fmt.Sprint(batch[i]) != fmt.Sprint(alone[0]) {
+			t.Fatalf("source %d: batched %v, alone %v", i, batch[i], alone[0])
+		}
+	}
+	good := m.f
+	m.f = func(id int, hist []int) []float64 {
+		l := good(id, hist)
+		if (id == 100 || id == 30) && len(hist) == 3 {
+			l[5] = math.NaN()
+		}
+		return l
+	}
+	_, err = Beam(m, newHistState(ids(sources)...), opt, bo)
+	if !errors.Is(err, ErrModel) || !strings.Contains(err.Error(), "row 120:") {
+		t.Errorf("error %v, want ErrModel for row 120 (source 30's first)", err)
 	}
 }

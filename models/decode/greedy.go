@@ -3,7 +3,7 @@ package decode
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 )
 
 // Greedy decodes every row of s0 by always taking the most likely token
@@ -194,13 +194,35 @@ func ranks(x []float64, a, b int) bool {
 	return x[a] > x[b] || (x[a] == x[b] && a < b)
 }
 
+// sortByRank sorts idx best first. ranks is a strict total order on
+// distinct ids, so the result does not depend on the sorting algorithm;
+// short lists (beam search sorts its best 2·width) are insertion-sorted.
 func sortByRank(x []float64, idx []int) {
-	sort.Slice(idx, func(p, q int) bool { return ranks(x, idx[p], idx[q]) })
+	if len(idx) <= 16 {
+		for i := 1; i < len(idx); i++ {
+			for j := i; j > 0 && ranks(x, idx[j], idx[j-1]); j-- {
+				idx[j], idx[j-1] = idx[j-1], idx[j]
+			}
+		}
+		return
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		if ranks(x, a, b) {
+			return -1
+		}
+		if ranks(x, b, a) {
+			return 1
+		}
+		return 0
+	})
 }
 
 // topIndices appends to buf the ids of the k best-ranked tokens of x that
 // are not −Inf (fewer if there are fewer), best first, in O(n log k).
 func topIndices(x []float64, k int, buf []int) []int {
+	if k <= 32 {
+		return topIndicesShort(x, k, buf)
+	}
 	h := buf[:0] // a min-heap: h[0] is the worst of the best k so far
 	worse := func(a, b int) bool { return ranks(x, h[b], h[a]) }
 	down := func(i int) {
@@ -241,5 +263,37 @@ func topIndices(x []float64, k int, buf []int) []int {
 		}
 	}
 	sortByRank(x, h)
+	return h
+}
+
+// topIndicesShort is topIndices for a small k: the best k so far are kept
+// sorted, best first, and a token better than the last of them is
+// inserted in place. The top k are unique (ranks is a strict total order),
+// so the result is topIndices'.
+func topIndicesShort(x []float64, k int, buf []int) []int {
+	h := buf[:0]
+	if k <= 0 {
+		return h
+	}
+	for j, v := range x {
+		if math.IsInf(v, -1) || math.IsNaN(v) {
+			continue
+		}
+		n := len(h)
+		if n == k {
+			if !ranks(x, j, h[n-1]) {
+				continue
+			}
+			n-- // drop the last
+		} else {
+			h = append(h, 0)
+		}
+		i := n
+		for i > 0 && ranks(x, j, h[i-1]) {
+			h[i] = h[i-1]
+			i--
+		}
+		h[i] = j
+	}
 	return h
 }

@@ -177,3 +177,33 @@ func TestTopIndices(t *testing.T) {
 		}
 	}
 }
+
+// Both ways topIndices selects (sorted insertion for k ≤ 32, a heap above)
+// give the best k by rank, −Inf and NaN left out.
+func TestTopIndicesBothWays(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for c := 0; c < 400; c++ {
+		x := make([]float64, 1+r.IntN(90))
+		var all []int
+		for i := range x {
+			switch r.IntN(10) {
+			case 0:
+				x[i] = math.Inf(-1)
+			case 1:
+				x[i] = math.NaN()
+			default:
+				x[i] = float64(r.IntN(8))
+				all = append(all, i)
+			}
+		}
+		sortByRank(x, all)
+		k := r.IntN(50)
+		want := all[:min(k, len(all))]
+		if got := topIndices(x, k, nil); !equalInts(got, want) {
+			t.Fatalf("%v k=%d: %v, want %v", x, k, got, want)
+		}
+		if got := topIndicesShort(x, k, nil); !equalInts(got, want) {
+			t.Fatalf("short: %v k=%d: %v, want %v", x, k, got, want)
+		}
+	}
+}

@@ -29,5 +29,7 @@
 // unrolled training graph with teacher forcing (TrainGraph, and its fused
 // form over whole sequences); batch.go loads a padded batch into it
 // (TrainGraph.Set, masks); generate.go the one-step graph that decoding
-// runs in a loop.
+// runs in a loop; fused.go the float32 decoder step that replaces that
+// graph for LSTM decoders (plain, or with dot or general attention),
+// checked against it by fused_test.go.
 package seq2seq

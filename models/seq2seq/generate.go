@@ -18,6 +18,12 @@ import (
 // each compiled once and cached, driven by the algorithms of models/decode
 // (greedy, sampling, beam search) in a Go loop. It implements decode.Model.
 //
+// For float32 LSTM decoders, plain or with dot or general attention, the
+// decoder steps through a fused float32 step instead of the graph (the same
+// function to float32 rounding; see fused.go), and a unidirectional
+// encoder runs fused too: Encode then takes a snapshot of the weights,
+// which the states it returns, and those that descend from them, use.
+//
 // A Generator is not safe for concurrent use; give each goroutine its own
 // (they may share the Params read-only).
 type Generator struct {
@@ -25,6 +31,9 @@ type Generator struct {
 	cfg      Config
 	encoders *graph.Cache[[2]int, *encoderGraph]
 	steps    *graph.Cache[[2]int, *stepGraph] // (rows, source length for Attention, else 0)
+	// graphOnly turns the fused step off (tests compare the two paths).
+	graphOnly bool
+	scratch   fusedScratch
 }
 
 // MaxCached bounds how many compiled graphs a Generator keeps of each kind.
@@ -74,10 +83,16 @@ type State struct {
 	// Attention holds, after a Step, the attention weights [row][source
 	// step] that produced it (Attention decoders only).
 	Attention [][]float64
+	// fused, when set, holds the state instead of the fields above but
+	// Attention (the fused step's).
+	fused *fusedState
 }
 
 // Rows implements decode.State.
 func (s *State) Rows() int {
+	if s.fused != nil {
+		return len(s.fused.src)
+	}
 	if len(s.tensors) == 0 {
 		return 0
 	}
@@ -88,6 +103,15 @@ func (s *State) Rows() int {
 func (s *State) Select(idx []int) (decode.State, error) {
 	out := &State{}
 	var err error
+	if s.fused != nil {
+		if out.fused, err = s.fused.selectRows(idx); err != nil {
+			return nil, err
+		}
+		if out.Attention, err = selectFlat(s.Attention, idx); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	if out.tensors, err = rows.SelectAll(s.tensors, idx); err != nil {
 		return nil, err
 	}
@@ -147,6 +171,19 @@ func (gen *Generator) Encode(src [][]int) (*State, error) {
 		T = max(T, len(s))
 	}
 	B := len(src)
+	if gen.fusedEncodable() {
+		padded := make([][]int, B)
+		for i, s := range src {
+			for j, t := range s {
+				if t < 0 || t >= gen.cfg.Vocab {
+					return nil, errors.Errorf("seq2seq: source %d: token %d at %d outside the vocabulary [0, %d)", i, t, j, gen.cfg.Vocab)
+				}
+			}
+			padded[i] = make([]int, T)
+			copy(padded[i], s)
+		}
+		return gen.fusedEncode(padded, lens, T)
+	}
 	e, err := gen.encoders.Get([2]int{B, T}, func() (*encoderGraph, error) { return gen.buildEncoder(B, T) })
 	if err != nil {
 		return nil, err
@@ -166,6 +203,9 @@ func (gen *Generator) Encode(src [][]int) (*State, error) {
 		return nil, errors.Wrap(err, "seq2seq: encoder")
 	}
 	e.m.Reset()
+	if gen.fusable() {
+		return gen.fusedEncoded(e, lens, T)
+	}
 	st := &State{}
 	if st.tensors, err = rows.FromValues(e.finalV, B, gen.cfg.Hidden); err != nil {
 		return nil, err
@@ -306,6 +346,12 @@ func (gen *Generator) Step(st decode.State, tokens []int) ([][]float64, decode.S
 	if !ok || s == nil {
 		return nil, nil, errors.Errorf("seq2seq: state of type %T, want *seq2seq.State", st)
 	}
+	if s.fused != nil {
+		if gen.fusable() && s.fused.net.L == gen.cfg.layers() && s.fused.net.H == gen.cfg.Hidden && s.fused.net.V == gen.cfg.Vocab {
+			return gen.fusedStep(s, tokens)
+		}
+		s = s.fused.toRows()
+	}
 	n := s.Rows()
 	if n == 0 || len(tokens) != n {
 		return nil, nil, errors.Errorf("seq2seq: %d tokens for %d rows", len(tokens), n)
@@ -371,6 +417,29 @@ func (gen *Generator) Step(st decode.State, tokens []int) ([][]float64, decode.S
 		}
 	}
 	return logits, next, nil
+}
+
+// selectFlat returns the rows idx of m (nil for nil), copied into one
+// backing array.
+func selectFlat(m [][]float64, idx []int) ([][]float64, error) {
+	if m == nil {
+		return nil, nil
+	}
+	size := 0
+	for _, r := range idx {
+		if r < 0 || r >= len(m) {
+			return nil, errors.Errorf("rows: select row %d of %d", r, len(m))
+		}
+		size += len(m[r])
+	}
+	flat := make([]float64, 0, size)
+	out := make([][]float64, len(idx))
+	for i, r := range idx {
+		start := len(flat)
+		flat = append(flat, m[r]...)
+		out[i] = flat[start:len(flat):len(flat)]
+	}
+	return out, nil
 }
 
 func readAll(ns []*gorgonia.Node) []gorgonia.Value {
