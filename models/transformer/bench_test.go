@@ -14,7 +14,8 @@ import (
 
 // benchStep times forward + backward of the Seq2Seq graph (no optimiser)
 // at B sequences of Ts source and Tt target tokens, float32, and reports
-// target tokens per second.
+// target tokens per second. Every step draws new dropout masks, as a
+// training step does.
 func benchStep(b *testing.B, B, Ts, Tt, E, heads, F, L, V int, fused bool) {
 	cfg := Config{Vocab: V, EncoderLayers: L, DecoderLayers: L, MaxLen: 512,
 		Layer: LayerConfig{Embed: E, Heads: heads, FF: F, NormFirst: true, Dropout: 0.1}}
@@ -33,8 +34,10 @@ func benchStep(b *testing.B, B, Ts, Tt, E, heads, F, L, V int, fused bool) {
 		}
 		return out
 	}
+	var drop *graph.Dropout
 	g, s, err := graph.Build(ps, func(g *graph.Graph) (*Seq2SeqGraph, error) {
-		drop, err := graph.OptionalDropout(0.1, 3)
+		var err error
+		drop, err = graph.OptionalDropout(0.1, 3)
 		if err != nil {
 			return nil, err
 		}
@@ -64,6 +67,9 @@ func benchStep(b *testing.B, B, Ts, Tt, E, heads, F, L, V int, fused bool) {
 	defer m.Close()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		if err := drop.Resample(); err != nil {
+			b.Fatal(err)
+		}
 		if err := graph.Run(m); err != nil {
 			b.Fatal(err)
 		}
