@@ -28,6 +28,11 @@ type Net struct {
 	G     *graph.Graph
 	Drop  *graph.Dropout // nil: no dropout
 	Fused bool
+	// Logits, with Fused, also builds the output logits as a node
+	// (Seq2SeqGraph.Logits) beside the fused loss, which never makes
+	// one: for reading them, at the cost of their matrix product. Without
+	// Fused the loss reads the logits node and it is always built.
+	Logits bool
 
 	consts map[string]*gorgonia.Node
 }
