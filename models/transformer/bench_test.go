@@ -66,6 +66,7 @@ func benchStep(b *testing.B, B, Ts, Tt, E, heads, F, L, V int, fused bool) {
 	}
 	defer m.Close()
 	b.ResetTimer()
+	cpu0 := cpuSeconds()
 	for i := 0; i < b.N; i++ {
 		if err := drop.Resample(); err != nil {
 			b.Fatal(err)
@@ -76,6 +77,7 @@ func benchStep(b *testing.B, B, Ts, Tt, E, heads, F, L, V int, fused bool) {
 		m.Reset()
 	}
 	b.ReportMetric(float64(b.N*B*Tt)/b.Elapsed().Seconds(), "tokens/s")
+	reportCPU(b, cpu0, b.N*B*Tt)
 }
 
 // The date task's shape (batch 128, about 12 source and 11 target
@@ -114,6 +116,7 @@ func benchGreedy(b *testing.B, B, Ts, steps, E, heads, F, L, V int) {
 		}
 	}
 	b.ResetTimer()
+	cpu0 := cpuSeconds()
 	for i := 0; i < b.N; i++ {
 		s0, err := gen.Encode(srcs)
 		if err != nil {
@@ -125,6 +128,18 @@ func benchGreedy(b *testing.B, B, Ts, steps, E, heads, F, L, V int) {
 		}
 	}
 	b.ReportMetric(float64(b.N*B*steps)/b.Elapsed().Seconds(), "tokens/s")
+	reportCPU(b, cpu0, b.N*B*steps)
+}
+
+// reportCPU reports tokens per CPU-second of this process since cpu0: on a
+// shared machine, steadier than the wall-clock rate.
+func reportCPU(b *testing.B, cpu0 float64, tokens int) {
+	if cpu0 < 0 {
+		return
+	}
+	if d := cpuSeconds() - cpu0; d > 0 {
+		b.ReportMetric(float64(tokens)/d, "tokens/CPU-s")
+	}
 }
 
 // eosFree is a Generator with one more token (never chosen) for an EOS
