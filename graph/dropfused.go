@@ -214,11 +214,12 @@ func dropGrad[T float32 | float64](on bool, dy, m, out []T) {
 		copy(out, dy)
 		return
 	}
-	m = m[:len(dy)]
-	out = out[:len(dy)]
-	for i, v := range dy {
-		out[i] = v * m[i]
-	}
+	parallel.For(len(dy), 4, func(lo, hi int) {
+		dy, m, out := dy[lo:hi], m[lo:hi], out[lo:hi]
+		for i, v := range dy {
+			out[i] = v * m[i]
+		}
+	})
 }
 
 func (op dropGradOp) WriteHash(h hash.Hash)     { fmt.Fprintf(h, "rnnkit.dropoutgrad(%d)", op.s.serial) }
