@@ -2,7 +2,7 @@
 """PyTorch side of the Transformer speed comparison (models/transformer's
 BenchmarkS1Step, BenchmarkDateStep and BenchmarkGreedy).
 
-    OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 /usr/bin/python3 benchmarks/torch_transformer.py
+    OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 /usr/bin/python3 benchmarks/torch_transformer.py [threads [step,date,greedy1,greedy32]]
 
 The same model as rnnkit's Seq2Seq Transformer (the translation tutorial's:
 one embedding scaled by sqrt(E) plus the sinusoidal code, nn.Transformer
@@ -57,13 +57,14 @@ def step(B, Ts, Tt, E, heads, F, L, V, reps):
     for _ in range(2):
         loss = nn.functional.cross_entropy(m(src, tgt).reshape(-1, V), lab.reshape(-1))
         loss.backward()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(reps):
         m.zero_grad()
         loss = nn.functional.cross_entropy(m(src, tgt).reshape(-1, V), lab.reshape(-1))
         loss.backward()
     dt = (time.perf_counter() - t0) / reps
-    return B * Tt / dt, dt
+    cpu = (time.process_time() - c0) / reps
+    return B * Tt / dt, dt, B * Tt / cpu
 
 
 def greedy(B, Ts, steps, E, heads, F, L, V, reps):
@@ -71,7 +72,7 @@ def greedy(B, Ts, steps, E, heads, F, L, V, reps):
     m = Seq2Seq(V, E, heads, F, L)
     m.eval()
     src = torch.randint(0, V, (Ts, B))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with torch.no_grad():
         for _ in range(reps):
             mem = m.transformer.encoder(m.emb(src))
@@ -82,19 +83,25 @@ def greedy(B, Ts, steps, E, heads, F, L, V, reps):
                 nxt = m.fc(out[-1]).argmax(-1)
                 ys = torch.cat([ys, nxt.unsqueeze(0)], 0)
     dt = (time.perf_counter() - t0) / reps
-    return B * steps / dt, dt
+    cpu = (time.process_time() - c0) / reps
+    return B * steps / dt, dt, B * steps / cpu
 
 
 def main():
     torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
-    tps, dt = step(32, 35, 35, 256, 4, 1024, 2, 10000, 5)
-    print("step S1:   %.0f tokens/s (%.1f ms)" % (tps, dt * 1e3))
-    tps, dt = step(128, 12, 12, 64, 4, 256, 2, 64, 10)
-    print("step date: %.0f tokens/s (%.1f ms)" % (tps, dt * 1e3))
-    tps, dt = greedy(1, 35, 35, 256, 4, 1024, 2, 10000, 3)
-    print("greedy S1 batch 1, 35 tokens:  %.0f tokens/s (%.1f ms)" % (tps, dt * 1e3))
-    tps, dt = greedy(32, 35, 35, 256, 4, 1024, 2, 10000, 1)
-    print("greedy S1 batch 32, 35 tokens: %.0f tokens/s (%.1f ms)" % (tps, dt * 1e3))
+    which = sys.argv[2].split(",") if len(sys.argv) > 2 else ["step", "date", "greedy1", "greedy32"]
+    if "step" in which:
+        tps, dt, cps = step(32, 35, 35, 256, 4, 1024, 2, 10000, 5)
+        print("step S1:   %.0f tokens/s (%.1f ms), %.0f tokens/CPU-s" % (tps, dt * 1e3, cps))
+    if "date" in which:
+        tps, dt, cps = step(128, 12, 12, 64, 4, 256, 2, 64, 10)
+        print("step date: %.0f tokens/s (%.1f ms), %.0f tokens/CPU-s" % (tps, dt * 1e3, cps))
+    if "greedy1" in which:
+        tps, dt, cps = greedy(1, 35, 35, 256, 4, 1024, 2, 10000, 3)
+        print("greedy S1 batch 1, 35 tokens:  %.0f tokens/s (%.1f ms), %.0f tokens/CPU-s" % (tps, dt * 1e3, cps))
+    if "greedy32" in which:
+        tps, dt, cps = greedy(32, 35, 35, 256, 4, 1024, 2, 10000, 1)
+        print("greedy S1 batch 32, 35 tokens: %.0f tokens/s (%.1f ms), %.0f tokens/CPU-s" % (tps, dt * 1e3, cps))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ type Dropout struct {
 	p        float64
 	src      Source
 	masks    []*gorgonia.Node
+	fused    []*dropState
 	training bool
 }
 
@@ -74,11 +75,16 @@ func (d *Dropout) Apply(g *Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 // Resample draws every mask anew (or sets them to ones in evaluation mode).
+// The masks of ApplyFused get one seed each, drawn in the order they were
+// applied; they draw their elements when they run.
 func (d *Dropout) Resample() error {
 	for _, m := range d.masks {
 		if err := d.fill(m); err != nil {
 			return err
 		}
+	}
+	for _, st := range d.fused {
+		d.seed(st)
 	}
 	return nil
 }

@@ -37,6 +37,9 @@ func NewTargets(b, classes int) (*Targets, error) {
 // Len returns the number of rows.
 func (t *Targets) Len() int { return len(t.ids) }
 
+// Classes returns the number of classes.
+func (t *Targets) Classes() int { return t.classes }
+
 // Set copies ids and weights in (weights nil means all 1). Every id must lie
 // in [0, classes) and every weight must be finite and not negative.
 func (t *Targets) Set(ids []int, weights []float64) error {

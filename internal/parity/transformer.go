@@ -443,6 +443,7 @@ func runTransformerSeq2Seq(f *fixture.File, fused bool) (Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		n.Logits = true // read beside the fused loss
 		s, err := transformer.BuildSeq2Seq(n, cfg, B, Ts, Tt)
 		if err != nil {
 			return nil, err

@@ -11,6 +11,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/rnnkit/rnnkit/internal/opkit"
+	"github.com/rnnkit/rnnkit/internal/parallel"
 )
 
 // Activate applies the activation element-wise: ReLU max(x, 0) (gradient
@@ -111,26 +112,57 @@ func actDo[T float32 | float64](op actOp, x []T, dy *tensor.Dense, out []T) {
 	if op.grad {
 		d = opkit.Floats[T](dy)
 	}
-	switch {
-	case op.kind == ReLU && !op.grad:
-		for i, v := range x {
-			out[i] = max(v, 0)
-		}
-	case op.kind == ReLU:
-		for i, v := range x {
-			if v > 0 {
-				out[i] = d[i]
-			} else {
-				out[i] = 0
+	// element-wise: split over the cores (ReLU's few cycles an element
+	// make it memory-bound, GELU's erf compute-bound)
+	cost := 4
+	if op.kind != ReLU {
+		cost = 40
+	}
+	parallel.For(len(x), cost, func(lo, hi int) {
+		x, out := x[lo:hi], out[lo:hi]
+		switch {
+		case op.kind == ReLU && !op.grad:
+			for i, v := range x {
+				out[i] = max(v, 0)
+			}
+		case op.kind == ReLU:
+			reluGrad(x, d[lo:hi], out)
+		case !op.grad:
+			for i, v := range x {
+				out[i] = T(actF(GELU, float64(v)))
+			}
+		default:
+			d := d[lo:hi]
+			for i, v := range x {
+				out[i] = d[i] * T(actD(GELU, float64(v)))
 			}
 		}
-	case !op.grad:
-		for i, v := range x {
-			out[i] = T(actF(GELU, float64(v)))
+	})
+}
+
+// reluGrad writes d[i] where x[i] > 0 and 0 elsewhere (NaN included).
+// float32 without a branch: the signs of x are as good as random, and a
+// mispredicted branch per element costs more than the rest of the loop.
+func reluGrad[T float32 | float64](x, d, out []T) {
+	switch xv := any(x).(type) {
+	case []float32:
+		dv, ov := any(d).([]float32), any(out).([]float32)
+		dv, ov = dv[:len(xv)], ov[:len(xv)]
+		for i, v := range xv {
+			bits := math.Float32bits(v)
+			pos := int64(int32(bits))                            // > 0 for x > 0 and for +NaN
+			notNaN := int64(0x7f800001) - int64(bits&0x7fffffff) // > 0 unless NaN
+			mask := uint32(-min(pos, notNaN) >> 63)              // all ones iff both > 0
+			ov[i] = math.Float32frombits(math.Float32bits(dv[i]) & mask)
 		}
-	default:
-		for i, v := range x {
-			out[i] = d[i] * T(actD(GELU, float64(v)))
+	case []float64:
+		dv, ov := any(d).([]float64), any(out).([]float64)
+		for i, v := range xv {
+			if v > 0 {
+				ov[i] = dv[i]
+			} else {
+				ov[i] = 0
+			}
 		}
 	}
 }

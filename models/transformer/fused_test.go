@@ -353,3 +353,28 @@ func TestFusedFloat32(t *testing.T) {
 		}
 	}
 }
+
+// The branch-free float32 ReLU gradient is the definition's d·[x > 0] on
+// every kind of value.
+func TestReLUGradFloat32(t *testing.T) {
+	nan := float32(math.NaN())
+	negNaN := math.Float32frombits(math.Float32bits(nan) | 0x80000000)
+	xs := []float32{1, -1, 0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		nan, negNaN, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, math.MaxFloat32, -math.MaxFloat32, 0.5, -2e-30}
+	d := make([]float32, len(xs))
+	for i := range d {
+		d[i] = float32(i) - 3.5
+	}
+	d[2] = nan
+	out := make([]float32, len(xs))
+	reluGrad(xs, d, out)
+	for i, v := range xs {
+		want := float32(0)
+		if v > 0 {
+			want = d[i]
+		}
+		if math.Float32bits(out[i]) != math.Float32bits(want) {
+			t.Errorf("x = %v, dy = %v: %v, want %v", v, d[i], out[i], want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package transformer
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/pkg/errors"
 
@@ -25,6 +26,7 @@ import (
 type Generator struct {
 	cfg    Config
 	w      map[string][]float64
+	packed map[string]*blas.PackedB[float64] // the weight matrices, packed once for the products
 	record bool
 }
 
@@ -51,7 +53,7 @@ func NewGenerator(ps *graph.Params, cfg Config) (*Generator, error) {
 	if ps == nil {
 		return nil, errors.New("transformer: nil params")
 	}
-	gen := &Generator{cfg: cfg, w: map[string][]float64{}}
+	gen := &Generator{cfg: cfg, w: map[string][]float64{}, packed: map[string]*blas.PackedB[float64]{}}
 	for _, p := range cfg.Params() {
 		t, err := ps.Lookup(p.Name, p.Shape...)
 		if err != nil {
@@ -60,6 +62,24 @@ func NewGenerator(ps *graph.Params, cfg Config) (*Generator, error) {
 		if gen.w[p.Name], err = graph.Float64s(t); err != nil {
 			return nil, errors.Wrapf(err, "transformer: generator: %s", p.Name)
 		}
+		if len(p.Shape) != 2 || p.Name == "embedding.weight" {
+			continue
+		}
+		// the products x·Wᵀ of linear and proj: Wᵀ packed here, not at
+		// every step
+		out, in := p.Shape[0], p.Shape[1]
+		if strings.HasSuffix(p.Name, ".in_proj_weight") {
+			E := out / 3
+			for k := 0; k < 3; k++ {
+				pb := new(blas.PackedB[float64])
+				pb.Pack(true, in, E, gen.w[p.Name][k*E*in:(k+1)*E*in], in)
+				gen.packed[fmt.Sprintf("%s#%d", p.Name, k)] = pb
+			}
+			continue
+		}
+		pb := new(blas.PackedB[float64])
+		pb.Pack(true, in, out, gen.w[p.Name], in)
+		gen.packed[p.Name] = pb
 	}
 	return gen, nil
 }
@@ -265,27 +285,38 @@ func (gen *Generator) layer(x []float64, T int, p string, self, cross func([]flo
 
 // linear returns x·Wᵀ + b for p.weight [out, in], x [T, in].
 func (gen *Generator) linear(x []float64, T int, p string, out int) []float64 {
-	w, b := gen.w[p+".weight"], gen.w[p+".bias"]
+	b := gen.w[p+".bias"]
 	in := len(x) / T
 	y := make([]float64, T*out)
 	for t := 0; t < T; t++ {
 		copy(y[t*out:(t+1)*out], b)
 	}
-	blas.Gemm(false, true, T, out, in, 1, x, in, w, in, 1, y, out)
+	gen.mulAdd(x, T, in, p+".weight", gen.w[p+".weight"], y, out)
 	return y
 }
 
 // proj returns the k-th (0 q, 1 k, 2 v) input projection of attention p.
 func (gen *Generator) proj(x []float64, T int, p string, k int) []float64 {
 	E := gen.cfg.Layer.Embed
-	w := gen.w[p+".in_proj_weight"][k*E*E : (k+1)*E*E]
 	b := gen.w[p+".in_proj_bias"][k*E : (k+1)*E]
 	y := make([]float64, T*E)
 	for t := 0; t < T; t++ {
 		copy(y[t*E:(t+1)*E], b)
 	}
-	blas.Gemm(false, true, T, E, E, 1, x, E, w, E, 1, y, E)
+	gen.mulAdd(x, T, E, fmt.Sprintf("%s.in_proj_weight#%d", p, k), gen.w[p+".in_proj_weight"][k*E*E:(k+1)*E*E], y, E)
 	return y
+}
+
+// mulAdd adds x·Wᵀ to y [T, out] for x [T, in] and w [out, in], packed
+// under key: the packed product from three rows up (below, the matrix
+// multiply's small-product loops would copy the columns back out of the
+// packing), the plain one for one or two rows.
+func (gen *Generator) mulAdd(x []float64, T, in int, key string, w, y []float64, out int) {
+	if pb := gen.packed[key]; pb != nil && T >= 3 {
+		pb.Mul(T, 1, x, in, 1, y, out)
+		return
+	}
+	blas.Gemm(false, true, T, out, in, 1, x, in, w, in, 1, y, out)
 }
 
 func (gen *Generator) outProj(x []float64, T int, p string) []float64 {

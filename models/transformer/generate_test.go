@@ -32,6 +32,7 @@ func graphLogits(t *testing.T, ps *graph.Params, cfg Config, src [][]int, decIn 
 		if err != nil {
 			return nil, err
 		}
+		n.Logits = true
 		s, err := BuildSeq2Seq(n, cfg, B, Ts, Tt)
 		if err != nil {
 			return nil, err

@@ -28,6 +28,11 @@ type Net struct {
 	G     *graph.Graph
 	Drop  *graph.Dropout // nil: no dropout
 	Fused bool
+	// Logits, with Fused, also builds the output logits as a node
+	// (Seq2SeqGraph.Logits) beside the fused loss, which never makes
+	// one: for reading them, at the cost of their matrix product. Without
+	// Fused the loss reads the logits node and it is always built.
+	Logits bool
 
 	consts map[string]*gorgonia.Node
 }
@@ -57,10 +62,15 @@ func (n *Net) constant(name string, data []float64, shape ...int) (*gorgonia.Nod
 	return c, nil
 }
 
-// dropout applies the Net's dropout to x (x itself without one).
+// dropout applies the Net's dropout to x (x itself without one): with
+// Fused, as one op drawing its own mask (graph.Dropout.ApplyFused),
+// otherwise as the product with a mask input.
 func (n *Net) dropout(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if n.Drop == nil {
 		return x, nil
+	}
+	if n.Fused {
+		return n.Drop.ApplyFused(n.G, x)
 	}
 	return n.Drop.Apply(n.G, x)
 }
@@ -76,7 +86,7 @@ func (n *Net) dropMask(r, c int) (*gorgonia.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return n.Drop.Apply(n.G, o)
+	return n.Drop.ApplyFused(n.G, o)
 }
 
 func cols(x *gorgonia.Node) int { return x.Shape()[1] }

@@ -27,7 +27,9 @@ type Seq2SeqGraph struct {
 
 	Memory *gorgonia.Node // the encoder's output [B·Ts, E]
 	DecOut *gorgonia.Node // the decoder's output [B·Tt, E]
-	Logits *gorgonia.Node // [B·Tt, V]
+	// Logits [B·Tt, V]: nil for a fused Net (the loss is one
+	// graph.LinearCrossEntropy op) unless its Logits is set.
+	Logits *gorgonia.Node
 	Loss   *gorgonia.Node // scalar: Σ weight · cross-entropy
 }
 
@@ -119,10 +121,17 @@ func BuildSeq2Seq(n *Net, cfg Config, B, Ts, Tt int) (*Seq2SeqGraph, error) {
 	if s.DecOut, err = n.Decoder(tgt, s.Memory, s.TgtKeep, s.MemKeep, "transformer.decoder", L, cfg.DecoderLayers, B); err != nil {
 		return nil, err
 	}
-	if s.Logits, err = n.Linear(s.DecOut, "fc", cfg.Vocab); err != nil {
-		return nil, err
+	if !n.Fused || n.Logits {
+		if s.Logits, err = n.Linear(s.DecOut, "fc", cfg.Vocab); err != nil {
+			return nil, err
+		}
 	}
-	xent, err := graph.CrossEntropy(s.Logits, s.Targets)
+	var xent *gorgonia.Node
+	if n.Fused {
+		xent, err = n.linearLoss(s.DecOut, "fc", s.Targets)
+	} else {
+		xent, err = graph.CrossEntropy(s.Logits, s.Targets)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +139,21 @@ func BuildSeq2Seq(n *Net, cfg Config, B, Ts, Tt int) (*Seq2SeqGraph, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// linearLoss is graph.LinearCrossEntropy of x through prefix.weight and
+// prefix.bias: the Linear layer and the cross-entropy as one op.
+func (n *Net) linearLoss(x *gorgonia.Node, prefix string, t *graph.Targets) (*gorgonia.Node, error) {
+	w, err := n.G.Param(prefix+".weight", t.Classes(), cols(x))
+	if err != nil {
+		return nil, err
+	}
+	b, err := n.G.Param(prefix+".bias", t.Classes())
+	if err != nil {
+		return nil, err
+	}
+	xent, err := graph.LinearCrossEntropy(x, w, b, t)
+	return xent, errors.Wrap(err, prefix)
 }
 
 // Set gives the graph a batch: src [B·Ts] and decIn, labels [B·Tt] ids,
