@@ -91,7 +91,7 @@ def pack(xs, f):
 def isreg(o):
     return o.startswith('%')
 
-def run(k, a, b, c, ldc, alpha):
+def run(k, a, b, c, ldc, alpha, zero=0):
     # memory: stack at 0, A, B, C regions
     sp = 0x100
     offA, offB, offC = 0x1000, 0x40000, 0x80000
@@ -101,6 +101,7 @@ def run(k, a, b, c, ldc, alpha):
     for off, v in [(8, k), (16, offA + BASE), (24, offB + BASE), (32, offC + BASE), (40, ldc)]:
         MEM[sp + off:sp + off + 8] = struct.pack('<q', v)
     MEM[sp + 48:sp + 48 + ES] = pack([alpha], FMT)
+    MEM[sp + 48 + ES] = zero  # the zero flag, the byte after alpha
     gpr.clear(); vec.clear()
     gpr['rsp'] = sp + BASE
     pc = order[0]
@@ -125,6 +126,9 @@ def run(k, a, b, c, ldc, alpha):
             x = {'shl': x << v, 'shr': x >> v, 'and': x & v, 'add': x + v, 'sub': x - v}[op]
             gpr[d[1:]] = x
             zf[0] = x == 0
+        elif op == 'cmpb':
+            s, d = ops   # cmpb $imm, mem: ZF = (mem byte == imm)
+            zf[0] = MEM[ea(d)] == int(s[1:], 0)
         elif op == 'test':
             s, d = ops
             zf[0] = (gpr[s[1:]] & gpr[d[1:]]) == 0
@@ -175,25 +179,28 @@ def check(symbol, MR, NR):
     random.seed(1)
     bad = 0
     counts.clear()
+    cases = 0
     for k in [1, 2, 3, 4, 5, 7, 8, 9, 13]:
         for alpha in [1.0, 0.5, -2.0]:
-            ldc = NR + random.randrange(0, 9)
-            val = lambda: random.randrange(-64, 65) / 8
-            a = [val() for _ in range(MR * k)]
-            b = [val() for _ in range(NR * k)]
-            c = [val() for _ in range((MR - 1) * ldc + NR + 5)]
-            want = list(c)
-            for r in range(MR):
-                for j in range(NR):
-                    s = sum(a[q * MR + r] * b[q * NR + j] for q in range(k))
-                    want[r * ldc + j] = c[r * ldc + j] + alpha * s
-            got = run(k, a, b, c, ldc, alpha)
-            if got != want:
-                bad += 1
-                diff = [i for i in range(len(c)) if got[i] != want[i]]
-                print('  k=%d alpha=%g ldc=%d: %d elements differ, first at %d (row %d col %d): got %g want %g' % (
-                    k, alpha, ldc, len(diff), diff[0], diff[0] // ldc, diff[0] % ldc, got[diff[0]], want[diff[0]]))
-    print('%s %dx%d: %d of 27 cases wrong (%d instructions interpreted)' % (symbol, MR, NR, bad, sum(counts.values())))
+            for zero in [0, 1]:
+                cases += 1
+                ldc = NR + random.randrange(0, 9)
+                val = lambda: random.randrange(-64, 65) / 8
+                a = [val() for _ in range(MR * k)]
+                b = [val() for _ in range(NR * k)]
+                c = [val() for _ in range((MR - 1) * ldc + NR + 5)]
+                want = list(c)
+                for r in range(MR):
+                    for j in range(NR):
+                        s = sum(a[q * MR + r] * b[q * NR + j] for q in range(k))
+                        want[r * ldc + j] = (0.0 if zero else c[r * ldc + j]) + alpha * s
+                got = run(k, a, b, c, ldc, alpha, zero)
+                if got != want:
+                    bad += 1
+                    diff = [i for i in range(len(c)) if got[i] != want[i]]
+                    print('  k=%d alpha=%g zero=%d ldc=%d: %d elements differ, first at %d (row %d col %d): got %g want %g' % (
+                        k, alpha, zero, ldc, len(diff), diff[0], diff[0] // ldc, diff[0] % ldc, got[diff[0]], want[diff[0]]))
+    print('%s %dx%d: %d of %d cases wrong (%d instructions interpreted)' % (symbol, MR, NR, bad, cases, sum(counts.values())))
     return bad == 0
 
 

@@ -14,10 +14,13 @@ type float interface {
 //
 //	C[0:mr, 0:nr] += alpha * Ap * Bp
 //
+// or, with zero set, C[0:mr, 0:nr] = 0 + alpha * Ap * Bp without reading C
+// (the first k block of a product with beta = 0, so C need not be cleared
+// first; the bits are those of the first form over a cleared C),
 // where Ap is a packed mr×k sliver of A (column p at a[p*mr:(p+1)*mr]) and
 // Bp a packed k×nr sliver of B (row p at b[p*nr:(p+1)*nr]); C has row stride
 // ldc. k >= 1 and the whole mr×nr tile of c must be addressable.
-type kernelFunc[T float] func(k int, a, b, c []T, ldc int, alpha T)
+type kernelFunc[T float] func(k int, a, b, c []T, ldc int, alpha T, zero bool)
 
 // blocking holds the register-block (mr×nr) and cache-block (mc, kc, nc)
 // sizes of a kernel. mc is a multiple of mr and nc a multiple of nr.
@@ -234,7 +237,9 @@ func scaleC[T float](beta T, c []T, ldc, i0, i1, j0, j1 int) {
 // at the bottom and right edges of C are partial, and the k dimension is
 // always cut at multiples of kc. So every split computes bit-identical C.
 func blocked[T float](p *problem[T], im impl[T], ws *workspace[T], pb *packedB[T], i0, i1, j0, j1 int) {
-	scaleC(p.beta, p.c, p.ldc, i0, i1, j0, j1)
+	if p.beta != 0 { // beta = 0: the first k block's kernels write C
+		scaleC(p.beta, p.c, p.ldc, i0, i1, j0, j1)
+	}
 	mr, nr := im.mr, im.nr
 	kc := min(im.kc, p.k)
 	mc := min(im.mc, roundUp(i1-i0, mr))
@@ -258,7 +263,7 @@ func blocked[T float](p *problem[T], im impl[T], ws *workspace[T], pb *packedB[T
 			for ic := i0; ic < i1; ic += mc {
 				mb := min(mc, i1-ic)
 				packA(p, im.strided, im.rows, ws.a, ic, mb, pc, kb, mr)
-				macroKernel(p, im, ws, bp, ic, mb, jc, nb, kb)
+				macroKernel(p, im, ws, bp, ic, mb, jc, nb, kb, pc == 0 && p.beta == 0)
 			}
 		}
 	}
@@ -267,8 +272,10 @@ func blocked[T float](p *problem[T], im impl[T], ws *workspace[T], pb *packedB[T
 // macroKernel multiplies the packed mb×kb block of A (in ws.a) by the
 // packed kb×nb panel of B (in b, as packB lays it out) into
 // C[ic:ic+mb, jc:jc+nb] by looping over register tiles. Partial tiles at
-// the right and bottom edges go through ws.tile.
-func macroKernel[T float](p *problem[T], im impl[T], ws *workspace[T], b []T, ic, mb, jc, nb, kb int) {
+// the right and bottom edges go through ws.tile. With zero (the first k
+// block of a product with beta = 0) C is written, not added to, and need
+// not have been cleared.
+func macroKernel[T float](p *problem[T], im impl[T], ws *workspace[T], b []T, ic, mb, jc, nb, kb int, zero bool) {
 	mr, nr := im.mr, im.nr
 	c, ldc, alpha := p.c, p.ldc, p.alpha
 	tile := ws.tile
@@ -280,14 +287,18 @@ func macroKernel[T float](p *problem[T], im impl[T], ws *workspace[T], b []T, ic
 			ap := ws.a[ir*kb : (ir+mr)*kb]
 			off := (ic+ir)*ldc + jc + jr
 			if rows == mr && cols == nr {
-				im.kernel(kb, ap, bp, c[off:], ldc, alpha)
+				im.kernel(kb, ap, bp, c[off:], ldc, alpha, zero)
 				continue
 			}
-			clear(tile)
-			im.kernel(kb, ap, bp, tile, nr, alpha)
+			im.kernel(kb, ap, bp, tile, nr, alpha, true)
 			for i := range rows {
 				dst := c[off+i*ldc : off+i*ldc+cols]
 				src := tile[i*nr : i*nr+cols]
+				if zero {
+					// 0 + alpha·acc, as the kernel gives it: never −0.
+					copy(dst, src)
+					continue
+				}
 				for j, v := range src {
 					dst[j] += v
 				}

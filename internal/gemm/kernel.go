@@ -31,7 +31,7 @@ func portable[T float]() impl[T] {
 
 // kernelGo is the portable micro-kernel for 4×4 tiles (see kernelFunc).
 // Sixteen scalar accumulators stay in registers on most architectures.
-func kernelGo[T float](k int, a, b, c []T, ldc int, alpha T) {
+func kernelGo[T float](k int, a, b, c []T, ldc int, alpha T, zero bool) {
 	var (
 		c00, c01, c02, c03 T
 		c10, c11, c12, c13 T
@@ -61,6 +61,11 @@ func kernelGo[T float](k int, a, b, c []T, ldc int, alpha T) {
 		c31 += a3 * b1
 		c32 += a3 * b2
 		c33 += a3 * b3
+	}
+	if zero {
+		for i := range 4 {
+			clear(c[i*ldc : i*ldc+4])
+		}
 	}
 	addRow(c[0:4:4], alpha, c00, c01, c02, c03)
 	addRow(c[ldc:ldc+4:ldc+4], alpha, c10, c11, c12, c13)

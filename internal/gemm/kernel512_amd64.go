@@ -34,25 +34,27 @@ var (
 )
 
 // sgemmKernelAVX512 adapts sgemmKernel12x32 to kernelFunc.
-func sgemmKernelAVX512(k int, a, b, c []float32, ldc int, alpha float32) {
-	sgemmKernel12x32(k, &a[0], &b[0], &c[0], ldc, alpha)
+func sgemmKernelAVX512(k int, a, b, c []float32, ldc int, alpha float32, zero bool) {
+	sgemmKernel12x32(k, &a[0], &b[0], &c[0], ldc, alpha, zero)
 }
 
 // dgemmKernelAVX512 adapts dgemmKernel12x16 to kernelFunc.
-func dgemmKernelAVX512(k int, a, b, c []float64, ldc int, alpha float64) {
-	dgemmKernel12x16(k, &a[0], &b[0], &c[0], ldc, alpha)
+func dgemmKernelAVX512(k int, a, b, c []float64, ldc int, alpha float64, zero bool) {
+	dgemmKernel12x16(k, &a[0], &b[0], &c[0], ldc, alpha, zero)
 }
 
 // sgemmKernel12x32 computes C[0:12, 0:32] += alpha * A*B from a packed
 // 12×k sliver of A and a packed k×32 sliver of B; C has row stride ldc
-// (elements). k must be >= 1. It needs AVX-512F.
+// (elements); with zero set, C is written (0 + alpha * A*B), not read.
+// k must be >= 1. It needs AVX-512F.
 //
 //go:noescape
-func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32)
+func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32, zero bool)
 
 // dgemmKernel12x16 computes C[0:12, 0:16] += alpha * A*B from a packed
 // 12×k sliver of A and a packed k×16 sliver of B; C has row stride ldc
-// (elements). k must be >= 1. It needs AVX-512F.
+// (elements); with zero set, C is written (0 + alpha * A*B), not read.
+// k must be >= 1. It needs AVX-512F.
 //
 //go:noescape
-func dgemmKernel12x16(k int, a, b, c *float64, ldc int, alpha float64)
+func dgemmKernel12x16(k int, a, b, c *float64, ldc int, alpha float64, zero bool)

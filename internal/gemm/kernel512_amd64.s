@@ -78,8 +78,21 @@
 	VMOVUPS     Z25, 64(DX);   \
 	ADDQ        R8, DX
 
-// func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32)
-TEXT ·sgemmKernel12x32(SB), NOSPLIT, $0-44
+// SZERO512 writes one row of C: C[r, :] = 0 + alpha * (lo, hi), with alpha
+// broadcast in Z26 (the first k block of a product with beta = 0: C is
+// neither cleared nor read, and each element gets the bits SSTORE512 gives
+// over a cleared C), then advances DX to the next row.
+#define SZERO512(lo, hi) \
+	VPXORD      Z24, Z24, Z24; \
+	VPXORD      Z25, Z25, Z25; \
+	VFMADD231PS lo, Z26, Z24;  \
+	VFMADD231PS hi, Z26, Z25;  \
+	VMOVUPS     Z24, (DX);     \
+	VMOVUPS     Z25, 64(DX);   \
+	ADDQ        R8, DX
+
+// func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha float32, zero bool)
+TEXT ·sgemmKernel12x32(SB), NOSPLIT, $0-45
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -177,6 +190,8 @@ sloop1_512:
 
 sstore512:
 	VBROADCASTSS alpha+40(FP), Z26
+	CMPB zero+44(FP), $0
+	JNE  sstore512zero
 	SSTORE512(Z0, Z1)
 	SSTORE512(Z2, Z3)
 	SSTORE512(Z4, Z5)
@@ -189,6 +204,22 @@ sstore512:
 	SSTORE512(Z18, Z19)
 	SSTORE512(Z20, Z21)
 	SSTORE512(Z22, Z23)
+	VZEROUPPER
+	RET
+
+sstore512zero:
+	SZERO512(Z0, Z1)
+	SZERO512(Z2, Z3)
+	SZERO512(Z4, Z5)
+	SZERO512(Z6, Z7)
+	SZERO512(Z8, Z9)
+	SZERO512(Z10, Z11)
+	SZERO512(Z12, Z13)
+	SZERO512(Z14, Z15)
+	SZERO512(Z16, Z17)
+	SZERO512(Z18, Z19)
+	SZERO512(Z20, Z21)
+	SZERO512(Z22, Z23)
 	VZEROUPPER
 	RET
 
@@ -248,8 +279,21 @@ sstore512:
 	VMOVUPD     Z25, 64(DX);   \
 	ADDQ        R8, DX
 
-// func dgemmKernel12x16(k int, a, b, c *float64, ldc int, alpha float64)
-TEXT ·dgemmKernel12x16(SB), NOSPLIT, $0-48
+// DZERO512 writes one row of C: C[r, :] = 0 + alpha * (lo, hi), with alpha
+// broadcast in Z26 (the first k block of a product with beta = 0: C is
+// neither cleared nor read, and each element gets the bits DSTORE512 gives
+// over a cleared C), then advances DX to the next row.
+#define DZERO512(lo, hi) \
+	VPXORD      Z24, Z24, Z24; \
+	VPXORD      Z25, Z25, Z25; \
+	VFMADD231PD lo, Z26, Z24;  \
+	VFMADD231PD hi, Z26, Z25;  \
+	VMOVUPD     Z24, (DX);     \
+	VMOVUPD     Z25, 64(DX);   \
+	ADDQ        R8, DX
+
+// func dgemmKernel12x16(k int, a, b, c *float64, ldc int, alpha float64, zero bool)
+TEXT ·dgemmKernel12x16(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -347,6 +391,8 @@ dloop1_512:
 
 dstore512:
 	VBROADCASTSD alpha+40(FP), Z26
+	CMPB zero+48(FP), $0
+	JNE  dstore512zero
 	DSTORE512(Z0, Z1)
 	DSTORE512(Z2, Z3)
 	DSTORE512(Z4, Z5)
@@ -359,5 +405,21 @@ dstore512:
 	DSTORE512(Z18, Z19)
 	DSTORE512(Z20, Z21)
 	DSTORE512(Z22, Z23)
+	VZEROUPPER
+	RET
+
+dstore512zero:
+	DZERO512(Z0, Z1)
+	DZERO512(Z2, Z3)
+	DZERO512(Z4, Z5)
+	DZERO512(Z6, Z7)
+	DZERO512(Z8, Z9)
+	DZERO512(Z10, Z11)
+	DZERO512(Z12, Z13)
+	DZERO512(Z14, Z15)
+	DZERO512(Z16, Z17)
+	DZERO512(Z18, Z19)
+	DZERO512(Z20, Z21)
+	DZERO512(Z22, Z23)
 	VZEROUPPER
 	RET

@@ -13,7 +13,12 @@ import (
 // per element and k step, then C += alpha*acc with one FMA. fma must round
 // once, as the hardware does.
 func emulatedKernel[T float](mr, nr int, fma func(x, y, z T) T) kernelFunc[T] {
-	return func(k int, a, b, c []T, ldc int, alpha T) {
+	return func(k int, a, b, c []T, ldc int, alpha T, zero bool) {
+		if zero {
+			for r := range mr {
+				clear(c[r*ldc : r*ldc+nr])
+			}
+		}
 		acc := make([]T, mr*nr)
 		for q := range k {
 			for r := range mr {

@@ -60,28 +60,30 @@ func dgemmImpl() impl[float64] {
 }
 
 // sgemmKernelAVX2 adapts sgemmKernel6x16 to kernelFunc.
-func sgemmKernelAVX2(k int, a, b, c []float32, ldc int, alpha float32) {
-	sgemmKernel6x16(k, &a[0], &b[0], &c[0], ldc, alpha)
+func sgemmKernelAVX2(k int, a, b, c []float32, ldc int, alpha float32, zero bool) {
+	sgemmKernel6x16(k, &a[0], &b[0], &c[0], ldc, alpha, zero)
 }
 
 // dgemmKernelAVX2 adapts dgemmKernel6x8 to kernelFunc.
-func dgemmKernelAVX2(k int, a, b, c []float64, ldc int, alpha float64) {
-	dgemmKernel6x8(k, &a[0], &b[0], &c[0], ldc, alpha)
+func dgemmKernelAVX2(k int, a, b, c []float64, ldc int, alpha float64, zero bool) {
+	dgemmKernel6x8(k, &a[0], &b[0], &c[0], ldc, alpha, zero)
 }
 
 // sgemmKernel6x16 computes C[0:6, 0:16] += alpha * A*B from a packed 6×k
 // sliver of A and a packed k×16 sliver of B; C has row stride ldc
-// (elements). k must be >= 1.
+// (elements); with zero set, C is written (0 + alpha * A*B), not read.
+// k must be >= 1.
 //
 //go:noescape
-func sgemmKernel6x16(k int, a, b, c *float32, ldc int, alpha float32)
+func sgemmKernel6x16(k int, a, b, c *float32, ldc int, alpha float32, zero bool)
 
 // dgemmKernel6x8 computes C[0:6, 0:8] += alpha * A*B from a packed 6×k
 // sliver of A and a packed k×8 sliver of B; C has row stride ldc
-// (elements). k must be >= 1.
+// (elements); with zero set, C is written (0 + alpha * A*B), not read.
+// k must be >= 1.
 //
 //go:noescape
-func dgemmKernel6x8(k int, a, b, c *float64, ldc int, alpha float64)
+func dgemmKernel6x8(k int, a, b, c *float64, ldc int, alpha float64, zero bool)
 
 // sdotRowsAVX2 sets y[j] += alpha * sum_{q<k} x[q]*b[j*ldb+q] for j < n.
 //

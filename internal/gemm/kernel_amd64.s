@@ -52,8 +52,21 @@
 	VMOVUPS     Y13, 32(DX);   \
 	ADDQ        R8, DX
 
-// func sgemmKernel6x16(k int, a, b, c *float32, ldc int, alpha float32)
-TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-44
+// SZERO writes one row of C: C[r, 0:16] = 0 + alpha * (lo, hi), with alpha
+// broadcast in Y15 (the first k block of a product with beta = 0: C is
+// neither cleared nor read, and each element gets the bits SSTORE gives
+// over a cleared C), then advances DX to the next row.
+#define SZERO(lo, hi) \
+	VXORPS      Y12, Y12, Y12; \
+	VXORPS      Y13, Y13, Y13; \
+	VFMADD231PS lo, Y15, Y12;  \
+	VFMADD231PS hi, Y15, Y13;  \
+	VMOVUPS     Y12, (DX);     \
+	VMOVUPS     Y13, 32(DX);   \
+	ADDQ        R8, DX
+
+// func sgemmKernel6x16(k int, a, b, c *float32, ldc int, alpha float32, zero bool)
+TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-45
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -121,12 +134,24 @@ sloop1:
 
 sstore:
 	VBROADCASTSS alpha+40(FP), Y15
+	CMPB zero+44(FP), $0
+	JNE  sstorezero
 	SSTORE(Y0, Y1)
 	SSTORE(Y2, Y3)
 	SSTORE(Y4, Y5)
 	SSTORE(Y6, Y7)
 	SSTORE(Y8, Y9)
 	SSTORE(Y10, Y11)
+	VZEROUPPER
+	RET
+
+sstorezero:
+	SZERO(Y0, Y1)
+	SZERO(Y2, Y3)
+	SZERO(Y4, Y5)
+	SZERO(Y6, Y7)
+	SZERO(Y8, Y9)
+	SZERO(Y10, Y11)
 	VZEROUPPER
 	RET
 
@@ -167,8 +192,21 @@ sstore:
 	VMOVUPD     Y13, 32(DX);   \
 	ADDQ        R8, DX
 
-// func dgemmKernel6x8(k int, a, b, c *float64, ldc int, alpha float64)
-TEXT ·dgemmKernel6x8(SB), NOSPLIT, $0-48
+// DZERO writes one row of C: C[r, 0:8] = 0 + alpha * (lo, hi), with alpha
+// broadcast in Y15 (the first k block of a product with beta = 0: C is
+// neither cleared nor read, and each element gets the bits DSTORE gives
+// over a cleared C), then advances DX to the next row.
+#define DZERO(lo, hi) \
+	VXORPD      Y12, Y12, Y12; \
+	VXORPD      Y13, Y13, Y13; \
+	VFMADD231PD lo, Y15, Y12;  \
+	VFMADD231PD hi, Y15, Y13;  \
+	VMOVUPD     Y12, (DX);     \
+	VMOVUPD     Y13, 32(DX);   \
+	ADDQ        R8, DX
+
+// func dgemmKernel6x8(k int, a, b, c *float64, ldc int, alpha float64, zero bool)
+TEXT ·dgemmKernel6x8(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -235,12 +273,24 @@ dloop1:
 
 dstore:
 	VBROADCASTSD alpha+40(FP), Y15
+	CMPB zero+48(FP), $0
+	JNE  dstorezero
 	DSTORE(Y0, Y1)
 	DSTORE(Y2, Y3)
 	DSTORE(Y4, Y5)
 	DSTORE(Y6, Y7)
 	DSTORE(Y8, Y9)
 	DSTORE(Y10, Y11)
+	VZEROUPPER
+	RET
+
+dstorezero:
+	DZERO(Y0, Y1)
+	DZERO(Y2, Y3)
+	DZERO(Y4, Y5)
+	DZERO(Y6, Y7)
+	DZERO(Y8, Y9)
+	DZERO(Y10, Y11)
 	VZEROUPPER
 	RET
 

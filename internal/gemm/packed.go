@@ -161,8 +161,10 @@ func blockedCols[T float](p *problem[T], im impl[T], ws *workspace[T], pb *packe
 	mr, nr := im.mr, im.nr
 	kc := min(im.kc, p.k)
 	mc := min(im.mc, roundUp(p.m, mr))
-	for _, r := range ranges {
-		scaleC(p.beta, p.c, p.ldc, 0, p.m, r[0], r[1])
+	if p.beta != 0 { // beta = 0: the first k block's kernels write C
+		for _, r := range ranges {
+			scaleC(p.beta, p.c, p.ldc, 0, p.m, r[0], r[1])
+		}
 	}
 	ws.a = grow(ws.a, mc*kc)
 	ws.tile = grow(ws.tile, mr*nr)
@@ -174,7 +176,7 @@ func blockedCols[T float](p *problem[T], im impl[T], ws *workspace[T], pb *packe
 			for _, r := range ranges {
 				for jc := r[0]; jc < r[1]; jc += im.nc {
 					nb := min(im.nc, r[1]-jc)
-					macroKernel(p, im, ws, pb.panel(pc, kb, jc, nb), ic, mb, jc, nb, kb)
+					macroKernel(p, im, ws, pb.panel(pc, kb, jc, nb), ic, mb, jc, nb, kb, pc == 0 && p.beta == 0)
 				}
 			}
 		}
