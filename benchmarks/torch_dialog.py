@@ -114,7 +114,10 @@ class Dialog(nn.Module):
         h = torch.tanh(net[0](x))
         return net[1](h), net[2](h)
 
-    def forward(self, batch, beta, word_dropout, training):
+    def forward(self, batch, beta, word_dropout, training, eps=None):
+        """Returns (NLL sum, KL sum, reply tokens, loss) of a batch of
+        (context, reply) examples; eps, when given, is VHRED's noise [B, Z]
+        (default: drawn from torch's generator)."""
         B = len(batch)
         ctxs = [ctx[-1:] if self.kind == "seq2seq" else ctx for ctx, _ in batch]
         flat = [u for c in ctxs for u in c]
@@ -123,7 +126,7 @@ class Dialog(nn.Module):
             cond = u
         else:
             N = max(len(c) for c in ctxs)
-            grid = torch.zeros(N, B, u.shape[1])
+            grid = u.new_zeros(N, B, u.shape[1])
             k = 0
             for b, c in enumerate(ctxs):
                 grid[: len(c), b] = u[k:k + len(c)]
@@ -135,7 +138,7 @@ class Dialog(nn.Module):
             r = self.encode([rep + [EOS] for _, rep in batch])
             mq, lq = self.gauss(self.post, torch.cat([cond, r], 1))
             mp, lp = self.gauss(self.prior, cond)
-            z = mq + torch.exp(0.5 * lq) * torch.randn_like(mq)
+            z = mq + torch.exp(0.5 * lq) * (torch.randn_like(mq) if eps is None else eps)
             kl = (0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1)).sum()
             cond = torch.cat([cond, z], 1)
         T = max(len(rep) for _, rep in batch) + 1
@@ -154,6 +157,33 @@ class Dialog(nn.Module):
         nll = nn.functional.cross_entropy(logits.view(T * B, -1), tout.view(-1), reduction="sum")
         tokens = int((tout != -100).sum())
         return nll, kl, tokens, (nll + beta * kl) / tokens
+
+
+def train_step(m, opt, batch, beta, word_dropout, clip, eps=None):
+    """One optimiser step on batch: the loss, Adam, the global-norm clip.
+    Returns (loss, gradient norm before clipping or None)."""
+    _, _, _, loss = m(batch, beta, word_dropout, True, eps)
+    opt.zero_grad()
+    loss.backward()
+    norm = None
+    if clip > 0:
+        norm = float(nn.utils.clip_grad_norm_(m.parameters(), clip))
+    opt.step()
+    return float(loss), norm
+
+
+def evaluate(m, te, batch):
+    """The NLL and KL sums and reply tokens of te, in batches of batch in
+    order."""
+    nll = kl = 0.0
+    tokens = 0
+    with torch.no_grad():
+        for s in range(0, len(te), batch):
+            b_nll, b_kl, b_tok, _ = m(te[s:s + batch], 1.0, 0, False)
+            nll += float(b_nll)
+            kl += float(b_kl)
+            tokens += b_tok
+    return nll, kl, tokens
 
 
 def main():
@@ -196,25 +226,13 @@ def main():
         loss_sum, n = 0.0, 0
         for idx in buckets(tr, a.model, a.batch, a.bucket, rng):
             beta = min(1.0, (step + 1) / anneal) if anneal else 1.0
-            _, _, _, loss = m([tr[i] for i in idx], beta, wd, True)
-            opt.zero_grad()
-            loss.backward()
-            if a.clip > 0:
-                nn.utils.clip_grad_norm_(m.parameters(), a.clip)
-            opt.step()
-            loss_sum += float(loss)
+            loss, _ = train_step(m, opt, [tr[i] for i in idx], beta, wd, a.clip)
+            loss_sum += loss
             n += 1
             step += 1
         secs = time.time() - t0
         m.eval()
-        nll = kl = 0.0
-        tokens = 0
-        with torch.no_grad():
-            for s in range(0, len(te), a.batch):
-                b_nll, b_kl, b_tok, _ = m(te[s:s + a.batch], 1.0, 0, False)
-                nll += float(b_nll)
-                kl += float(b_kl)
-                tokens += b_tok
+        nll, kl, tokens = evaluate(m, te, a.batch)
         rec = {"model": a.model, "epoch": epoch, "train_loss": loss_sum / n, "test_perplexity": math.exp((nll + kl) / tokens),
                "test_nll_per_sentence": (nll + kl) / len(te), "epoch_seconds": secs, "vocab": len(vocab),
                "train_replies": len(tr), "test_replies": len(te)}
