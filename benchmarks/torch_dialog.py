@@ -205,6 +205,9 @@ def main():
     ap.add_argument("--word-dropout", type=float, default=None, help="default: 0.25 for vhred, else 0")
     ap.add_argument("--kl-anneal", type=int, default=None, help="default: 600 for vhred, else 0")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--rnnkit-run", help="JSON from rnnkit's TestDialogExportRun: start from its initial parameters "
+                    "and train on its batches (the examples' indices per epoch) instead of this run's own draws "
+                    "(either alone when the file lacks the other: keys params, order)")
     a = ap.parse_args()
     wd = a.word_dropout if a.word_dropout is not None else (0.25 if a.model == "vhred" else 0)
     anneal = a.kl_anneal if a.kl_anneal is not None else (600 if a.model == "vhred" else 0)
@@ -218,13 +221,22 @@ def main():
     tr = examples(train, vocab, a.max_context, a.max_len)
     te = examples(test, vocab, a.max_context, a.max_len)
     m = Dialog(a.model, len(vocab), a.embed, a.hidden, a.context, a.latent)
+    order = None
+    if a.rnnkit_run:
+        with open(a.rnnkit_run) as f:
+            run = json.load(f)
+        if "params" in run:
+            m.load_state_dict({n: torch.tensor(p["data"]).reshape(p["shape"]) for n, p in run["params"].items()}, strict=True)
+        order = run.get("order")
+        assert order is None or (len(order) >= a.epochs and
+                                 all(sorted(i for b in ep for i in b) == list(range(len(tr))) for ep in order))
     opt = torch.optim.Adam(m.parameters(), lr=a.lr)
     step = 0
     for epoch in range(1, a.epochs + 1):
         m.train()
         t0 = time.time()
         loss_sum, n = 0.0, 0
-        for idx in buckets(tr, a.model, a.batch, a.bucket, rng):
+        for idx in (order[epoch - 1] if order else buckets(tr, a.model, a.batch, a.bucket, rng)):
             beta = min(1.0, (step + 1) / anneal) if anneal else 1.0
             loss, _ = train_step(m, opt, [tr[i] for i in idx], beta, wd, a.clip)
             loss_sum += loss

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,10 +47,10 @@ if spec.get("data"):
     out["vocab"] = sorted(vocab, key=vocab.get)
     out["train"] = td.examples(train, vocab, spec["max_context"], spec["max_len"])
     out["test"] = td.examples(test, vocab, spec["max_context"], spec["max_len"])
-m = td.Dialog(spec["kind"], spec["vocab"], spec["embed"], spec["hidden"], spec["context"], spec["latent"]).double()
-m.load_state_dict({n: torch.tensor(p["data"], dtype=torch.float64).reshape(p["shape"]) for n, p in spec["params"].items()}, strict=True)
+m = td.Dialog(spec["kind"], spec["vocab"], spec["embed"], spec["hidden"], spec["context"], spec["latent"]).to(getattr(torch, spec["dtype"]))
+m.load_state_dict({n: torch.tensor(p["data"], dtype=getattr(torch, spec["dtype"])).reshape(p["shape"]) for n, p in spec["params"].items()}, strict=True)
 ex = lambda es: [([list(u) for u in c], list(r)) for c, r in es]
-eps = lambda b: None if b.get("eps") is None else torch.tensor(b["eps"], dtype=torch.float64)
+eps = lambda b: None if b.get("eps") is None else torch.tensor(b["eps"], dtype=getattr(torch, spec["dtype"]))
 if spec["test"]:
     out["eval_before"] = td.evaluate(m, ex(spec["test"]), spec["eval_batch"])
 b0 = spec["batches"][0]
@@ -95,6 +96,7 @@ type dialogTorchSpec struct {
 	Batches   []dialogTorchBatch          `json:"batches"`
 	Test      [][2]any                    `json:"test"`
 	EvalBatch int                         `json:"eval_batch"`
+	Dtype     string                      `json:"dtype"` // float64 or float32
 	// Data is the dialogue file the reference reads, with its settings,
 	// to compare its vocabulary and examples.
 	Data       string `json:"data"`
@@ -181,6 +183,10 @@ func runDialogTorch(t *testing.T, spec dialogTorchSpec) dialogTorchResult {
 	}
 	return res
 }
+
+// float32Tol is the relative tolerance of the float32 comparison
+// (RNNKIT_DIALOG_DTYPE=float32), where rounding differs.
+var float32Tol = 1e-4
 
 // relDiff is the largest |a−b| over the largest |b| (1 if that is 0).
 func relDiff(a, b []float64) float64 {
@@ -270,6 +276,10 @@ func dialogParityData(t *testing.T) (file string, train, test []dialog.Dialogue,
 // at most 4 utterances of 25 tokens, min count 3, batches of 32).
 func TestDialogMatchesTorch(t *testing.T) {
 	dataFile, train, test, real := dialogParityData(t)
+	dtype := "float64"
+	if os.Getenv("RNNKIT_DIALOG_DTYPE") == "float32" {
+		dtype = "float32"
+	}
 	steps := 6
 	cfg := DialogConfig{Model: hred.Config{Embed: 6, Hidden: 8, Context: 7, Latent: 3, Cell: cells.GRUKind},
 		Batch: 8, BucketWidth: 2, MaxContext: 3, MaxLen: 7, KLAnneal: 4}
@@ -289,11 +299,11 @@ func TestDialogMatchesTorch(t *testing.T) {
 			}
 			m := must(NewDialog(c, vocab, train))(t)
 			set := must(m.Dialogues(test))(t)
-			tr := newTrainer(t, Config{Epochs: 1, Optimizer: "adam", LR: 2e-3, Clip: 5, Seed: 11, Dtype: "float64"}, m, set)
+			tr := newTrainer(t, Config{Epochs: 1, Optimizer: "adam", LR: 2e-3, Clip: 5, Seed: 11, Dtype: dtype}, m, set)
 			spec := dialogTorchSpec{Kind: k, Vocab: m.Cfg.Model.Vocab, Embed: c.Model.Embed, Hidden: c.Model.Hidden,
 				Context: c.Model.Context, Latent: c.Model.Latent, LR: tr.Cfg.LR, Clip: tr.Cfg.Clip,
 				Params: map[string]dialogTorchParam{}, EvalBatch: c.Batch,
-				Data: dataFile, MinCount: minCount, MaxContext: c.MaxContext, MaxLen: c.MaxLen}
+				Dtype: dtype, Data: dataFile, MinCount: minCount, MaxContext: c.MaxContext, MaxLen: c.MaxLen}
 			for _, name := range tr.Params.Names() {
 				p, _ := tr.Params.Get(name)
 				spec.Params[torchDialogName(name)] = dialogTorchParam{Shape: p.Shape(), Data: must(graph.Float64s(p))(t)}
@@ -365,10 +375,17 @@ func TestDialogMatchesTorch(t *testing.T) {
 				}
 			}
 
-			const tol = 1e-9
+			tol := 1e-9
+			if dtype == "float32" {
+				tol = float32Tol
+			}
 			check := func(what string, got, want []float64) {
 				t.Helper()
-				if d := relDiff(got, want); !(d <= tol) {
+				d := relDiff(got, want)
+				if dtype == "float32" && testing.Verbose() {
+					t.Logf("%s: relative difference %.3g", what, d)
+				}
+				if !(d <= tol) {
 					t.Errorf("%s: relative difference %.3g (rnnkit %.12g…, PyTorch %.12g…)", what, d, got[:min(3, len(got))], want[:min(3, len(want))])
 				}
 			}
@@ -403,5 +420,58 @@ func TestDialogMatchesTorch(t *testing.T) {
 			}
 			t.Logf("%d steps, losses %.6f … %.6f (PyTorch %.6f … %.6f)", len(losses), losses[0], losses[len(losses)-1], res.Losses[0], res.Losses[len(res.Losses)-1])
 		})
+	}
+}
+
+// TestDialogExportRun writes what a run of the DailyDialog presets starts
+// from, for benchmarks/torch_dialog.py --rnnkit-run: the initial parameters
+// (PyTorch's names) and every epoch's batches (indices of the training
+// replies, which both sides list in one order). It runs only with
+// RNNKIT_DIALOG_EXPORT=FILE and RNNKIT_DIALOG_DATA=FILE set;
+// RNNKIT_DIALOG_KIND (hred) and RNNKIT_DIALOG_SEED (1) choose the run of
+// `rnnkit train -preset dialog-KIND -seed N`.
+func TestDialogExportRun(t *testing.T) {
+	out, file := os.Getenv("RNNKIT_DIALOG_EXPORT"), os.Getenv("RNNKIT_DIALOG_DATA")
+	if out == "" || file == "" {
+		t.Skip("set RNNKIT_DIALOG_EXPORT and RNNKIT_DIALOG_DATA to write a dialogue run's start for torch_dialog.py")
+	}
+	kind, seedN := hred.HRED, uint64(1)
+	if k := os.Getenv("RNNKIT_DIALOG_KIND"); k != "" {
+		kind = hred.Kind(k)
+	}
+	if s := os.Getenv("RNNKIT_DIALOG_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seedN = n
+	}
+	ds := must(dialog.ReadFile(file, dialog.Options{}))(t)
+	train, _ := dialog.Split(ds)
+	c := DialogConfig{Model: hred.Config{Kind: kind, Embed: 64, Hidden: 128, Context: 128, Latent: 32, Cell: cells.GRUKind},
+		Batch: 32, BucketWidth: 4, MaxContext: 4, MaxLen: 25}
+	if kind == hred.VHRED {
+		c.WordDropout, c.KLAnneal = 0.25, 600
+	}
+	m := must(NewDialog(c, data.NewWordVocab(dialog.Texts(train), 3), train))(t)
+	tr := newTrainer(t, Config{Epochs: 5, Optimizer: "adam", LR: 2e-3, Clip: 5, Seed: seedN, Dtype: "float32"}, m, nil)
+	res := struct {
+		Params map[string]dialogTorchParam `json:"params"`
+		Order  [][][]int                   `json:"order"`
+	}{Params: map[string]dialogTorchParam{}}
+	for _, name := range tr.Params.Names() {
+		p, _ := tr.Params.Get(name)
+		res.Params[torchDialogName(name)] = dialogTorchParam{Shape: p.Shape(), Data: must(graph.Float64s(p))(t)}
+	}
+	for e := range tr.Cfg.Epochs {
+		var ep [][]int
+		for _, b := range must(m.Batches(e, graph.NewSource(seed(tr.Cfg.Seed, seedBatches, uint64(e)))))(t) {
+			ep = append(ep, b.(*dialogBatch).idx)
+		}
+		res.Order = append(res.Order, ep)
+	}
+	js := must(json.Marshal(res))(t)
+	if err := os.WriteFile(out, js, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
