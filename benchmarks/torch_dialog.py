@@ -22,6 +22,7 @@ import collections
 import json
 import math
 import random
+import sys
 import time
 
 import torch
@@ -228,8 +229,10 @@ def main():
         if "params" in run:
             m.load_state_dict({n: torch.tensor(p["data"]).reshape(p["shape"]) for n, p in run["params"].items()}, strict=True)
         order = run.get("order")
-        assert order is None or (len(order) >= a.epochs and
-                                 all(sorted(i for b in ep for i in b) == list(range(len(tr))) for ep in order))
+        if order is not None and (len(order) < a.epochs or
+                                  any(sorted(i for b in ep for i in b) != list(range(len(tr))) for ep in order)):
+            sys.exit("--rnnkit-run %s: its batches are not %d epochs of this data's %d training replies"
+                     % (a.rnnkit_run, a.epochs, len(tr)))
     opt = torch.optim.Adam(m.parameters(), lr=a.lr)
     step = 0
     for epoch in range(1, a.epochs + 1):
