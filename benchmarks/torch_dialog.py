@@ -22,6 +22,7 @@ import collections
 import json
 import math
 import random
+import sys
 import time
 
 import torch
@@ -114,7 +115,10 @@ class Dialog(nn.Module):
         h = torch.tanh(net[0](x))
         return net[1](h), net[2](h)
 
-    def forward(self, batch, beta, word_dropout, training):
+    def forward(self, batch, beta, word_dropout, training, eps=None):
+        """Returns (NLL sum, KL sum, reply tokens, loss) of a batch of
+        (context, reply) examples; eps, when given, is VHRED's noise [B, Z]
+        (default: drawn from torch's generator)."""
         B = len(batch)
         ctxs = [ctx[-1:] if self.kind == "seq2seq" else ctx for ctx, _ in batch]
         flat = [u for c in ctxs for u in c]
@@ -123,7 +127,7 @@ class Dialog(nn.Module):
             cond = u
         else:
             N = max(len(c) for c in ctxs)
-            grid = torch.zeros(N, B, u.shape[1])
+            grid = u.new_zeros(N, B, u.shape[1])
             k = 0
             for b, c in enumerate(ctxs):
                 grid[: len(c), b] = u[k:k + len(c)]
@@ -135,7 +139,7 @@ class Dialog(nn.Module):
             r = self.encode([rep + [EOS] for _, rep in batch])
             mq, lq = self.gauss(self.post, torch.cat([cond, r], 1))
             mp, lp = self.gauss(self.prior, cond)
-            z = mq + torch.exp(0.5 * lq) * torch.randn_like(mq)
+            z = mq + torch.exp(0.5 * lq) * (torch.randn_like(mq) if eps is None else eps)
             kl = (0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1)).sum()
             cond = torch.cat([cond, z], 1)
         T = max(len(rep) for _, rep in batch) + 1
@@ -154,6 +158,33 @@ class Dialog(nn.Module):
         nll = nn.functional.cross_entropy(logits.view(T * B, -1), tout.view(-1), reduction="sum")
         tokens = int((tout != -100).sum())
         return nll, kl, tokens, (nll + beta * kl) / tokens
+
+
+def train_step(m, opt, batch, beta, word_dropout, clip, eps=None):
+    """One optimiser step on batch: the loss, Adam, the global-norm clip.
+    Returns (loss, gradient norm before clipping or None)."""
+    _, _, _, loss = m(batch, beta, word_dropout, True, eps)
+    opt.zero_grad()
+    loss.backward()
+    norm = None
+    if clip > 0:
+        norm = float(nn.utils.clip_grad_norm_(m.parameters(), clip))
+    opt.step()
+    return float(loss), norm
+
+
+def evaluate(m, te, batch):
+    """The NLL and KL sums and reply tokens of te, in batches of batch in
+    order."""
+    nll = kl = 0.0
+    tokens = 0
+    with torch.no_grad():
+        for s in range(0, len(te), batch):
+            b_nll, b_kl, b_tok, _ = m(te[s:s + batch], 1.0, 0, False)
+            nll += float(b_nll)
+            kl += float(b_kl)
+            tokens += b_tok
+    return nll, kl, tokens
 
 
 def main():
@@ -175,6 +206,9 @@ def main():
     ap.add_argument("--word-dropout", type=float, default=None, help="default: 0.25 for vhred, else 0")
     ap.add_argument("--kl-anneal", type=int, default=None, help="default: 600 for vhred, else 0")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--rnnkit-run", help="JSON from rnnkit's TestDialogExportRun: start from its initial parameters "
+                    "and train on its batches (the examples' indices per epoch) instead of this run's own draws "
+                    "(either alone when the file lacks the other: keys params, order)")
     a = ap.parse_args()
     wd = a.word_dropout if a.word_dropout is not None else (0.25 if a.model == "vhred" else 0)
     anneal = a.kl_anneal if a.kl_anneal is not None else (600 if a.model == "vhred" else 0)
@@ -188,33 +222,32 @@ def main():
     tr = examples(train, vocab, a.max_context, a.max_len)
     te = examples(test, vocab, a.max_context, a.max_len)
     m = Dialog(a.model, len(vocab), a.embed, a.hidden, a.context, a.latent)
+    order = None
+    if a.rnnkit_run:
+        with open(a.rnnkit_run) as f:
+            run = json.load(f)
+        if "params" in run:
+            m.load_state_dict({n: torch.tensor(p["data"]).reshape(p["shape"]) for n, p in run["params"].items()}, strict=True)
+        order = run.get("order")
+        if order is not None and (len(order) < a.epochs or
+                                  any(sorted(i for b in ep for i in b) != list(range(len(tr))) for ep in order)):
+            sys.exit("--rnnkit-run %s: its batches are not %d epochs of this data's %d training replies"
+                     % (a.rnnkit_run, a.epochs, len(tr)))
     opt = torch.optim.Adam(m.parameters(), lr=a.lr)
     step = 0
     for epoch in range(1, a.epochs + 1):
         m.train()
         t0 = time.time()
         loss_sum, n = 0.0, 0
-        for idx in buckets(tr, a.model, a.batch, a.bucket, rng):
+        for idx in (order[epoch - 1] if order else buckets(tr, a.model, a.batch, a.bucket, rng)):
             beta = min(1.0, (step + 1) / anneal) if anneal else 1.0
-            _, _, _, loss = m([tr[i] for i in idx], beta, wd, True)
-            opt.zero_grad()
-            loss.backward()
-            if a.clip > 0:
-                nn.utils.clip_grad_norm_(m.parameters(), a.clip)
-            opt.step()
-            loss_sum += float(loss)
+            loss, _ = train_step(m, opt, [tr[i] for i in idx], beta, wd, a.clip)
+            loss_sum += loss
             n += 1
             step += 1
         secs = time.time() - t0
         m.eval()
-        nll = kl = 0.0
-        tokens = 0
-        with torch.no_grad():
-            for s in range(0, len(te), a.batch):
-                b_nll, b_kl, b_tok, _ = m(te[s:s + a.batch], 1.0, 0, False)
-                nll += float(b_nll)
-                kl += float(b_kl)
-                tokens += b_tok
+        nll, kl, tokens = evaluate(m, te, a.batch)
         rec = {"model": a.model, "epoch": epoch, "train_loss": loss_sum / n, "test_perplexity": math.exp((nll + kl) / tokens),
                "test_nll_per_sentence": (nll + kl) / len(te), "epoch_seconds": secs, "vocab": len(vocab),
                "train_replies": len(tr), "test_replies": len(te)}

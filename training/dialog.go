@@ -200,6 +200,7 @@ func (m *Dialog) Close() error {
 // dialogBatch is a batch of replies.
 type dialogBatch struct {
 	ex   []hred.Example
+	idx  []int // the examples' indices in the list cut into batches
 	dims hred.Dims
 	step int // the training step it is trained at (for β); −1 in evaluation
 }
@@ -230,7 +231,7 @@ func (m *Dialog) batches(ex []hred.Example, size int, src graph.Source) []*dialo
 	}
 	out := make([]*dialogBatch, len(order))
 	for i, idx := range order {
-		b := &dialogBatch{step: -1}
+		b := &dialogBatch{step: -1, idx: idx}
 		for _, j := range idx {
 			b.ex = append(b.ex, ex[j])
 		}
