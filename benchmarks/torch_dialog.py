@@ -203,14 +203,14 @@ def main():
     ap.add_argument("--min-count", type=int, default=3)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--clip", type=float, default=5)
-    ap.add_argument("--word-dropout", type=float, default=None, help="default: 0.25 for vhred, else 0")
+    ap.add_argument("--word-dropout", type=float, default=None, help="default: 0.1 for vhred (the preset's), else 0")
     ap.add_argument("--kl-anneal", type=int, default=None, help="default: 600 for vhred, else 0")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rnnkit-run", help="JSON from rnnkit's TestDialogExportRun: start from its initial parameters "
                     "and train on its batches (the examples' indices per epoch) instead of this run's own draws "
                     "(either alone when the file lacks the other: keys params, order)")
     a = ap.parse_args()
-    wd = a.word_dropout if a.word_dropout is not None else (0.25 if a.model == "vhred" else 0)
+    wd = a.word_dropout if a.word_dropout is not None else (0.1 if a.model == "vhred" else 0)
     anneal = a.kl_anneal if a.kl_anneal is not None else (600 if a.model == "vhred" else 0)
     torch.manual_seed(a.seed)
     random.seed(a.seed)

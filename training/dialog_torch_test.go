@@ -451,7 +451,7 @@ func TestDialogExportRun(t *testing.T) {
 	c := DialogConfig{Model: hred.Config{Kind: kind, Embed: 64, Hidden: 128, Context: 128, Latent: 32, Cell: cells.GRUKind},
 		Batch: 32, BucketWidth: 4, MaxContext: 4, MaxLen: 25}
 	if kind == hred.VHRED {
-		c.WordDropout, c.KLAnneal = 0.25, 600
+		c.WordDropout, c.KLAnneal = 0.1, 600 // the dialog-vhred preset's
 	}
 	m := must(NewDialog(c, data.NewWordVocab(dialog.Texts(train), 3), train))(t)
 	tr := newTrainer(t, Config{Epochs: 5, Optimizer: "adam", LR: 2e-3, Clip: 5, Seed: seedN, Dtype: "float32"}, m, nil)

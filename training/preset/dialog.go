@@ -39,7 +39,11 @@ func init() {
 				epochs = 30
 			}
 			if k == hred.VHRED {
-				s.model.WordDropout, s.model.KLAnneal = 0.25, 600
+				// Word dropout 0.1: with 0.25 the weakened decoder's
+				// bound stayed above the flat model's best (51.25 against
+				// 50.81 over 16 epochs, seed 1); with 0.1 it reaches 50.27
+				// (docs/experiments.md).
+				s.model.WordDropout, s.model.KLAnneal = 0.1, 600
 			}
 			s.common = Common{Train: training.Config{Epochs: epochs, Optimizer: "adam", LR: 2e-3, Clip: 5, Seed: 1, Dtype: "float32"},
 				LRGamma: 0.5, PlateauFactor: 0.5}
