@@ -10,7 +10,9 @@
 // and 12x16); elsewhere, or when built with the purego build tag, a
 // portable pure-Go micro-kernel is used. CPU features are detected at run
 // time, so a binary built for baseline amd64 still uses the fast kernels
-// where available. No cgo is involved.
+// where available. No cgo is involved. With beta = 0 C is never read: the
+// micro-kernels write the first k block's tiles (0 + alpha·A·B, the bits a
+// cleared C would give) instead of C being cleared first.
 //
 // The kernel path ("generic", "avx2" or "avx512") can be forced with the
 // RNNKIT_GEMM environment variable (EnvPath) or, in tests and benchmarks,

@@ -5,7 +5,10 @@
 // of the same length; the two may be the same slice (in-place use), but
 // must not otherwise overlap. LSTMBack32 is the element-wise part of an
 // LSTM's backward step, 8 (AVX2) or 16 (AVX-512) units at a time, rounded
-// exactly as its portable code.
+// exactly as its portable code. Max32 and ExpShiftSum32 are the two passes
+// of a softmax row (its maximum; e^(x − m) with the sum in float64), which
+// the cross-entropy ops of package graph use; they have AVX-512 kernels and
+// run as portable code (ExpShiftSum32 with Exp32's kernel) on other paths.
 //
 // # Algorithms
 //
