@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+	"weak"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -292,5 +294,55 @@ func TestSolverUpdatesParams(t *testing.T) {
 	w2 := must(t)(g2.Param("w", 2))
 	if got := values(t, w2.Value()); !reflect.DeepEqual(got, want) {
 		t.Fatalf("a second graph sees %v, want %v", got, want)
+	}
+}
+
+// A machine on a cycle — its graph reads a value into a struct that also
+// holds the machine, as every compiled training graph does — is collected
+// once nothing else reaches it. Gorgonia's finalizer on tape machines kept
+// such cycles alive for the life of the process.
+func TestMachineCycleCollected(t *testing.T) {
+	type compiled struct {
+		vm   gorgonia.VM
+		loss gorgonia.Value
+	}
+	var gone weak.Pointer[compiled]
+	func() {
+		p := mustParams(t, tensor.Float64)
+		if err := p.Add("w", tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{1, 2, 3, 4}))); err != nil {
+			t.Fatal(err)
+		}
+		c := &compiled{}
+		g, _, err := Build(p, func(g *Graph) (int, error) {
+			w, err := g.Param("w", 2, 2)
+			if err != nil {
+				return 0, err
+			}
+			loss, err := gorgonia.Sum(w)
+			if err != nil {
+				return 0, err
+			}
+			gorgonia.Read(loss, &c.loss)
+			return 0, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.vm, err = NewMachine(g); err != nil {
+			t.Fatal(err)
+		}
+		if err := Run(c.vm); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := ValueFloat64s(c.loss); err != nil || v[0] != 10 {
+			t.Fatalf("loss %v (%v), want 10", v, err)
+		}
+		gone = weak.Make(c)
+	}()
+	for i := 0; i < 5 && gone.Value() != nil; i++ {
+		runtime.GC()
+	}
+	if gone.Value() != nil {
+		t.Fatal("a compiled graph on a cycle through its machine is still reachable after 5 collections")
 	}
 }

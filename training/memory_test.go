@@ -53,12 +53,12 @@ func memSteps(t *testing.T) int {
 //	RNNKIT_MEM_STEPS=5000 go test ./training -run TestMemoryFlat -v -timeout 30m
 func TestMemoryFlat(t *testing.T) {
 	if os.Getenv(memChildEnv) == "" {
-		// A process of its own: what the package's other tests leave
-		// reachable (about 110 MB of graphs and buffers after the dialogue
-		// tests; what holds them is not yet found) would set the
-		// collector's heap target, and so the allocator's slack in the RSS
-		// and the race detector's shadow of it, by their size rather than
-		// this run's.
+		// A process of its own, so that the collector's heap target (and
+		// with it the allocator's slack in the RSS and the race
+		// detector's shadow of it) is set by this run alone. (The
+		// package's other tests once left about 110 MB reachable: every
+		// compiled graph, kept by Gorgonia's finalizer on tape machines;
+		// graph.NewMachine now clears it, TestMachineCycleCollected.)
 		cmd := exec.Command(os.Args[0], "-test.run=^TestMemoryFlat$", "-test.v", "-test.count=1")
 		cmd.Env = append(os.Environ(), memChildEnv+"=1")
 		out, err := cmd.CombinedOutput()
