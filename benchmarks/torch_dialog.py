@@ -115,10 +115,12 @@ class Dialog(nn.Module):
         h = torch.tanh(net[0](x))
         return net[1](h), net[2](h)
 
-    def forward(self, batch, beta, word_dropout, training, eps=None):
+    def forward(self, batch, beta, word_dropout, training, eps=None, drop=None):
         """Returns (NLL sum, KL sum, reply tokens, loss) of a batch of
         (context, reply) examples; eps, when given, is VHRED's noise [B, Z]
-        (default: drawn from torch's generator)."""
+        (default: drawn from torch's generator); drop, when given, lists
+        per example the reply positions word dropout replaces by <unk>
+        (default: drawn from the global random with word_dropout)."""
         B = len(batch)
         ctxs = [ctx[-1:] if self.kind == "seq2seq" else ctx for ctx, _ in batch]
         flat = [u for c in ctxs for u in c]
@@ -147,7 +149,9 @@ class Dialog(nn.Module):
         tout = torch.full((T, B), -100, dtype=torch.long)
         for b, (_, rep) in enumerate(batch):
             ins = [BOS] + rep
-            if training and word_dropout > 0:
+            if training and drop is not None:
+                ins = [BOS] + [UNK if s in drop[b] else w for s, w in enumerate(rep)]
+            elif training and word_dropout > 0:
                 ins = [BOS] + [UNK if random.random() < word_dropout else w for w in rep]
             tin[: len(ins), b] = torch.tensor(ins)
             tout[: len(rep) + 1, b] = torch.tensor(rep + [EOS])
@@ -160,10 +164,10 @@ class Dialog(nn.Module):
         return nll, kl, tokens, (nll + beta * kl) / tokens
 
 
-def train_step(m, opt, batch, beta, word_dropout, clip, eps=None):
+def train_step(m, opt, batch, beta, word_dropout, clip, eps=None, drop=None):
     """One optimiser step on batch: the loss, Adam, the global-norm clip.
     Returns (loss, gradient norm before clipping or None)."""
-    _, _, _, loss = m(batch, beta, word_dropout, True, eps)
+    _, _, _, loss = m(batch, beta, word_dropout, True, eps, drop)
     opt.zero_grad()
     loss.backward()
     norm = None
@@ -173,14 +177,17 @@ def train_step(m, opt, batch, beta, word_dropout, clip, eps=None):
     return float(loss), norm
 
 
-def evaluate(m, te, batch):
+def evaluate(m, te, batch, eps=None):
     """The NLL and KL sums and reply tokens of te, in batches of batch in
-    order."""
+    order; eps, when given, is VHRED's ε for every batch (its first rows
+    for a shorter last batch), else drawn anew."""
     nll = kl = 0.0
     tokens = 0
     with torch.no_grad():
         for s in range(0, len(te), batch):
-            b_nll, b_kl, b_tok, _ = m(te[s:s + batch], 1.0, 0, False)
+            part = te[s:s + batch]
+            e = None if eps is None else eps[:len(part)]
+            b_nll, b_kl, b_tok, _ = m(part, 1.0, 0, False, e)
             nll += float(b_nll)
             kl += float(b_kl)
             tokens += b_tok
@@ -207,8 +214,9 @@ def main():
     ap.add_argument("--kl-anneal", type=int, default=None, help="default: 600 for vhred, else 0")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rnnkit-run", help="JSON from rnnkit's TestDialogExportRun: start from its initial parameters "
-                    "and train on its batches (the examples' indices per epoch) instead of this run's own draws "
-                    "(either alone when the file lacks the other: keys params, order)")
+                    "and train on its batches (the examples' indices per epoch), with its word-dropout choices "
+                    "and VHRED's ε in training and evaluation, instead of this run's own draws "
+                    "(each alone when the file lacks the others: keys params, order, noise, eval_eps)")
     a = ap.parse_args()
     wd = a.word_dropout if a.word_dropout is not None else (0.1 if a.model == "vhred" else 0)
     anneal = a.kl_anneal if a.kl_anneal is not None else (600 if a.model == "vhred" else 0)
@@ -222,7 +230,7 @@ def main():
     tr = examples(train, vocab, a.max_context, a.max_len)
     te = examples(test, vocab, a.max_context, a.max_len)
     m = Dialog(a.model, len(vocab), a.embed, a.hidden, a.context, a.latent)
-    order = None
+    order = noise = eval_eps = None
     if a.rnnkit_run:
         with open(a.rnnkit_run) as f:
             run = json.load(f)
@@ -233,6 +241,11 @@ def main():
                                   any(sorted(i for b in ep for i in b) != list(range(len(tr))) for ep in order)):
             sys.exit("--rnnkit-run %s: its batches are not %d epochs of this data's %d training replies"
                      % (a.rnnkit_run, a.epochs, len(tr)))
+        noise = run.get("noise")
+        if noise is not None and (order is None or len(noise) < sum(len(ep) for ep in order[:a.epochs])):
+            sys.exit("--rnnkit-run %s: its noise does not cover %d epochs of its batches" % (a.rnnkit_run, a.epochs))
+        if run.get("eval_eps") is not None:
+            eval_eps = torch.tensor(run["eval_eps"])
     opt = torch.optim.Adam(m.parameters(), lr=a.lr)
     step = 0
     for epoch in range(1, a.epochs + 1):
@@ -241,13 +254,17 @@ def main():
         loss_sum, n = 0.0, 0
         for idx in (order[epoch - 1] if order else buckets(tr, a.model, a.batch, a.bucket, rng)):
             beta = min(1.0, (step + 1) / anneal) if anneal else 1.0
-            loss, _ = train_step(m, opt, [tr[i] for i in idx], beta, wd, a.clip)
+            eps = drop = None
+            if noise is not None:
+                eps = torch.tensor(noise[step]["eps"]) if noise[step].get("eps") else None
+                drop = [set(p) for p in noise[step]["drop"]] if "drop" in noise[step] else [set() for _ in idx]
+            loss, _ = train_step(m, opt, [tr[i] for i in idx], beta, wd, a.clip, eps, drop)
             loss_sum += loss
             n += 1
             step += 1
         secs = time.time() - t0
         m.eval()
-        nll, kl, tokens = evaluate(m, te, a.batch)
+        nll, kl, tokens = evaluate(m, te, a.batch, eval_eps)
         rec = {"model": a.model, "epoch": epoch, "train_loss": loss_sum / n, "test_perplexity": math.exp((nll + kl) / tokens),
                "test_nll_per_sentence": (nll + kl) / len(te), "epoch_seconds": secs, "vocab": len(vocab),
                "train_replies": len(tr), "test_replies": len(te)}

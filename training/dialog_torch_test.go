@@ -424,12 +424,16 @@ func TestDialogMatchesTorch(t *testing.T) {
 }
 
 // TestDialogExportRun writes what a run of the DailyDialog presets starts
-// from, for benchmarks/torch_dialog.py --rnnkit-run: the initial parameters
-// (PyTorch's names) and every epoch's batches (indices of the training
-// replies, which both sides list in one order). It runs only with
+// from and draws, for benchmarks/torch_dialog.py --rnnkit-run: the initial
+// parameters (PyTorch's names), every epoch's batches (indices of the
+// training replies, which both sides list in one order), and where the
+// run draws noise (VHRED, word dropout) every step's word-dropout choices
+// and ε and the evaluation's ε (hred.Config.DrawNoise, what the training
+// graph's Set draws from the step's seed). It runs only with
 // RNNKIT_DIALOG_EXPORT=FILE and RNNKIT_DIALOG_DATA=FILE set;
-// RNNKIT_DIALOG_KIND (hred) and RNNKIT_DIALOG_SEED (1) choose the run of
-// `rnnkit train -preset dialog-KIND -seed N`.
+// RNNKIT_DIALOG_KIND (hred), RNNKIT_DIALOG_SEED (1) and
+// RNNKIT_DIALOG_EPOCHS (5) choose the run of `rnnkit train -preset
+// dialog-KIND -seed N -epochs E`.
 func TestDialogExportRun(t *testing.T) {
 	out, file := os.Getenv("RNNKIT_DIALOG_EXPORT"), os.Getenv("RNNKIT_DIALOG_DATA")
 	if out == "" || file == "" {
@@ -454,10 +458,46 @@ func TestDialogExportRun(t *testing.T) {
 		c.WordDropout, c.KLAnneal = 0.1, 600 // the dialog-vhred preset's
 	}
 	m := must(NewDialog(c, data.NewWordVocab(dialog.Texts(train), 3), train))(t)
-	tr := newTrainer(t, Config{Epochs: 5, Optimizer: "adam", LR: 2e-3, Clip: 5, Seed: seedN, Dtype: "float32"}, m, nil)
+	epochs := 5
+	if s := os.Getenv("RNNKIT_DIALOG_EPOCHS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("RNNKIT_DIALOG_EPOCHS=%q: want a positive count", s)
+		}
+		epochs = n
+	}
+	tr := newTrainer(t, Config{Epochs: epochs, Optimizer: "adam", LR: 2e-3, Clip: 5, Seed: seedN, Dtype: "float32"}, m, nil)
+	// noise is one batch's draws as torch_dialog.py replays them: the
+	// reply positions word dropout replaced by <unk> per example, and ε
+	// per example (VHRED).
+	type noise struct {
+		Drop [][]int     `json:"drop,omitempty"`
+		Eps  [][]float64 `json:"eps,omitempty"`
+	}
+	toNoise := func(n hred.Noise, examples int) noise {
+		var out noise
+		for _, d := range n.Drop {
+			pos := []int{}
+			for s, x := range d {
+				if x {
+					pos = append(pos, s)
+				}
+			}
+			out.Drop = append(out.Drop, pos)
+		}
+		z := c.Model.Latent
+		for b := 0; n.Eps != nil && b < examples; b++ {
+			out.Eps = append(out.Eps, n.Eps[b*z:(b+1)*z])
+		}
+		return out
+	}
 	res := struct {
 		Params map[string]dialogTorchParam `json:"params"`
 		Order  [][][]int                   `json:"order"`
+		// Noise is every training step's draws, EvalEps the ε of each
+		// test batch (the evaluation seed's: one matrix for all of them).
+		Noise   []noise     `json:"noise,omitempty"`
+		EvalEps [][]float64 `json:"eval_eps,omitempty"`
 	}{Params: map[string]dialogTorchParam{}}
 	for _, name := range tr.Params.Names() {
 		p, _ := tr.Params.Get(name)
@@ -466,9 +506,22 @@ func TestDialogExportRun(t *testing.T) {
 	for e := range tr.Cfg.Epochs {
 		var ep [][]int
 		for _, b := range must(m.Batches(e, graph.NewSource(seed(tr.Cfg.Seed, seedBatches, uint64(e)))))(t) {
-			ep = append(ep, b.(*dialogBatch).idx)
+			db := b.(*dialogBatch)
+			ep = append(ep, db.idx)
+			if kind != hred.VHRED && c.WordDropout == 0 {
+				continue
+			}
+			// What dialogGraph.Set draws at this step (the trainer's
+			// step count is the batch's: one run, no resume).
+			opt := hred.SetOptions{WordDropout: c.WordDropout, Source: graph.NewSource(seed(tr.Cfg.Seed, seedStep, uint64(db.step)))}
+			res.Noise = append(res.Noise, toNoise(m.Cfg.Model.DrawNoise(db.ex, db.dims.B, opt), len(db.ex)))
 		}
 		res.Order = append(res.Order, ep)
+	}
+	if kind == hred.VHRED {
+		// Evaluation runs every batch with seed 0 (Trainer.forward).
+		n := m.Cfg.Model.DrawNoise(nil, c.Batch, hred.SetOptions{Source: graph.NewSource(0)})
+		res.EvalEps = toNoise(n, c.Batch).Eps
 	}
 	js := must(json.Marshal(res))(t)
 	if err := os.WriteFile(out, js, 0o644); err != nil {

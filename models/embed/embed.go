@@ -152,6 +152,23 @@ func (t *Tokens) Set(tokens [][]int) error {
 	return nil
 }
 
+// Values returns a copy of the ids as set, time-major ([T][B]).
+func (t *Tokens) Values() [][]int {
+	out := make([][]int, t.T)
+	var all []int
+	if t.whole != nil {
+		all = t.whole.Values()
+	}
+	for i := range out {
+		if all != nil {
+			out[i] = all[i*t.batch : (i+1)*t.batch : (i+1)*t.batch]
+		} else {
+			out[i] = t.steps[i].Values()
+		}
+	}
+	return out
+}
+
 // SetBatchMajor copies seqs[b][t] ([B][T]) in.
 func (t *Tokens) SetBatchMajor(seqs [][]int) error {
 	if len(seqs) != t.batch {

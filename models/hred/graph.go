@@ -246,6 +246,7 @@ func (t *TrainGraph) Set(examples []Example, opt SetOptions) (int, error) {
 		tgtIn[s] = make([]int, d.B)
 	}
 	tgtMask := make([]float64, d.Tr*d.B)
+	noise := c.DrawNoise(examples, d.B, opt)
 	tokens := 0
 	for b, e := range examples {
 		ctx := c.Kind.context(e)
@@ -273,7 +274,7 @@ func (t *TrainGraph) Set(examples []Example, opt SetOptions) (int, error) {
 			in, out := c.BOS, c.EOS
 			if s > 0 {
 				in = e.Reply[s-1]
-				if opt.WordDropout > 0 && opt.Source != nil && opt.Source.Float64() < opt.WordDropout {
+				if noise.Drop != nil && noise.Drop[b][s-1] {
 					in = c.UNK
 				}
 			}
@@ -319,13 +320,7 @@ func (t *TrainGraph) Set(examples []Example, opt SetOptions) (int, error) {
 	if err := t.replyEnc.Set(rep); err != nil {
 		return 0, errors.Wrap(err, "hred: reply")
 	}
-	eps := make([]float64, d.B*c.Latent)
-	if opt.Source != nil {
-		for i := range eps {
-			eps[i] = opt.Source.NormFloat64()
-		}
-	}
-	if err := graph.Set(t.Eps, eps); err != nil {
+	if err := graph.Set(t.Eps, noise.Eps); err != nil {
 		return 0, err
 	}
 	kw, rm := make([]float64, d.B), make([]float64, d.B)
@@ -336,4 +331,41 @@ func (t *TrainGraph) Set(examples []Example, opt SetOptions) (int, error) {
 		return 0, err
 	}
 	return tokens, graph.Set(t.klWeight, kw)
+}
+
+// Noise is what one training batch draws from its source: the decoder
+// inputs that word dropout replaces by UNK and VHRED's ε.
+type Noise struct {
+	// Drop[b][s] is true when example b's reply token s (the decoder's
+	// input at step s+1) is replaced by UNK; nil without word dropout.
+	Drop [][]bool
+	// Eps is VHRED's ε, rows × Latent row-major (zeros without a
+	// source); nil for the other kinds.
+	Eps []float64
+}
+
+// DrawNoise draws a batch's [Noise] from opt.Source in the order
+// [TrainGraph.Set] does (each example's word-dropout choices in turn,
+// then ε for rows rows), so the same source gives the same noise: what a
+// reference implementation needs to replay a training run draw for draw.
+func (c Config) DrawNoise(examples []Example, rows int, opt SetOptions) Noise {
+	var n Noise
+	if opt.WordDropout > 0 && opt.Source != nil {
+		n.Drop = make([][]bool, len(examples))
+		for b, e := range examples {
+			n.Drop[b] = make([]bool, len(e.Reply))
+			for s := range e.Reply {
+				n.Drop[b][s] = opt.Source.Float64() < opt.WordDropout
+			}
+		}
+	}
+	if c.Kind == VHRED {
+		n.Eps = make([]float64, rows*c.Latent)
+		if opt.Source != nil {
+			for i := range n.Eps {
+				n.Eps[i] = opt.Source.NormFloat64()
+			}
+		}
+	}
+	return n
 }

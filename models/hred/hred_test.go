@@ -415,3 +415,72 @@ func TestErrors(t *testing.T) {
 		t.Error("batch 0 accepted")
 	}
 }
+
+// DrawNoise gives what Set draws from the same source: the decoder
+// inputs that word dropout turned into UNK and VHRED's ε, so a reference
+// implementation given them replays a run.
+func TestDrawNoiseIsWhatSetDraws(t *testing.T) {
+	for _, k := range []Kind{HRED, VHRED} {
+		t.Run(string(k), func(t *testing.T) {
+			c := testConfig(k, cells.GRUKind)
+			ps := testParams(t, c, tensor.Float64, 3)
+			ex := randomExamples(rand.New(rand.NewPCG(2, 2)), 6, 3, 8, c.Vocab)
+			for i := range ex {
+				for s, id := range ex[i].Reply {
+					if id == c.UNK { // so that every UNK input is a drop
+						ex[i].Reply[s] = c.UNK + 1
+					}
+				}
+			}
+			d := DimsOf(k, ex, 1)
+			opt := SetOptions{Beta: 1, WordDropout: 0.4}
+			_, tg, err := graph.Build(ps, func(g *graph.Graph) (*TrainGraph, error) {
+				tg, err := BuildTrainGraph(g, c, d)
+				if err != nil {
+					return nil, err
+				}
+				opt.Source = graph.NewSource(17)
+				_, err = tg.Set(ex, opt)
+				return tg, err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt.Source = graph.NewSource(17)
+			n := c.DrawNoise(ex, d.B, opt)
+			in := tg.tgtIn.Values()
+			drops := 0
+			for b, e := range ex {
+				for s := range e.Reply {
+					if got := in[s+1][b] == c.UNK; got != n.Drop[b][s] {
+						t.Fatalf("example %d reply token %d: Set's input is UNK %v, DrawNoise's drop %v", b, s, got, n.Drop[b][s])
+					}
+					if n.Drop[b][s] {
+						drops++
+					}
+				}
+			}
+			if drops == 0 {
+				t.Fatal("no token dropped at 0.4: the check saw nothing")
+			}
+			if k != VHRED {
+				if n.Eps != nil {
+					t.Errorf("ε for %s: %v", k, n.Eps)
+				}
+				return
+			}
+			eps, err := graph.Float64s(tg.Eps.Value().(*tensor.Dense))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(eps) != len(n.Eps) || len(eps) == 0 {
+				t.Fatalf("ε: Set %d values, DrawNoise %d", len(eps), len(n.Eps))
+			}
+			for i := range eps {
+				if eps[i] != n.Eps[i] {
+					t.Fatalf("ε[%d]: Set %v, DrawNoise %v", i, eps[i], n.Eps[i])
+				}
+			}
+		})
+	}
+}
