@@ -121,21 +121,7 @@ class Dialog(nn.Module):
         (default: drawn from torch's generator); drop, when given, lists
         per example the reply positions word dropout replaces by <unk>
         (default: drawn from the global random with word_dropout)."""
-        B = len(batch)
-        ctxs = [ctx[-1:] if self.kind == "seq2seq" else ctx for ctx, _ in batch]
-        flat = [u for c in ctxs for u in c]
-        u = self.encode(flat)
-        if self.kind == "seq2seq":
-            cond = u
-        else:
-            N = max(len(c) for c in ctxs)
-            grid = u.new_zeros(N, B, u.shape[1])
-            k = 0
-            for b, c in enumerate(ctxs):
-                grid[: len(c), b] = u[k:k + len(c)]
-                k += len(c)
-            packed = nn.utils.rnn.pack_padded_sequence(grid, torch.tensor([len(c) for c in ctxs]), enforce_sorted=False)
-            cond = self.ctx(packed)[1][0]
+        cond = self.context(batch)
         kl = torch.zeros(())
         if self.kind == "vhred":
             r = self.encode([rep + [EOS] for _, rep in batch])
@@ -144,24 +130,75 @@ class Dialog(nn.Module):
             z = mq + torch.exp(0.5 * lq) * (torch.randn_like(mq) if eps is None else eps)
             kl = (0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1)).sum()
             cond = torch.cat([cond, z], 1)
+        tin, tout = self.replies(batch, word_dropout if training else 0, drop if training else None)
+        nll = self.token_nll(cond, tin, tout).sum()
+        tokens = int((tout != -100).sum())
+        return nll, kl, tokens, (nll + beta * kl) / tokens
+
+    def context(self, batch):
+        """The condition of each example from its context, [B, C] (the
+        last utterance's encoding, [B, H], for seq2seq)."""
+        B = len(batch)
+        ctxs = [ctx[-1:] if self.kind == "seq2seq" else ctx for ctx, _ in batch]
+        flat = [u for c in ctxs for u in c]
+        u = self.encode(flat)
+        if self.kind == "seq2seq":
+            return u
+        N = max(len(c) for c in ctxs)
+        grid = u.new_zeros(N, B, u.shape[1])
+        k = 0
+        for b, c in enumerate(ctxs):
+            grid[: len(c), b] = u[k:k + len(c)]
+            k += len(c)
+        packed = nn.utils.rnn.pack_padded_sequence(grid, torch.tensor([len(c) for c in ctxs]), enforce_sorted=False)
+        return self.ctx(packed)[1][0]
+
+    @staticmethod
+    def replies(batch, word_dropout=0, drop=None):
+        """The decoder's inputs and targets, [T, B] each (targets -100 at
+        padding); word dropout from drop, else drawn with word_dropout."""
+        B = len(batch)
         T = max(len(rep) for _, rep in batch) + 1
         tin = torch.full((T, B), PAD, dtype=torch.long)
         tout = torch.full((T, B), -100, dtype=torch.long)
         for b, (_, rep) in enumerate(batch):
             ins = [BOS] + rep
-            if training and drop is not None:
+            if drop is not None:
                 ins = [BOS] + [UNK if s in drop[b] else w for s, w in enumerate(rep)]
-            elif training and word_dropout > 0:
+            elif word_dropout > 0:
                 ins = [BOS] + [UNK if random.random() < word_dropout else w for w in rep]
             tin[: len(ins), b] = torch.tensor(ins)
             tout[: len(rep) + 1, b] = torch.tensor(rep + [EOS])
+        return tin, tout
+
+    def token_nll(self, cond, tin, tout):
+        """Each reply token's cross-entropy given the condition, [T, B]
+        (0 at padding)."""
+        T, B = tin.shape
         h0 = torch.tanh(self.init(cond)).unsqueeze(0)
         x = torch.cat([self.emb(tin), cond.unsqueeze(0).expand(T, B, cond.shape[1])], 2)
-        out = self.dec(x, h0)[0]
-        logits = self.fc(out)
-        nll = nn.functional.cross_entropy(logits.view(T * B, -1), tout.view(-1), reduction="sum")
-        tokens = int((tout != -100).sum())
-        return nll, kl, tokens, (nll + beta * kl) / tokens
+        logits = self.fc(self.dec(x, h0)[0])
+        return nn.functional.cross_entropy(logits.view(T * B, -1), tout.view(-1), reduction="none").view(T, B)
+
+    def iw_log_weights(self, batch, K, generator=None):
+        """VHRED's K importance samples per example, [B, K]: log p(x | z, c)
+        + log p(z | c) - log q(z | x, c) with z drawn from q (ε from
+        generator, default torch's)."""
+        ctx = self.context(batch)
+        r = self.encode([rep + [EOS] for _, rep in batch])
+        mq, lq = self.gauss(self.post, torch.cat([ctx, r], 1))
+        mp, lp = self.gauss(self.prior, ctx)
+        tin, tout = self.replies(batch)
+        log2pi = math.log(2 * math.pi)
+        out = []
+        for _ in range(K):
+            eps = torch.randn(mq.shape, generator=generator, dtype=mq.dtype)
+            z = mq + torch.exp(0.5 * lq) * eps
+            rec = self.token_nll(torch.cat([ctx, z], 1), tin, tout).sum(0)
+            log_p = -0.5 * (log2pi + lp + (z - mp) ** 2 / lp.exp()).sum(1)
+            log_q = -0.5 * (log2pi + lq + eps ** 2).sum(1)
+            out.append(-rec + log_p - log_q)
+        return torch.stack(out, 1)
 
 
 def train_step(m, opt, batch, beta, word_dropout, clip, eps=None, drop=None):
@@ -194,6 +231,19 @@ def evaluate(m, te, batch, eps=None):
     return nll, kl, tokens
 
 
+def evaluate_iw(m, te, batch, K, seed=0):
+    """VHRED's importance-weighted bound on the NLL of te's replies with K
+    samples of z each, summed over replies (ε from a generator of its own,
+    so that training's draws do not depend on it)."""
+    g = torch.Generator().manual_seed(seed)
+    total = 0.0
+    with torch.no_grad():
+        for s in range(0, len(te), batch):
+            lw = m.iw_log_weights(te[s:s + batch], K, g)
+            total -= float((torch.logsumexp(lw, 1) - math.log(K)).sum())
+    return total
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", required=True)
@@ -213,6 +263,8 @@ def main():
     ap.add_argument("--word-dropout", type=float, default=None, help="default: 0.1 for vhred (the preset's), else 0")
     ap.add_argument("--kl-anneal", type=int, default=None, help="default: 600 for vhred, else 0")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--iw-samples", type=int, default=0,
+                    help="vhred: also report the importance-weighted bound with this many samples of z per reply (0: no)")
     ap.add_argument("--rnnkit-run", help="JSON from rnnkit's TestDialogExportRun: start from its initial parameters "
                     "and train on its batches (the examples' indices per epoch), with its word-dropout choices "
                     "and VHRED's ε in training and evaluation, instead of this run's own draws "
@@ -270,6 +322,10 @@ def main():
                "train_replies": len(tr), "test_replies": len(te)}
         if a.model == "vhred":
             rec["test_kl_per_sentence"] = kl / len(te)
+            if a.iw_samples > 0:
+                iw = evaluate_iw(m, te, a.batch, a.iw_samples)
+                rec["test_iw_nll_per_sentence"] = iw / len(te)
+                rec["test_iw_perplexity"] = math.exp(iw / tokens)
         print(json.dumps(rec), flush=True)
 
 

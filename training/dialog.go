@@ -29,6 +29,14 @@ const (
 	// MetricKLPerSentence is VHRED's KL(q(z | context, reply) ‖ p(z |
 	// context)) in nats, averaged over replies.
 	MetricKLPerSentence = "kl_per_sentence"
+	// MetricIWNLLPerSentence is VHRED's importance-weighted bound on the
+	// NLL of a reply (Burda et al. 2016) with DialogConfig.IWSamples
+	// samples of z, averaged over replies: tighter than the ELBO's, and
+	// still an upper bound.
+	MetricIWNLLPerSentence = "iw_nll_per_sentence"
+	// MetricIWPerplexity is the perplexity per reply token of
+	// MetricIWNLLPerSentence.
+	MetricIWPerplexity = "iw_perplexity"
 )
 
 // DialogConfig is a dialogue model's part of a run's settings.
@@ -61,6 +69,11 @@ type DialogConfig struct {
 	ExactMatch bool `json:"exact_match,omitempty"`
 	// EvalBatch is the number of replies per evaluation batch (0: Batch).
 	EvalBatch int `json:"eval_batch,omitempty"`
+	// IWSamples is the number k of samples of z per reply with which
+	// Evaluate also reports VHRED's importance-weighted bound
+	// (MetricIWNLLPerSentence, MetricIWPerplexity), k more forward passes
+	// over the data; 0: not reported.
+	IWSamples int `json:"iw_samples,omitempty"`
 }
 
 func (c DialogConfig) vocabSize() int { return c.Model.Vocab }
@@ -77,9 +90,16 @@ func (c DialogConfig) Validate() error {
 		return errors.Errorf("training: max context %d, max length %d, KL annealing %d and eval batch %d must not be negative", c.MaxContext, c.MaxLen, c.KLAnneal, c.EvalBatch)
 	case !(c.WordDropout >= 0 && c.WordDropout < 1):
 		return errors.Errorf("training: word dropout %v outside [0, 1)", c.WordDropout)
+	case c.IWSamples < 0 || c.IWSamples > MaxIWSamples:
+		return errors.Errorf("training: %d importance samples, want 0 to %d", c.IWSamples, MaxIWSamples)
+	case c.IWSamples > 0 && c.Model.Kind != hred.VHRED:
+		return errors.Errorf("training: importance samples apply only to vhred, not %s", c.Model.Kind)
 	}
 	return nil
 }
+
+// MaxIWSamples bounds DialogConfig.IWSamples.
+const MaxIWSamples = 10_000
 
 // Dialog is the [Model] of replies in dialogues (models/hred): the flat
 // Seq2Seq baseline, HRED or VHRED, trained on each reply given the
@@ -94,7 +114,9 @@ type Dialog struct {
 	vocabNet
 
 	train    []hred.Example
-	nll, kl  float64 // what an evaluation graph's After read
+	nll, kl  float64   // what an evaluation graph's After read
+	evalEps  []float64 // ε an evaluation graph sets (IW samples; nil: the seed's)
+	out      dialogOut // what it read for the IW bound
 	gen      *hred.Generator
 	decoding sync.Mutex // guards gen
 }
@@ -170,6 +192,10 @@ func (m *Dialog) Describe() Description {
 	}
 	if m.Cfg.Model.Kind == hred.VHRED {
 		ms = append(ms, Metric{Name: MetricKLPerSentence, Label: "KL/sentence"})
+	}
+	if m.Cfg.IWSamples > 0 {
+		ms = append(ms, Metric{Name: MetricIWNLLPerSentence, Label: "IW NLL/sentence", Lower: true},
+			Metric{Name: MetricIWPerplexity, Label: "IW perplexity", Lower: true})
 	}
 	best := MetricPerplexity
 	if m.Cfg.ExactMatch {
@@ -269,7 +295,17 @@ type dialogGraph struct {
 	m       *Dialog
 	t       *hred.TrainGraph
 	nll, kl gorgonia.Value // evaluation graphs
-	tokens  int
+	// An evaluation graph's reads for the IW bound (VHRED).
+	tokNLL, muQ, lvQ, muP, lvP gorgonia.Value
+	tokens                     int
+}
+
+// dialogOut is what an evaluation graph read for the IW bound: each reply
+// token's weighted cross-entropy ([Tr·B] time-major), the posterior's and
+// the prior's Gaussians and ε ([B·Latent]).
+type dialogOut struct {
+	tokNLL, muQ, lvQ, muP, lvP, eps []float64
+	tokens                          int
 }
 
 // Set implements Graph.
@@ -282,8 +318,13 @@ func (g *dialogGraph) Set(b Batch, seed uint64) error {
 	if g.train {
 		opt.Beta, opt.WordDropout = g.m.beta(db.step), g.m.Cfg.WordDropout
 	}
-	g.tokens, err = g.t.Set(db.ex, opt)
-	return err
+	if g.tokens, err = g.t.Set(db.ex, opt); err != nil {
+		return err
+	}
+	if !g.train && g.m.evalEps != nil {
+		return graph.Set(g.t.Eps, g.m.evalEps)
+	}
+	return nil
 }
 
 // After implements Graph: an evaluation graph hands the batch's NLL and
@@ -304,6 +345,19 @@ func (g *dialogGraph) After() error {
 		}
 		g.m.kl = kl[0]
 	}
+	if g.m.evalEps == nil || g.tokNLL == nil {
+		return nil
+	}
+	o := dialogOut{eps: g.m.evalEps, tokens: g.tokens}
+	for _, r := range []struct {
+		v   gorgonia.Value
+		out *[]float64
+	}{{g.tokNLL, &o.tokNLL}, {g.muQ, &o.muQ}, {g.lvQ, &o.lvQ}, {g.muP, &o.muP}, {g.lvP, &o.lvP}} {
+		if *r.out, err = graph.ValueFloat64s(r.v); err != nil {
+			return err
+		}
+	}
+	g.m.out = o
 	return nil
 }
 
@@ -322,6 +376,13 @@ func (m *Dialog) Build(g *graph.Graph, b Batch, train bool) (Graph, error) {
 		gorgonia.Read(tg.NLL, &out.nll)
 		if tg.KL != nil {
 			gorgonia.Read(tg.KL, &out.kl)
+		}
+		if m.Cfg.IWSamples > 0 && tg.KL != nil {
+			gorgonia.Read(tg.TokenNLL, &out.tokNLL)
+			gorgonia.Read(tg.MuQ, &out.muQ)
+			gorgonia.Read(tg.LogvarQ, &out.lvQ)
+			gorgonia.Read(tg.MuP, &out.muP)
+			gorgonia.Read(tg.LogvarP, &out.lvP)
 		}
 	}
 	return out, nil
@@ -384,6 +445,13 @@ func (m *Dialog) Evaluate(ctx context.Context, d Dataset, forward Forward) (Metr
 	if m.Cfg.Model.Kind == hred.VHRED {
 		ms[MetricKLPerSentence] = kl / n
 	}
+	if m.Cfg.IWSamples > 0 && m.Cfg.Model.Kind == hred.VHRED {
+		iw, err := m.iwBound(ctx, s, forward)
+		if err != nil {
+			return nil, err
+		}
+		ms[MetricIWNLLPerSentence], ms[MetricIWPerplexity] = iw/n, math.Exp(iw/float64(tokens))
+	}
 	if m.Cfg.ExactMatch {
 		em, err := m.exactMatch(ctx, s)
 		if err != nil {
@@ -392,6 +460,75 @@ func (m *Dialog) Evaluate(ctx context.Context, d Dataset, forward Forward) (Metr
 		ms[MetricExactMatch] = em
 	}
 	return ms, nil
+}
+
+// dialogIWSeed seeds the ε of the importance-weighted bound: the same
+// numbers on every call.
+const dialogIWSeed = 0x1dea_5eed
+
+// iwBound returns VHRED's importance-weighted bound on the NLL of s's
+// replies, summed: for each reply −log (1/k) Σᵢ p(x | zᵢ, c) p(zᵢ | c) /
+// q(zᵢ | x, c), zᵢ drawn from the posterior q, k = Cfg.IWSamples forward
+// passes over every batch.
+func (m *Dialog) iwBound(ctx context.Context, s *DialogSet, forward Forward) (float64, error) {
+	K := m.Cfg.IWSamples
+	logw, err := m.iwLogWeights(ctx, s, forward, K)
+	if err != nil {
+		return 0, err
+	}
+	total := 0.0
+	for _, lw := range logw {
+		total -= vaeLogSumExp(lw) - math.Log(float64(K))
+	}
+	return total, nil
+}
+
+// iwLogWeights returns, for each reply of s in batch order, K samples of
+// log p(x | z, c) + log p(z | c) − log q(z | x, c) with z drawn from q.
+func (m *Dialog) iwLogWeights(ctx context.Context, s *DialogSet, forward Forward, K int) ([][]float64, error) {
+	defer func() { m.evalEps, m.out = nil, dialogOut{} }()
+	Z := m.Cfg.Model.Latent
+	src := graph.NewSource(dialogIWSeed)
+	log2pi := math.Log(2 * math.Pi)
+	var all [][]float64
+	for _, b := range s.batches {
+		B, n := b.dims.B, len(b.ex)
+		logw := make([][]float64, n)
+		for range K {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			eps := make([]float64, B*Z)
+			for i := range eps {
+				eps[i] = src.NormFloat64()
+			}
+			m.evalEps, m.out = eps, dialogOut{}
+			if _, err := forward(b); err != nil {
+				return nil, err
+			}
+			o := m.out
+			if len(o.tokNLL) != b.dims.Tr*B || len(o.muQ) != B*Z || len(o.lvQ) != B*Z || len(o.muP) != B*Z || len(o.lvP) != B*Z {
+				return nil, errors.Errorf("training: an evaluation run read %d cross-entropies and %d posterior means for %d replies of %d tokens, latent %d",
+					len(o.tokNLL), len(o.muQ), B, b.dims.Tr, Z)
+			}
+			for i, e := range b.ex {
+				lw := 0.0
+				for t := 0; t <= len(e.Reply); t++ {
+					lw -= o.tokNLL[t*B+i] * float64(o.tokens) // weighted 1/tokens in the graph
+				}
+				for j := range Z {
+					k := i*Z + j
+					ej := eps[k]
+					z := o.muQ[k] + math.Exp(o.lvQ[k]/2)*ej
+					d := z - o.muP[k]
+					lw += -0.5*(log2pi+o.lvP[k]+d*d*math.Exp(-o.lvP[k])) + 0.5*(log2pi+o.lvQ[k]+ej*ej) // log p(z | c) − log q(z | x, c)
+				}
+				logw[i] = append(logw[i], lw)
+			}
+		}
+		all = append(all, logw...)
+	}
+	return all, nil
 }
 
 // generator returns the model's generator, made on first use.

@@ -65,6 +65,10 @@ type TrainGraph struct {
 	// scalar), KL the sum over its examples (not its padding rows) of
 	// KL(q ‖ p) (VHRED; nil otherwise).
 	NLL, KL *gorgonia.Node
+	// TokenNLL is each reply token's cross-entropy weighted by 1 / the
+	// batch's reply tokens, [Tr·B] time-major (0 at padding): NLL is its
+	// sum.
+	TokenNLL *gorgonia.Node
 	// Logits are every decoder step's logits, [Tr·B, V], time-major.
 	Logits *gorgonia.Node
 	// Cond is what the decoder is conditioned on, [B, CondWidth].
@@ -200,11 +204,10 @@ func BuildTrainGraph(g *graph.Graph, c Config, d Dims) (*TrainGraph, error) {
 	if t.targets, err = graph.NewTargets(Tr*B, c.Vocab); err != nil {
 		return nil, err
 	}
-	ce, err := graph.CrossEntropy(t.Logits, t.targets)
-	if err != nil {
+	if t.TokenNLL, err = graph.CrossEntropy(t.Logits, t.targets); err != nil {
 		return nil, err
 	}
-	if t.NLL, err = gorgonia.Sum(ce); err != nil {
+	if t.NLL, err = gorgonia.Sum(t.TokenNLL); err != nil {
 		return nil, err
 	}
 	if t.Loss == nil {

@@ -99,6 +99,7 @@ func (s *dialogSetup) Flags(fs *flag.FlagSet) {
 		Flag{"bucket", "round batch sizes up to a multiple of this, so few graphs serve an epoch", &m.BucketWidth},
 		Flag{"word-dropout", "probability of replacing a decoder input token by <unk> in training", &m.WordDropout},
 		Flag{"kl-anneal", "training steps over which the KL weight rises from 0 to 1 (0: 1 throughout; vhred)", &m.KLAnneal},
+		Flag{"iw-samples", "samples of z per reply for the importance-weighted bound in evaluation (0: none; vhred)", &m.IWSamples},
 		Flag{"min-count", "words seen fewer times in the training split are <unk>", &s.minCount},
 		Flag{"dialogues", "synthetic dialogues to generate (90% train, 10% test); not with -data", &s.dialogues})
 }
@@ -111,8 +112,8 @@ func (s *dialogSetup) Validate(given map[string]bool, path string) error {
 	if given["dialogues"] && path != "" {
 		return errors.New("-dialogues applies only to generated data, not with -data")
 	}
-	if (given["latent"] || given["kl-anneal"]) && s.model.Model.Kind != hred.VHRED {
-		return errors.Errorf("-latent and -kl-anneal apply only to vhred, not %s", s.model.Model.Kind)
+	if (given["latent"] || given["kl-anneal"] || given["iw-samples"]) && s.model.Model.Kind != hred.VHRED {
+		return errors.Errorf("-latent, -kl-anneal and -iw-samples apply only to vhred, not %s", s.model.Model.Kind)
 	}
 	if given["context"] && s.model.Model.Kind == hred.Seq2Seq {
 		return errors.New("-context applies only to hred and vhred (seq2seq has no context RNN)")
@@ -136,6 +137,7 @@ func (s *dialogSetup) validateModel() error {
 		{"context", m.Model.Context, 1, MaxWidth}, {"latent", m.Model.Latent, 1, MaxWidth}, {"max-context", m.MaxContext, 0, 10_000},
 		{"max-len", m.MaxLen, 0, 10_000}, {"bucket", m.BucketWidth, 1, 1000}, {"kl-anneal", m.KLAnneal, 0, 1 << 30},
 		{"min-count", s.minCount, 1, 1 << 30}, {"dialogues", s.dialogues, 10, MaxExamples},
+		{"iw-samples", m.IWSamples, 0, training.MaxIWSamples},
 	} {
 		if err := IntIn(x.name, x.v, x.l, x.h); err != nil {
 			return err
