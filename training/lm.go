@@ -3,6 +3,8 @@ package training
 import (
 	"context"
 	"math"
+	"strings"
+	"unicode"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -23,6 +25,9 @@ type LMConfig struct {
 	Model lm.Config `json:"model"`
 	Batch int       `json:"batch"` // parallel streams
 	Steps int       `json:"steps"` // truncated-BPTT window
+	// Words makes the tokens whitespace-separated words, each line of text
+	// ended by the EOS token ([LM.Encode]); otherwise they are characters.
+	Words bool `json:"words,omitempty"`
 }
 
 func (c LMConfig) vocabSize() int { return c.Model.Vocab }
@@ -89,11 +94,47 @@ func fullChunks(ids []int, batch, steps int) ([]data.Chunk, error) {
 
 // Describe implements Model.
 func (m *LM) Describe() Description {
+	bits := "bits/char"
+	if m.Cfg.Words {
+		bits = "bits/word"
+	}
 	return Description{Kind: LMKind, Config: m.Cfg, Vocab: m.Vocab, Best: MetricLoss, Metrics: []Metric{
 		{Name: MetricLoss, Lower: true},
-		{Name: MetricBitsPerChar, Label: "bits/char", Lower: true},
+		{Name: MetricBitsPerChar, Label: bits, Lower: true},
 		{Name: MetricPerplexity, Lower: true},
 	}}
+}
+
+// Encode returns the token ids of text in the model's tokens: its
+// characters, or with Cfg.Words the words of each line (strings.Fields)
+// followed by EOS, blank lines skipped. Tokens not in the vocabulary are
+// UNK.
+func (m *LM) Encode(text string) []int {
+	if !m.Cfg.Words {
+		return m.Vocab.EncodeChars(text)
+	}
+	return EncodeWordLines(m.Vocab, text)
+}
+
+// EncodeWordLines returns the ids of the words of each line of text
+// followed by EOS, blank lines skipped: a word language model's tokens.
+// The word "</s>" is EOS and "<unk>" UNK, as in [data.Vocab.EncodeWords];
+// "<pad>" and "<s>" are UNK (neither occurs in a model's text).
+func EncodeWordLines(v *data.Vocab, text string) []int {
+	var ids []int
+	for line := range strings.Lines(text) {
+		w := v.EncodeWords(line)
+		if len(w) == 0 {
+			continue
+		}
+		for i, id := range w {
+			if id == data.PAD || id == data.BOS {
+				w[i] = data.UNK
+			}
+		}
+		ids = append(append(ids, w...), data.EOS)
+	}
+	return ids
 }
 
 // A checkpoint's model of this kind opens without training data.
@@ -291,34 +332,81 @@ func (m *LM) Evaluate(ctx context.Context, d Dataset, forward Forward) (Metrics,
 	return Metrics{MetricLoss: loss, MetricPerplexity: metrics.Perplexity(loss), MetricBitsPerChar: metrics.BitsPerToken(loss)}, nil
 }
 
-// Sample generates n tokens after the prime text (at least one character),
-// sampling with so (greedy when so is nil).
+// Sample generates n tokens after the prime text (at least one character,
+// or word with Cfg.Words), sampling with so (greedy when so is nil), and
+// returns them: the text that continues prime. A character model stops
+// early at EOS; a word model writes n words and line ends (EOS), each
+// word after a space.
 func (m *LM) Sample(prime string, n int, so *decode.SampleOptions) (string, error) {
 	if m.ps == nil {
 		return "", errors.New("training: a language model without parameters (no Trainer made them)")
 	}
-	return SampleLM(m.ps, m.Cfg.Model, m.Vocab, prime, n, so)
+	if !m.Cfg.Words {
+		return SampleLM(m.ps, m.Cfg.Model, m.Vocab, prime, n, so)
+	}
+	ids := m.Vocab.EncodeWords(prime)
+	if len(ids) == 0 {
+		return "", errors.New("training: a prime text without words")
+	}
+	// PAD never occurs in the text, so the model gives it no weight: as
+	// the stop token it lets EOS (a line's end) be sampled like a word.
+	out, err := sampleIDs(m.ps, m.Cfg.Model, ids, data.PAD, n, so)
+	if err != nil {
+		return "", err
+	}
+	// The continuation of prime: each word after a space (none after a
+	// line break, nor first where prime ends in white space).
+	var b strings.Builder
+	space := strings.TrimRightFunc(prime, unicode.IsSpace) == prime
+	for _, id := range out {
+		if id == data.EOS {
+			b.WriteString("\n")
+			space = false
+			continue
+		}
+		tok, err := m.Vocab.Token(id)
+		if err != nil || id == data.PAD || id == data.BOS {
+			tok = data.UNKToken
+		}
+		if space {
+			b.WriteByte(' ')
+		}
+		b.WriteString(tok)
+		space = true
+	}
+	return b.String(), nil
 }
 
-// SampleLM generates n tokens from a language model after prime.
+// SampleLM generates n characters from a character language model after
+// prime, stopping early at EOS.
 func SampleLM(ps *graph.Params, c lm.Config, v *data.Vocab, prime string, n int, so *decode.SampleOptions) (string, error) {
 	ids := v.EncodeChars(prime)
 	if len(ids) == 0 {
 		return "", errors.New("training: empty prime text")
 	}
+	out, err := sampleIDs(ps, c, ids, data.EOS, n, so)
+	if err != nil {
+		return "", err
+	}
+	return v.Decode(out, ""), nil
+}
+
+// sampleIDs generates at most n tokens after the prime ids, stopping at
+// stop (not returned).
+func sampleIDs(ps *graph.Params, c lm.Config, ids []int, stop, n int, so *decode.SampleOptions) ([]int, error) {
 	if n < 1 {
-		return "", errors.Errorf("training: %d tokens to sample", n)
+		return nil, errors.Errorf("training: %d tokens to sample", n)
 	}
 	gen, err := lm.NewGenerator(ps, c)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer gen.Close()
 	st, last, err := gen.Prime([][]int{ids})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	opt := decode.Options{BOS: last[0], EOS: data.EOS, MaxLen: n}
+	opt := decode.Options{BOS: last[0], EOS: stop, MaxLen: n}
 	var out [][]int
 	if so != nil {
 		out, err = decode.Sample(gen, st, opt, *so)
@@ -326,7 +414,7 @@ func SampleLM(ps *graph.Params, c lm.Config, v *data.Vocab, prime string, n int,
 		out, err = decode.Greedy(gen, st, opt)
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return v.Decode(out[0], ""), nil
+	return out[0], nil
 }

@@ -210,10 +210,10 @@ type translator interface {
 var stdin io.Reader = os.Stdin
 
 func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sample", "", "Generates text from a trained language model checkpoint (rnnkit train -preset charlm).", stderr)
+	fs := newFlags("sample", "", "Generates text from a trained language model checkpoint (rnnkit train -preset charlm or wordlm).", stderr)
 	ckpt := fs.String("checkpoint", "", "checkpoint file (.safetensors)")
 	prime := fs.String("prime", "The ", "text to start from")
-	length := fs.Int("length", 300, "characters to generate")
+	length := fs.Int("length", 300, "characters (a word model: words and line ends) to generate")
 	var smp sampling
 	smp.flags(fs, 0.8, "sampling temperature (0: greedy)", "characters")
 	if help, err := parseOnlyFlags(fs, args, "sample"); help || err != nil {

@@ -154,6 +154,15 @@ func NewWordVocab(texts []string, minCount int) *Vocab {
 	return newVocab(words)
 }
 
+// Top returns the vocabulary of v's first n tokens (the special tokens
+// always included): for one from [NewWordVocab], its n − NumSpecial most
+// frequent words.
+func (v *Vocab) Top(n int) *Vocab {
+	l := v.list()
+	n = min(max(n, NumSpecial), len(l))
+	return newVocab(slices.Clone(l[NumSpecial:n]))
+}
+
 // list returns the id → token table.
 func (v *Vocab) list() []string {
 	if v == nil || len(v.tokens) == 0 {

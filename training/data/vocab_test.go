@@ -94,6 +94,16 @@ func TestWordVocab(t *testing.T) {
 	if !slices.Equal(NewWordVocab(texts, -5).Tokens(), want) {
 		t.Error("minCount < 1 is not every word")
 	}
+	// Top keeps the first n tokens, the specials always.
+	for n, wantTop := range map[int][]string{6: want[:6], 0: want[:NumSpecial], -1: want[:NumSpecial], 99: want} {
+		top := v.Top(n)
+		if !slices.Equal(top.Tokens(), wantTop) {
+			t.Errorf("Top(%d) = %q, want %q", n, top.Tokens(), wantTop)
+		}
+	}
+	if got := v.Top(5).EncodeWords("the sat"); !slices.Equal(got, []int{4, UNK}) {
+		t.Errorf("Top(5) encodes %v", got)
+	}
 }
 
 func TestDecode(t *testing.T) {
