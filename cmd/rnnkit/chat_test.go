@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -100,6 +101,8 @@ func init() {
 				rows: []cliRow{
 					{flag: "data", value: df.noEOU, code: 1, want: "no-eou.txt: line 2"},
 					{flag: "json", value: "=true", code: 0},
+					{flag: "iw-samples", value: "3", code: 0},
+					{flag: "iw-samples", value: "0", code: 2, want: "-iw-samples 0: want 1 to"},
 				}},
 			{name: "chat", base: []string{"chat", "-checkpoint", df.hred}, stdin: "my favourite colour is red .\nwhat is my favourite colour ?\n",
 				flags: []flagSpec{{"checkpoint", "in", "211", ""}, {"beam", "int", "02222", ""}, {"temperature", "float", "020222", ""},
@@ -144,5 +147,32 @@ func TestChatConversation(t *testing.T) {
 	a, b := talk("-checkpoint", df.vhred, "-sample-z", "-temperature", "1", "-seed", "5"), talk("-checkpoint", df.vhred, "-sample-z", "-temperature", "1", "-seed", "5")
 	if a != b {
 		t.Errorf("the same seed sampled %q and %q", a, b)
+	}
+}
+
+// eval -iw-samples k on a VHRED checkpoint adds the importance-weighted
+// bound (below the ELBO's bound here, one ε against 64 samples) and its
+// perplexity to the metrics.
+func TestEvalIWSamples(t *testing.T) {
+	df, err := makeDialogFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	so, se, code := runCmd(t, "eval", "-checkpoint", df.vhred, "-data", df.data, "-iw-samples", "64", "-json")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, se)
+	}
+	var r struct{ Metrics map[string]float64 }
+	if err := json.Unmarshal([]byte(so), &r); err != nil {
+		t.Fatalf("%v: %s", err, so)
+	}
+	iw, elbo, ppl := r.Metrics["iw_nll_per_sentence"], r.Metrics["nll_per_sentence"], r.Metrics["iw_perplexity"]
+	t.Logf("IW bound %v, ELBO %v", iw, elbo)
+	if !(iw > 0 && iw < elbo && ppl > 1 && ppl < r.Metrics["perplexity"]) {
+		t.Errorf("IW bound %v, ELBO %v, IW perplexity %v, perplexity %v", iw, elbo, ppl, r.Metrics["perplexity"])
+	}
+	so, _, _ = runCmd(t, "eval", "-checkpoint", df.vhred, "-data", df.data, "-json")
+	if strings.Contains(so, "iw_") {
+		t.Errorf("the bound without -iw-samples: %s", so)
 	}
 }

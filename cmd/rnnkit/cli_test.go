@@ -110,7 +110,11 @@ func baseCLICommands(fx fixtureFiles) []cliCommand {
 				{flag: "data", value: "(absent)", code: 2, want: "needs -data"},
 			}},
 		{name: "eval", base: []string{"eval", "-checkpoint", fx.s2s, "-data", fx.dates},
-			flags: []flagSpec{{"checkpoint", "in", "211", ""}, {"data", "in", "211", ""}, {"json", "bool", "22", ""}}},
+			flags: []flagSpec{{"checkpoint", "in", "211", ""}, {"data", "in", "211", ""}, {"json", "bool", "22", ""}},
+			rows: []cliRow{
+				{flag: "iw-samples", value: "3", code: 2, want: "-iw-samples applies to a checkpoint with a latent variable (vhred, sentence-vae), not a seq2seq model"},
+				{flag: "iw-samples", value: "x", code: 2, want: "-iw-samples"},
+			}},
 		{name: "translate", base: []string{"translate", "-checkpoint", fx.s2s}, stdin: "7+8\n",
 			flags: []flagSpec{{"checkpoint", "in", "211", ""}, {"beam", "int", "02222", ""}, {"temperature", "float", "020222", ""},
 				{"topk", "int", "02022", ""}, {"topp", "float", "022222", ""}, {"seed", "uint", "02022", ""}, {"maxlen", "int", "02222", ""}}},

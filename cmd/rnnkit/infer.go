@@ -15,6 +15,7 @@ import (
 
 	"github.com/rnnkit/rnnkit/graph"
 	"github.com/rnnkit/rnnkit/models/decode"
+	"github.com/rnnkit/rnnkit/models/hred"
 	"github.com/rnnkit/rnnkit/training"
 	"github.com/rnnkit/rnnkit/training/checkpoint"
 	"github.com/rnnkit/rnnkit/training/preset"
@@ -55,10 +56,17 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ckpt := fs.String("checkpoint", "", "checkpoint file (.safetensors)")
 	dataPath := fs.String("data", "", "evaluation data file")
 	asJSON := fs.Bool("json", false, "print one JSON object on standard output")
+	iw := fs.Int("iw-samples", 0, "samples of z per example for the importance-weighted bound (a vhred or sentence-vae checkpoint; default: its own setting)")
 	if help, err := parseOnlyFlags(fs, args, "eval"); help || err != nil {
 		return err
 	}
-	if err := checks("eval", nonEmpty("checkpoint", *ckpt), nonEmpty("data", *dataPath)); err != nil {
+	iwGiven := false
+	fs.Visit(func(f *flag.Flag) { iwGiven = iwGiven || f.Name == "iw-samples" })
+	cs := []error{nonEmpty("checkpoint", *ckpt), nonEmpty("data", *dataPath)}
+	if iwGiven {
+		cs = append(cs, intIn("iw-samples", *iw, 1, training.MaxIWSamples))
+	}
+	if err := checks("eval", cs...); err != nil {
 		return err
 	}
 	if err := inputFile("data", *dataPath); err != nil {
@@ -69,6 +77,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.Wrap(err, "eval")
 	}
 	defer tr.Close()
+	if iwGiven && !setIWSamples(tr.Model, *iw) {
+		return usageError{fmt.Sprintf("eval: -iw-samples applies to a checkpoint with a latent variable (vhred, sentence-vae), not a %s model", tr.Model.Describe().Kind)}
+	}
 	d := tr.Model.Describe()
 	fam, ok := preset.FamilyOf(d.Kind)
 	if !ok {
@@ -100,6 +111,25 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintln(stdout, line)
 	return nil
+}
+
+// setIWSamples sets the importance samples of a model with a latent
+// variable (a VHRED, a sentence VAE with a latent code) and reports
+// whether m is one.
+func setIWSamples(m training.Model, k int) bool {
+	switch x := m.(type) {
+	case *training.Dialog:
+		if x.Cfg.Model.Kind == hred.VHRED {
+			x.Cfg.IWSamples = k
+			return true
+		}
+	case *training.VAE:
+		if x.Cfg.Model.Latent > 0 {
+			x.Cfg.IWSamples = k
+			return true
+		}
+	}
+	return false
 }
 
 func runTranslate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
