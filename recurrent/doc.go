@@ -20,7 +20,9 @@
 // copy that cuts the packed gradient into its parts); kernel.go the
 // kernels themselves, for float32 and float64, with their workspace reused
 // from run to run; fastmath.go the vector activations (internal/vmath for
-// float32). A step's recurrent product and its element-wise pass are split
+// float32). The float32 backward rows of the LSTMs and the GRU are
+// internal/vmath kernels too (LSTMBack32, PeepholeBack32, GRUBack32), with
+// the scalar rows' operations in their order. A step's recurrent product and its element-wise pass are split
 // over the cores by the worker team of internal/parallel, bit-identical to
 // the unsplit pass.
 //

@@ -501,6 +501,12 @@ func lstmBackRow[T float32 | float64](g, dg, tc, cp, y, dh, dc []T, in recIn[T],
 	di, df, dgg, do := dg[:H], dg[H:2*H], dg[2*H:3*H], dg[3*H:4*H]
 	cp, y, dh, dc = cp[:H], y[:H], dh[:H], dc[:H]
 	if peep {
+		if t32, ok := any(tc).([]float32); ok {
+			// The same arithmetic, 8 or 16 elements at a time (internal/vmath).
+			f := func(s []T) []float32 { return any(s).([]float32) }
+			vmath.PeepholeBack32(f(g), t32, f(cp), f(y), f(dh), f(dc), f(in.pi[:H]), f(in.pf[:H]), f(in.po[:H]), f(dg))
+			return
+		}
 		pi, pf, po := in.pi[:H], in.pf[:H], in.po[:H]
 		for j, t := range tc {
 			i, f, c, o := gi[j], gf[j], gg[j], og[j]
@@ -515,7 +521,7 @@ func lstmBackRow[T float32 | float64](g, dg, tc, cp, y, dh, dc []T, in recIn[T],
 		return
 	}
 	if t32, ok := any(tc).([]float32); ok {
-		// The same arithmetic, 8 elements at a time (internal/vmath).
+		// The same arithmetic, 8 or 16 elements at a time (internal/vmath).
 		f := func(s []T) []float32 { return any(s).([]float32) }
 		vmath.LSTMBack32(f(gi), f(gf), f(gg), f(og), t32, f(cp), f(y), f(dh), f(dc), f(di), f(df), f(dgg), f(do))
 		return
@@ -549,19 +555,36 @@ func (w *recWS[T]) gruBack(t int, hp, m, dy []T, lo, hi int) {
 			continue
 		}
 		g := w.gates[r*3*H : (r+1)*3*H]
-		hn := w.hn[r*H : (r+1)*H]
-		hpb := hp[b*H : (b+1)*H]
-		y := dy[b*H : (b+1)*H]
-		for j := 0; j < H; j++ {
-			rr, z, nn := g[j], g[H+j], g[2*H+j]
-			dht := dh[j] + y[j]
-			dpn := dht * (1 - z) * (1 - nn*nn)
-			dpz := dht * (hpb[j] - nn) * z * (1 - z)
-			dpr := dpn * hn[j] * rr * (1 - rr)
-			dg[j], dg[H+j], dg[2*H+j] = dpr, dpz, dpn
-			dgh[j], dgh[H+j], dgh[2*H+j] = dpr, dpz, dpn*rr
-			dt[j] = dht * z
-		}
+		gruBackRow(g, w.hn[r*H:(r+1)*H], hp[b*H:(b+1)*H], dy[b*H:(b+1)*H], dh, dg, dgh, dt)
+	}
+}
+
+// gruBackRow is one row of gruBack: g holds the gates r, z, n of the row,
+// hn = W_hn h_{t−1} + b_hn, hp = h_{t−1}, y = ∂L/∂out_t and dh = ∂L/∂h_t
+// from later steps; dg and dgh receive the input- and hidden-side
+// pre-activation gradients, dt the direct path dht·z. float32 rows go to
+// internal/vmath.GRUBack32, which computes the same operations in the same
+// order.
+func gruBackRow[T float32 | float64](g, hn, hp, y, dh, dg, dgh, dt []T) {
+	if g32, ok := any(g).([]float32); ok {
+		f := func(s []T) []float32 { return any(s).([]float32) }
+		vmath.GRUBack32(g32, f(hn), f(hp), f(y), f(dh), f(dg), f(dgh), f(dt))
+		return
+	}
+	H := len(hn)
+	gr, gz, gn := g[:H], g[H:2*H], g[2*H:3*H]
+	dr, dz, dn := dg[:H], dg[H:2*H], dg[2*H:3*H]
+	hr, hz, hnn := dgh[:H], dgh[H:2*H], dgh[2*H:3*H]
+	hp, y, dh, dt = hp[:H], y[:H], dh[:H], dt[:H]
+	for j, v := range hn {
+		rr, z, nn := gr[j], gz[j], gn[j]
+		dht := dh[j] + y[j]
+		dpn := dht * (1 - z) * (1 - nn*nn)
+		dpz := dht * (hp[j] - nn) * z * (1 - z)
+		dpr := dpn * v * rr * (1 - rr)
+		dr[j], dz[j], dn[j] = dpr, dpz, dpn
+		hr[j], hz[j], hnn[j] = dpr, dpz, dpn*rr
+		dt[j] = dht * z
 	}
 }
 

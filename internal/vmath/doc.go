@@ -5,7 +5,9 @@
 // of the same length; the two may be the same slice (in-place use), but
 // must not otherwise overlap. LSTMBack32 is the element-wise part of an
 // LSTM's backward step, 8 (AVX2) or 16 (AVX-512) units at a time, rounded
-// exactly as its portable code. Max32 and ExpShiftSum32 are the two passes
+// exactly as its portable code; GRUBack32 and PeepholeBack32 are the same
+// for a GRU's and a peephole LSTM's backward step (the gates of a row as
+// one slice of 3 or 4 blocks, as the fused kernels store them). Max32 and ExpShiftSum32 are the two passes
 // of a softmax row (its maximum; e^(x − m) with the sum in float64), which
 // the cross-entropy ops of package graph use; they have AVX-512 kernels and
 // run as portable code (ExpShiftSum32 with Exp32's kernel) on other paths.
@@ -46,13 +48,16 @@
 // and-masks for the underflow flush); the remaining 0–7 elements go through
 // the portable code. Where the CPU and the operating system also support
 // AVX-512 (F, DQ, BW and VL, with the opmask and ZMM state saved; the
-// avx512 path), Sigmoid32, Tanh32, Exp32 and LSTMBack32 run the same
-// kernels with 16-lane ZMM registers, 32 elements per iteration, and the
-// last 1–15 elements under an opmask instead of the portable code: every
-// lane performs the AVX2 kernel's operations in the same order (opmask
-// selects in place of VBLENDVPS and the and-masks), so each element has
-// the bits the AVX2 vector kernel gives it, tails included (on the avx2
-// path a tail element may differ from that in the last bit or two). The
+// avx512 path), Sigmoid32, Tanh32, Exp32 and the backward rows
+// (LSTMBack32, GRUBack32, PeepholeBack32) run the same kernels with
+// 16-lane ZMM registers (32 elements per iteration for the activations, 16
+// for the rows), and the last 1–15 elements under an opmask instead of the
+// portable code: every lane performs the AVX2 kernel's operations in the
+// same order (opmask selects in place of VBLENDVPS and the and-masks), so
+// each element has the bits the AVX2 vector kernel gives it, tails
+// included (on the avx2 path a tail element of an activation may differ
+// from that in the last bit or two; the backward rows use no fused
+// multiply-add and give the portable code's bits on every path). The
 // other functions keep their AVX2 kernels on the avx512 path.
 // Elsewhere, or when built with the purego build tag, a portable pure-Go
 // implementation of the same algorithms and accuracy is used (the results

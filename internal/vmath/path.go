@@ -15,7 +15,8 @@ const (
 	// pathAVX2 is the AVX2/FMA assembly.
 	pathAVX2
 	// pathAVX512 is the AVX-512 assembly of Sigmoid32, Tanh32, Exp32 and
-	// LSTMBack32, with the AVX2 kernels for the other functions.
+	// the backward rows (LSTMBack32, GRUBack32, PeepholeBack32), with the
+	// AVX2 kernels for the other functions.
 	pathAVX512
 )
 
@@ -25,9 +26,9 @@ var pathNames = [...]string{"generic", "avx2", "avx512"}
 // EnvPath is the environment variable that forces the code path at
 // start-up: "generic" (the portable code), "avx2" (the AVX2/FMA assembly,
 // where the CPU has AVX2 and FMA) or "avx512" (the AVX-512 kernels of
-// Sigmoid32, Tanh32, Exp32 and LSTMBack32, where the CPU and the operating
-// system support AVX-512 F, DQ, BW and VL; the other functions keep their
-// AVX2 kernels). Unset or empty, the default path is used: the fastest one
+// Sigmoid32, Tanh32, Exp32 and the backward rows, where the CPU and the
+// operating system support AVX-512 F, DQ, BW and VL; the other functions
+// keep their AVX2 kernels). Unset or empty, the default path is used: the fastest one
 // the CPU can run (see autoAVX512). A value naming an unknown path, or one
 // this CPU or build cannot run, is reported on standard error and the
 // default is used.
@@ -97,8 +98,8 @@ func paths(can [len(pathNames)]bool) []string {
 }
 
 // useAsm reports whether the assembly kernels are used (the avx2 or avx512
-// path) and use512 whether Sigmoid32, Tanh32, Exp32 and LSTMBack32 use
-// their AVX-512 kernels (the avx512 path; only with useAsm). They are set
+// path) and use512 whether Sigmoid32, Tanh32, Exp32 and the backward rows
+// use their AVX-512 kernels (the avx512 path; only with useAsm). They are set
 // at start-up from CPU feature detection (canRun) and EnvPath; tests and
 // SetPath change them.
 var useAsm, use512 bool

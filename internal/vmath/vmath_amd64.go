@@ -115,6 +115,63 @@ func lstmBackAsm(p *[13]*float32, n int) int {
 	return n
 }
 
+// gruBackAVX2 runs GRUBack32's row over its first m elements, m a
+// positive multiple of 8, on the slices of n elements whose first elements
+// p points to (g, hn, hp, y, dh, dg, dgh, dt: GRUBack32's argument order;
+// g, dg and dgh hold 3·n values, three blocks of n).
+//
+//go:noescape
+func gruBackAVX2(p *[8]*float32, m, n int)
+
+// gruBackAVX512 is gruBackAVX2 for any n ≥ 1, with AVX-512
+// (gru512_amd64.s).
+//
+//go:noescape
+func gruBackAVX512(p *[8]*float32, n int)
+
+// gruBackAsm runs gruBackAVX512 on the whole row of n ≥ 1 elements (with
+// use512), or else gruBackAVX2 on the longest prefix whose length is a
+// multiple of 8, and returns the number of elements done.
+func gruBackAsm(p *[8]*float32, n int) int {
+	if use512 {
+		gruBackAVX512(p, n)
+		return n
+	}
+	m := n &^ 7
+	if m > 0 {
+		gruBackAVX2(p, m, n)
+	}
+	return m
+}
+
+// peepholeBackAVX2 runs PeepholeBack32's row over its first m elements, m
+// a positive multiple of 8, on the slices of n elements whose first
+// elements p points to (g, tc, cp, y, dh, dc, pi, pf, po, dg:
+// PeepholeBack32's argument order; g and dg hold 4·n values, four blocks
+// of n).
+//
+//go:noescape
+func peepholeBackAVX2(p *[10]*float32, m, n int)
+
+// peepholeBackAVX512 is peepholeBackAVX2 for any n ≥ 1, with AVX-512
+// (peephole512_amd64.s).
+//
+//go:noescape
+func peepholeBackAVX512(p *[10]*float32, n int)
+
+// peepholeBackAsm is gruBackAsm for PeepholeBack32.
+func peepholeBackAsm(p *[10]*float32, n int) int {
+	if use512 {
+		peepholeBackAVX512(p, n)
+		return n
+	}
+	m := n &^ 7
+	if m > 0 {
+		peepholeBackAVX2(p, m, n)
+	}
+	return m
+}
+
 // adagradAVX2 updates n elements (n a positive multiple of 8; see
 // Adagrad32); c holds wd, −lr and eps; decay ≠ 0 applies the weight decay.
 //

@@ -16,6 +16,10 @@ func expAsm(dst, src []float32) int { return 0 }
 
 func lstmBackAsm(p *[13]*float32, n int) int { return 0 }
 
+func gruBackAsm(p *[8]*float32, n int) int { return 0 }
+
+func peepholeBackAsm(p *[10]*float32, n int) int { return 0 }
+
 func adagradAsm(p, g, s []float32, wd, lr, eps float32) int { return 0 }
 
 func nonFinite32Asm(xs []float32) bool { return true }
