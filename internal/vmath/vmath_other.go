@@ -33,3 +33,11 @@ func expShiftSum512(dst, src []float32, m float32) float64 {
 	Exp32(dst, dst)
 	return sum64(dst)
 }
+
+// gruPreAVX2, gruMidAVX2 and gruOutAVX2 are never called here (useAsm is
+// false); they keep GRUForward32 portable.
+func gruPreAVX2(gates, bias, gh, bhh, hn *float32, m, n int) { panic("vmath: no assembly") }
+
+func gruMidAVX2(gates, hn *float32, m, n int) { panic("vmath: no assembly") }
+
+func gruOutAVX2(gates, hp, h *float32, m, n int) { panic("vmath: no assembly") }
