@@ -248,12 +248,9 @@ func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) 
 // h·W_hhᵀ. The gate block of a row becomes r, z, n.
 func (w *recWS[T]) gruRows(in recIn[T], t int, hp, m, out []T, lo, hi int) {
 	B, H := w.d.B, w.d.H
-	bhr, bhz, bhn := in.bhh[:H], in.bhh[H:2*H], in.bhh[2*H:]
 	for b := lo; b < hi; b++ {
 		r := t*B + b
-		g := w.gates[r*3*H : (r+1)*3*H]
 		h := w.hs[r*H : (r+1)*H]
-		hn := w.hn[r*H : (r+1)*H]
 		o := out[r*H : (r+1)*H]
 		hpb := hp[b*H : (b+1)*H]
 		if m != nil && m[b] == 0 {
@@ -261,24 +258,41 @@ func (w *recWS[T]) gruRows(in recIn[T], t int, hp, m, out []T, lo, hi int) {
 			clear(o)
 			continue
 		}
-		gh := w.gh[b*3*H : (b+1)*3*H]
-		addTo(g, w.bias)
-		gr, gz, gn := g[:H], g[H:2*H], g[2*H:]
-		for j := range gr {
-			gr[j] += gh[j] + bhr[j]
-			gz[j] += gh[H+j] + bhz[j]
-			hn[j] = gh[2*H+j] + bhn[j]
-		}
-		sigmoidTo(g[:2*H], g[:2*H])
-		for j, v := range hn {
-			gn[j] += gr[j] * v
-		}
-		tanhTo(gn, gn)
-		for j, v := range hpb {
-			z := gz[j]
-			h[j] = (1-z)*gn[j] + z*v
-		}
+		g := w.gates[r*3*H : (r+1)*3*H]
+		gruRow(g, w.bias, w.gh[b*3*H:(b+1)*3*H], in.bhh, hpb, w.hn[r*H:(r+1)*H], h)
 		copy(o, h)
+	}
+}
+
+// gruRow is one row of gruRows: g holds the row's input projections of
+// the gates r, z, n and becomes their activations, bias = b_ih, gh the
+// row's hidden projection, bhh = b_hh, hp = h_{t−1}; hn receives
+// W_hn h_{t−1} + b_hn and h the new state. float32 rows go to
+// internal/vmath.GRUForward32, which computes the same operations in the
+// same order (Sigmoid32 and Tanh32 on the same blocks).
+func gruRow[T float32 | float64](g, bias, gh, bhh, hp, hn, h []T) {
+	if g32, ok := any(g).([]float32); ok {
+		f := func(s []T) []float32 { return any(s).([]float32) }
+		vmath.GRUForward32(g32, f(bias), f(gh), f(bhh), f(hp), f(hn), f(h))
+		return
+	}
+	H := len(hp)
+	bhr, bhz, bhn := bhh[:H], bhh[H:2*H], bhh[2*H:]
+	addTo(g, bias)
+	gr, gz, gn := g[:H], g[H:2*H], g[2*H:]
+	for j := range gr {
+		gr[j] += gh[j] + bhr[j]
+		gz[j] += gh[H+j] + bhz[j]
+		hn[j] = gh[2*H+j] + bhn[j]
+	}
+	sigmoidTo(g[:2*H], g[:2*H])
+	for j, v := range hn {
+		gn[j] += gr[j] * v
+	}
+	tanhTo(gn, gn)
+	for j, v := range hp {
+		z := gz[j]
+		h[j] = (1-z)*gn[j] + z*v
 	}
 }
 
