@@ -199,7 +199,7 @@ func (w *recWS[T]) rnnRows(t int, hp, m, out []T, lo, hi int) {
 }
 
 // lstmRows computes rows [lo, hi) of step t of an LSTM (with peepholes
-// for Peephole). The gate block of a row becomes i, f, g, o.
+// for Peephole: peepholeRow). The gate block of a row becomes i, f, g, o.
 func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) {
 	B, H := w.d.B, w.d.H
 	peep := w.d.kind == Peephole
@@ -217,23 +217,17 @@ func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) 
 			clear(o)
 			continue
 		}
+		if peep {
+			peepholeRow(g, w.bias, cpb, in.pi[:H], in.pf[:H], in.po[:H], c, tc, h)
+			copy(o, h)
+			continue
+		}
 		addTo(g, w.bias)
 		gi, gf, gg, og := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
-		if peep {
-			for j, v := range cpb {
-				gi[j] += in.pi[j] * v
-				gf[j] += in.pf[j] * v
-			}
-		}
 		sigmoidTo(g[:2*H], g[:2*H])
 		tanhTo(gg, gg)
 		for j, v := range cpb {
 			c[j] = gf[j]*v + gi[j]*gg[j]
-		}
-		if peep {
-			for j, v := range c {
-				og[j] += in.po[j] * v
-			}
 		}
 		sigmoidTo(og, og)
 		tanhTo(tc, c)
@@ -241,6 +235,40 @@ func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) 
 			h[j] = og[j] * v
 		}
 		copy(o, h)
+	}
+}
+
+// peepholeRow is one row of lstmRows for the peephole LSTM: g holds the
+// row's gate pre-activations i, f, g, o without their bias and becomes
+// the activations, bias = b_ih + b_hh, cp = c_{t−1}, pi, pf, po the
+// peephole weights; c, tc and h receive c_t, tanh c_t and h_t. float32
+// rows go to internal/vmath.PeepholeForward32, which computes the same
+// operations in the same order (Sigmoid32 and Tanh32 on the same blocks).
+func peepholeRow[T float32 | float64](g, bias, cp, pi, pf, po, c, tc, h []T) {
+	if g32, ok := any(g).([]float32); ok {
+		f := func(s []T) []float32 { return any(s).([]float32) }
+		vmath.PeepholeForward32(g32, f(bias), f(cp), f(pi), f(pf), f(po), f(c), f(tc), f(h))
+		return
+	}
+	H := len(cp)
+	addTo(g, bias)
+	gi, gf, gg, og := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
+	for j, v := range cp {
+		gi[j] += pi[j] * v
+		gf[j] += pf[j] * v
+	}
+	sigmoidTo(g[:2*H], g[:2*H])
+	tanhTo(gg, gg)
+	for j, v := range cp {
+		c[j] = gf[j]*v + gi[j]*gg[j]
+	}
+	for j, v := range c {
+		og[j] += po[j] * v
+	}
+	sigmoidTo(og, og)
+	tanhTo(tc, c)
+	for j, v := range tc {
+		h[j] = og[j] * v
 	}
 }
 

@@ -7,11 +7,12 @@ import (
 	"testing"
 )
 
-// The tests of GRUBack32, PeepholeBack32 and GRUForward32 share one
-// harness: a row is a list of input slices (gates first), the in-out
-// slices and the outputs, and a kernel runs it; every assembly path must
-// give the portable code's bits (GRUForward32: those of its reference on
-// the same path), NaN matching NaN.
+// The tests of GRUBack32, PeepholeBack32, GRUForward32 and
+// PeepholeForward32 share one harness: a row is a list of input slices
+// (gates first), the in-out slices and the outputs, and a kernel runs it;
+// every assembly path must give the portable code's bits (the forward
+// rows: those of their reference, the former scalar rows, on the same
+// path), NaN matching NaN.
 
 // rowKernel describes one of the two kernels to the shared tests.
 type rowKernel struct {
@@ -28,7 +29,7 @@ type rowKernel struct {
 	// inMul are the sizes of the inputs after the gate slice in units of n
 	// (nil: all 1).
 	inMul []int
-	// gatesOut says the kernel rewrites the gate slice (GRUForward32),
+	// gatesOut says the kernel rewrites the gate slice (the forward rows),
 	// which then holds pre-activations and counts as an in-out.
 	gatesOut bool
 	// ref, when set, is the kernel's reference on the current path (the
@@ -81,6 +82,43 @@ var rowKernels = []rowKernel{
 		ref: func(r *kernelRow) {
 			gruRowsRef(r.gates, r.ins[0], r.ins[1], r.ins[2], r.ins[3], r.outs[0], r.outs[1])
 		}},
+	{name: "PeepholeForward32", gates: 4, ins: "nnnnn", inMul: []int{4, 1, 1, 1, 1}, gatesOut: true, outs: []int{1, 1, 1},
+		run: func(r *kernelRow) {
+			in := r.ins
+			PeepholeForward32(r.gates, in[0], in[1], in[2], in[3], in[4], r.outs[0], r.outs[1], r.outs[2])
+		},
+		ref: func(r *kernelRow) {
+			in := r.ins
+			peepholeRowsRef(r.gates, in[0], in[1], in[2], in[3], in[4], r.outs[0], r.outs[1], r.outs[2])
+		}},
+}
+
+// peepholeRowsRef is the float32 peephole-LSTM forward row as the
+// recurrent package's scalar lstmRows computed it before
+// PeepholeForward32: PeepholeForward32 must give its bits on every path.
+func peepholeRowsRef(g, bias, cp, pi, pf, po, c, tc, h []float32) {
+	H := len(cp)
+	for j := range g {
+		g[j] += bias[j]
+	}
+	gi, gf, gg, og := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
+	for j, v := range cp {
+		gi[j] += float32(pi[j] * v)
+		gf[j] += float32(pf[j] * v)
+	}
+	Sigmoid32(g[:2*H], g[:2*H])
+	Tanh32(gg, gg)
+	for j, v := range cp {
+		c[j] = float32(gf[j]*v) + float32(gi[j]*gg[j])
+	}
+	for j, v := range c {
+		og[j] += float32(po[j] * v)
+	}
+	Sigmoid32(og, og)
+	Tanh32(tc, c)
+	for j, v := range tc {
+		h[j] = og[j] * v
+	}
 }
 
 // gruRowsRef is the float32 GRU forward row as the recurrent package's
@@ -381,6 +419,8 @@ func TestRowKernelsLengths(t *testing.T) {
 		"GRU fwd g":      func() { GRUForward32(g4, g3, g3, g3, a, a, a) },
 		"GRU fwd bhh":    func() { GRUForward32(g3, g3, g3, g4, a, a, a) },
 		"GRU fwd h":      func() { GRUForward32(g3, g3, g3, g3, a, a, a[:7]) },
+		"peephole fwd b": func() { PeepholeForward32(g4, g3, a, a, a, a, a, a, a) },
+		"peephole fwd h": func() { PeepholeForward32(g4, g4, a, a, a, a, a, a, a[:7]) },
 	} {
 		func() {
 			defer func() {
@@ -463,6 +503,41 @@ func FuzzGRUForward32(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) { fuzzRow(t, k, raw) })
 }
 
+// FuzzPeepholeForward32 is FuzzGRUForward32 for PeepholeForward32.
+func FuzzPeepholeForward32(f *testing.F) {
+	k := &rowKernels[3]
+	rowFuzzSeeds(f, k)
+	f.Fuzz(func(t *testing.T, raw []byte) { fuzzRow(t, k, raw) })
+}
+
+// TestPeepholeForwardValues checks PeepholeForward32's formulas against
+// float64 arithmetic on ordinary values, on every path.
+func TestPeepholeForwardValues(t *testing.T) {
+	k := &rowKernels[3]
+	r := k.newRow(rand.New(rand.NewPCG(19, 20)), 100, 0)
+	sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+	withPaths(t, func(t *testing.T) {
+		c := r.clone()
+		k.run(c)
+		n := c.n
+		for j := range n {
+			f := func(s []float32, b int) float64 { return float64(s[b*n+j]) }
+			bi, cp, pi, pf, po := c.ins[0], f(c.ins[1], 0), f(c.ins[2], 0), f(c.ins[3], 0), f(c.ins[4], 0)
+			pre := func(b int) float64 { return f(r.gates, b) + f(bi, b) }
+			i, fg, g := sig(pre(0)+pi*cp), sig(pre(1)+pf*cp), math.Tanh(pre(2))
+			cc := fg*cp + i*g
+			o := sig(pre(3) + po*cc)
+			want := []float64{i, fg, g, o, cc, math.Tanh(cc), o * math.Tanh(cc)}
+			got := []float64{f(c.gates, 0), f(c.gates, 1), f(c.gates, 2), f(c.gates, 3), f(c.outs[0], 0), f(c.outs[1], 0), f(c.outs[2], 0)}
+			for o := range want {
+				if d := math.Abs(got[o] - want[o]); d > 1e-5*(1+math.Abs(want[o])) {
+					t.Fatalf("element %d output %d: %v, want %v", j, o, got[o], want[o])
+				}
+			}
+		}
+	})
+}
+
 // TestGRUForwardValues checks GRUForward32's formulas against float64
 // arithmetic on ordinary values, on every path.
 func TestGRUForwardValues(t *testing.T) {
@@ -494,6 +569,10 @@ func TestGRUForwardValues(t *testing.T) {
 // BenchmarkGRUForward32 times GRUForward32 on a row of 256 units against
 // its reference (the former scalar rows, "rows"), on each path.
 func BenchmarkGRUForward32(b *testing.B) { benchRow(b, &rowKernels[2]) }
+
+// BenchmarkPeepholeForward32 is BenchmarkGRUForward32 for
+// PeepholeForward32.
+func BenchmarkPeepholeForward32(b *testing.B) { benchRow(b, &rowKernels[3]) }
 
 // BenchmarkGRUBack32 and BenchmarkPeepholeBack32 time one row of 256
 // units (the layers at S1) on each path, as BenchmarkLSTMBack32 does.

@@ -41,3 +41,10 @@ func gruPreAVX2(gates, bias, gh, bhh, hn *float32, m, n int) { panic("vmath: no 
 func gruMidAVX2(gates, hn *float32, m, n int) { panic("vmath: no assembly") }
 
 func gruOutAVX2(gates, hp, h *float32, m, n int) { panic("vmath: no assembly") }
+
+// peepPreAVX2, peepMidAVX2 and peepOutAVX2 are never called here either.
+func peepPreAVX2(gates, bias, cp, pi, pf *float32, m, n int) { panic("vmath: no assembly") }
+
+func peepMidAVX2(gates, cp, po, c *float32, m, n int) { panic("vmath: no assembly") }
+
+func peepOutAVX2(gates, tc, h *float32, m, n int) { panic("vmath: no assembly") }
