@@ -198,11 +198,11 @@ func (w *recWS[T]) rnnRows(t int, hp, m, out []T, lo, hi int) {
 	}
 }
 
-// lstmRows computes rows [lo, hi) of step t of an LSTM (with peepholes
-// for Peephole: peepholeRow). The gate block of a row becomes i, f, g, o.
-func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) {
+// lstmRows computes rows [lo, hi) of step t of an LSTM without
+// peepholes (peepRows does the peephole LSTM). The gate block of a row
+// becomes i, f, g, o.
+func (w *recWS[T]) lstmRows(t int, hp, cp, m, out []T, lo, hi int) {
 	B, H := w.d.B, w.d.H
-	peep := w.d.kind == Peephole
 	for b := lo; b < hi; b++ {
 		r := t*B + b
 		g := w.gates[r*4*H : (r+1)*4*H]
@@ -215,11 +215,6 @@ func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) 
 			copy(c, cpb)
 			copy(h, hp[b*H:(b+1)*H])
 			clear(o)
-			continue
-		}
-		if peep {
-			peepholeRow(g, w.bias, cpb, in.pi[:H], in.pf[:H], in.po[:H], c, tc, h)
-			copy(o, h)
 			continue
 		}
 		addTo(g, w.bias)
@@ -238,7 +233,30 @@ func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) 
 	}
 }
 
-// peepholeRow is one row of lstmRows for the peephole LSTM: g holds the
+// peepRows computes rows [lo, hi) of step t of a peephole LSTM. The gate
+// block of a row becomes i, f, g, o.
+func (w *recWS[T]) peepRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) {
+	B, H := w.d.B, w.d.H
+	pi, pf, po := in.pi[:H], in.pf[:H], in.po[:H]
+	for b := lo; b < hi; b++ {
+		r := t*B + b
+		c := w.cs[r*H : (r+1)*H]
+		h := w.hs[r*H : (r+1)*H]
+		o := out[r*H : (r+1)*H]
+		cpb := cp[b*H : (b+1)*H]
+		if m != nil && m[b] == 0 {
+			copy(c, cpb)
+			copy(h, hp[b*H:(b+1)*H])
+			clear(o)
+			continue
+		}
+		g := w.gates[r*4*H : (r+1)*4*H]
+		peepholeRow(g, w.bias, cpb, pi, pf, po, c, w.tc[r*H:(r+1)*H], h)
+		copy(o, h)
+	}
+}
+
+// peepholeRow is one row of peepRows for the peephole LSTM: g holds the
 // row's gate pre-activations i, f, g, o without their bias and becomes
 // the activations, bias = b_ih + b_hh, cp = c_{t−1}, pi, pf, po the
 // peephole weights; c, tc and h receive c_t, tanh c_t and h_t. float32
@@ -712,8 +730,10 @@ func (w *recWS[T]) rowPart(p int) {
 		w.gruRows(j.in, j.t, j.hp, j.mask, j.out, lo, hi)
 	case w.d.kind == GRU:
 		w.gruBack(j.t, j.hp, j.mask, j.dy, lo, hi)
+	case w.d.kind == Peephole && !j.back:
+		w.peepRows(j.in, j.t, j.hp, j.cp, j.mask, j.out, lo, hi)
 	case w.d.lstm() && !j.back:
-		w.lstmRows(j.in, j.t, j.hp, j.cp, j.mask, j.out, lo, hi)
+		w.lstmRows(j.t, j.hp, j.cp, j.mask, j.out, lo, hi)
 	case w.d.lstm():
 		w.lstmBack(j.in, j.t, j.cp, j.mask, j.dy, lo, hi)
 	case !j.back:
