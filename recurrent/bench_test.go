@@ -11,7 +11,15 @@ import (
 // (B 32, T 35, I 128, H 256) and S2 (64, 35, 256, 512), after one forward
 // pass; tokens/s counts B·T per pass, cpu-ms/op the process's CPU time a
 // pass (the team's spinning workers included).
-func BenchmarkBackward(b *testing.B) {
+func BenchmarkBackward(b *testing.B) { benchPass(b, true) }
+
+// BenchmarkForward times the fused float32 forward pass (the input
+// projections, every step's recurrent product and element-wise rows) at
+// the shapes and with the metrics of BenchmarkBackward.
+func BenchmarkForward(b *testing.B) { benchPass(b, false) }
+
+// benchPass runs BenchmarkBackward (back) or BenchmarkForward.
+func benchPass(b *testing.B, back bool) {
 	for _, kind := range []Kind{LSTM, Peephole, GRU} {
 		for _, s := range []struct {
 			name       string
@@ -41,9 +49,14 @@ func BenchmarkBackward(b *testing.B) {
 				}
 				grads := splitGrads(d, make([]float32, total))
 				w.backward(in, dOut, grads) // warm-up: the workspace grows once
+				out := make([]float32, d.outRows()*H)
 				c0 := cpuSeconds()
 				for b.Loop() {
-					w.backward(in, dOut, grads)
+					if back {
+						w.backward(in, dOut, grads)
+					} else {
+						w.forward(in, out)
+					}
 				}
 				b.ReportMetric(float64(s.B*s.T)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 				if cpu := cpuSeconds() - c0; c0 >= 0 && cpu > 0 {

@@ -22,7 +22,10 @@
 // from run to run; fastmath.go the vector activations (internal/vmath for
 // float32). The float32 backward rows of the LSTMs and the GRU are
 // internal/vmath kernels too (LSTMBack32, PeepholeBack32, GRUBack32), with
-// the scalar rows' operations in their order. A step's recurrent product and its element-wise pass are split
+// the scalar rows' operations in their order, and so are the float32
+// forward rows of the GRU and the peephole LSTM (GRUForward32,
+// PeepholeForward32: Sigmoid32 and Tanh32 on the scalar rows' blocks, the
+// sums and products between them vectorised). A step's recurrent product and its element-wise pass are split
 // over the cores by the worker team of internal/parallel, bit-identical to
 // the unsplit pass.
 //

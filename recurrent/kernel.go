@@ -198,11 +198,11 @@ func (w *recWS[T]) rnnRows(t int, hp, m, out []T, lo, hi int) {
 	}
 }
 
-// lstmRows computes rows [lo, hi) of step t of an LSTM (with peepholes
-// for Peephole). The gate block of a row becomes i, f, g, o.
-func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) {
+// lstmRows computes rows [lo, hi) of step t of an LSTM without
+// peepholes (peepRows does the peephole LSTM). The gate block of a row
+// becomes i, f, g, o.
+func (w *recWS[T]) lstmRows(t int, hp, cp, m, out []T, lo, hi int) {
 	B, H := w.d.B, w.d.H
-	peep := w.d.kind == Peephole
 	for b := lo; b < hi; b++ {
 		r := t*B + b
 		g := w.gates[r*4*H : (r+1)*4*H]
@@ -219,21 +219,10 @@ func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) 
 		}
 		addTo(g, w.bias)
 		gi, gf, gg, og := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
-		if peep {
-			for j, v := range cpb {
-				gi[j] += in.pi[j] * v
-				gf[j] += in.pf[j] * v
-			}
-		}
 		sigmoidTo(g[:2*H], g[:2*H])
 		tanhTo(gg, gg)
 		for j, v := range cpb {
 			c[j] = gf[j]*v + gi[j]*gg[j]
-		}
-		if peep {
-			for j, v := range c {
-				og[j] += in.po[j] * v
-			}
 		}
 		sigmoidTo(og, og)
 		tanhTo(tc, c)
@@ -244,16 +233,70 @@ func (w *recWS[T]) lstmRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) 
 	}
 }
 
+// peepRows computes rows [lo, hi) of step t of a peephole LSTM. The gate
+// block of a row becomes i, f, g, o.
+func (w *recWS[T]) peepRows(in recIn[T], t int, hp, cp, m, out []T, lo, hi int) {
+	B, H := w.d.B, w.d.H
+	pi, pf, po := in.pi[:H], in.pf[:H], in.po[:H]
+	for b := lo; b < hi; b++ {
+		r := t*B + b
+		c := w.cs[r*H : (r+1)*H]
+		h := w.hs[r*H : (r+1)*H]
+		o := out[r*H : (r+1)*H]
+		cpb := cp[b*H : (b+1)*H]
+		if m != nil && m[b] == 0 {
+			copy(c, cpb)
+			copy(h, hp[b*H:(b+1)*H])
+			clear(o)
+			continue
+		}
+		g := w.gates[r*4*H : (r+1)*4*H]
+		peepholeRow(g, w.bias, cpb, pi, pf, po, c, w.tc[r*H:(r+1)*H], h)
+		copy(o, h)
+	}
+}
+
+// peepholeRow is one row of peepRows for the peephole LSTM: g holds the
+// row's gate pre-activations i, f, g, o without their bias and becomes
+// the activations, bias = b_ih + b_hh, cp = c_{t−1}, pi, pf, po the
+// peephole weights; c, tc and h receive c_t, tanh c_t and h_t. float32
+// rows go to internal/vmath.PeepholeForward32, which computes the same
+// operations in the same order (Sigmoid32 and Tanh32 on the same blocks).
+func peepholeRow[T float32 | float64](g, bias, cp, pi, pf, po, c, tc, h []T) {
+	if g32, ok := any(g).([]float32); ok {
+		f := func(s []T) []float32 { return any(s).([]float32) }
+		vmath.PeepholeForward32(g32, f(bias), f(cp), f(pi), f(pf), f(po), f(c), f(tc), f(h))
+		return
+	}
+	H := len(cp)
+	addTo(g, bias)
+	gi, gf, gg, og := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:4*H]
+	for j, v := range cp {
+		gi[j] += pi[j] * v
+		gf[j] += pf[j] * v
+	}
+	sigmoidTo(g[:2*H], g[:2*H])
+	tanhTo(gg, gg)
+	for j, v := range cp {
+		c[j] = gf[j]*v + gi[j]*gg[j]
+	}
+	for j, v := range c {
+		og[j] += po[j] * v
+	}
+	sigmoidTo(og, og)
+	tanhTo(tc, c)
+	for j, v := range tc {
+		h[j] = og[j] * v
+	}
+}
+
 // gruRows computes rows [lo, hi) of step t of a GRU; w.gh holds the step's
 // h·W_hhᵀ. The gate block of a row becomes r, z, n.
 func (w *recWS[T]) gruRows(in recIn[T], t int, hp, m, out []T, lo, hi int) {
 	B, H := w.d.B, w.d.H
-	bhr, bhz, bhn := in.bhh[:H], in.bhh[H:2*H], in.bhh[2*H:]
 	for b := lo; b < hi; b++ {
 		r := t*B + b
-		g := w.gates[r*3*H : (r+1)*3*H]
 		h := w.hs[r*H : (r+1)*H]
-		hn := w.hn[r*H : (r+1)*H]
 		o := out[r*H : (r+1)*H]
 		hpb := hp[b*H : (b+1)*H]
 		if m != nil && m[b] == 0 {
@@ -261,24 +304,41 @@ func (w *recWS[T]) gruRows(in recIn[T], t int, hp, m, out []T, lo, hi int) {
 			clear(o)
 			continue
 		}
-		gh := w.gh[b*3*H : (b+1)*3*H]
-		addTo(g, w.bias)
-		gr, gz, gn := g[:H], g[H:2*H], g[2*H:]
-		for j := range gr {
-			gr[j] += gh[j] + bhr[j]
-			gz[j] += gh[H+j] + bhz[j]
-			hn[j] = gh[2*H+j] + bhn[j]
-		}
-		sigmoidTo(g[:2*H], g[:2*H])
-		for j, v := range hn {
-			gn[j] += gr[j] * v
-		}
-		tanhTo(gn, gn)
-		for j, v := range hpb {
-			z := gz[j]
-			h[j] = (1-z)*gn[j] + z*v
-		}
+		g := w.gates[r*3*H : (r+1)*3*H]
+		gruRow(g, w.bias, w.gh[b*3*H:(b+1)*3*H], in.bhh, hpb, w.hn[r*H:(r+1)*H], h)
 		copy(o, h)
+	}
+}
+
+// gruRow is one row of gruRows: g holds the row's input projections of
+// the gates r, z, n and becomes their activations, bias = b_ih, gh the
+// row's hidden projection, bhh = b_hh, hp = h_{t−1}; hn receives
+// W_hn h_{t−1} + b_hn and h the new state. float32 rows go to
+// internal/vmath.GRUForward32, which computes the same operations in the
+// same order (Sigmoid32 and Tanh32 on the same blocks).
+func gruRow[T float32 | float64](g, bias, gh, bhh, hp, hn, h []T) {
+	if g32, ok := any(g).([]float32); ok {
+		f := func(s []T) []float32 { return any(s).([]float32) }
+		vmath.GRUForward32(g32, f(bias), f(gh), f(bhh), f(hp), f(hn), f(h))
+		return
+	}
+	H := len(hp)
+	bhr, bhz, bhn := bhh[:H], bhh[H:2*H], bhh[2*H:]
+	addTo(g, bias)
+	gr, gz, gn := g[:H], g[H:2*H], g[2*H:]
+	for j := range gr {
+		gr[j] += gh[j] + bhr[j]
+		gz[j] += gh[H+j] + bhz[j]
+		hn[j] = gh[2*H+j] + bhn[j]
+	}
+	sigmoidTo(g[:2*H], g[:2*H])
+	for j, v := range hn {
+		gn[j] += gr[j] * v
+	}
+	tanhTo(gn, gn)
+	for j, v := range hp {
+		z := gz[j]
+		h[j] = (1-z)*gn[j] + z*v
 	}
 }
 
@@ -670,8 +730,10 @@ func (w *recWS[T]) rowPart(p int) {
 		w.gruRows(j.in, j.t, j.hp, j.mask, j.out, lo, hi)
 	case w.d.kind == GRU:
 		w.gruBack(j.t, j.hp, j.mask, j.dy, lo, hi)
+	case w.d.kind == Peephole && !j.back:
+		w.peepRows(j.in, j.t, j.hp, j.cp, j.mask, j.out, lo, hi)
 	case w.d.lstm() && !j.back:
-		w.lstmRows(j.in, j.t, j.hp, j.cp, j.mask, j.out, lo, hi)
+		w.lstmRows(j.t, j.hp, j.cp, j.mask, j.out, lo, hi)
 	case w.d.lstm():
 		w.lstmBack(j.in, j.t, j.cp, j.mask, j.dy, lo, hi)
 	case !j.back:

@@ -7,7 +7,14 @@
 // LSTM's backward step, 8 (AVX2) or 16 (AVX-512) units at a time, rounded
 // exactly as its portable code; GRUBack32 and PeepholeBack32 are the same
 // for a GRU's and a peephole LSTM's backward step (the gates of a row as
-// one slice of 3 or 4 blocks, as the fused kernels store them). Max32 and ExpShiftSum32 are the two passes
+// one slice of 3 or 4 blocks, as the fused kernels store them).
+// GRUForward32 and PeepholeForward32 are the forward rows of the GRU and
+// the peephole LSTM: Sigmoid32 and Tanh32 on the same blocks the scalar
+// rows passed them, between element-wise passes (bias and projection sums,
+// peephole terms, the z·h blend, c = f·c + i·g, h = o·tanh c) that run 8
+// units at a time in AVX2 assembly on the avx2 and avx512 paths without
+// fused multiply-adds, so each path gives the scalar rows' bits on that
+// path (the activations' own bits differ between paths, as above). Max32 and ExpShiftSum32 are the two passes
 // of a softmax row (its maximum; e^(x − m) with the sum in float64), which
 // the cross-entropy ops of package graph use; they have AVX-512 kernels and
 // run as portable code (ExpShiftSum32 with Exp32's kernel) on other paths.

@@ -242,3 +242,32 @@ func expShiftSum512(dst, src []float32, m float32) float64 {
 	}
 	return s
 }
+
+// gruPreAVX2, gruMidAVX2 and gruOutAVX2 run GRUForward32's element-wise
+// passes (gruPreGo, gruMidGo and gruOutGo) over the first m elements, m a
+// positive multiple of 8, of a row of n whose slices start at the pointers
+// (grufwd_amd64.s); gates holds 3·n values, three blocks of n.
+//
+//go:noescape
+func gruPreAVX2(gates, bias, gh, bhh, hn *float32, m, n int)
+
+//go:noescape
+func gruMidAVX2(gates, hn *float32, m, n int)
+
+//go:noescape
+func gruOutAVX2(gates, hp, h *float32, m, n int)
+
+// peepPreAVX2, peepMidAVX2 and peepOutAVX2 run PeepholeForward32's
+// element-wise passes (peepPreGo, peepMidGo and peepOutGo) over the first
+// m elements, m a positive multiple of 8, of a row of n whose slices start
+// at the pointers (peepfwd_amd64.s); gates holds 4·n values, four blocks
+// of n.
+//
+//go:noescape
+func peepPreAVX2(gates, bias, cp, pi, pf *float32, m, n int)
+
+//go:noescape
+func peepMidAVX2(gates, cp, po, c *float32, m, n int)
+
+//go:noescape
+func peepOutAVX2(gates, tc, h *float32, m, n int)

@@ -33,3 +33,18 @@ func expShiftSum512(dst, src []float32, m float32) float64 {
 	Exp32(dst, dst)
 	return sum64(dst)
 }
+
+// gruPreAVX2, gruMidAVX2 and gruOutAVX2 are never called here (useAsm is
+// false); they keep GRUForward32 portable.
+func gruPreAVX2(gates, bias, gh, bhh, hn *float32, m, n int) { panic("vmath: no assembly") }
+
+func gruMidAVX2(gates, hn *float32, m, n int) { panic("vmath: no assembly") }
+
+func gruOutAVX2(gates, hp, h *float32, m, n int) { panic("vmath: no assembly") }
+
+// peepPreAVX2, peepMidAVX2 and peepOutAVX2 are never called here either.
+func peepPreAVX2(gates, bias, cp, pi, pf *float32, m, n int) { panic("vmath: no assembly") }
+
+func peepMidAVX2(gates, cp, po, c *float32, m, n int) { panic("vmath: no assembly") }
+
+func peepOutAVX2(gates, tc, h *float32, m, n int) { panic("vmath: no assembly") }
