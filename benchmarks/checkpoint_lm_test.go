@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/cputime"
 	"github.com/rnnkit/rnnkit/models/lm"
 	"github.com/rnnkit/rnnkit/quantize"
 	"github.com/rnnkit/rnnkit/training"
@@ -78,14 +79,14 @@ func BenchmarkCheckpointEngines(b *testing.B) {
 						b.Fatal(err)
 					}
 					b.ResetTimer()
-					cpu0 := cpuSeconds()
+					cpu0 := cputime.Seconds()
 					for i := 0; i < b.N; i++ {
 						if _, err := qm.Logits(seqs, compressT, qm.ZeroState(B)); err != nil {
 							b.Fatal(err)
 						}
 					}
 					b.ReportMetric(float64(B*compressT*b.N)/b.Elapsed().Seconds(), "tokens/s")
-					b.ReportMetric(float64(B*compressT*b.N)/(cpuSeconds()-cpu0), "tokens/cpu-s")
+					b.ReportMetric(float64(B*compressT*b.N)/(cputime.Seconds()-cpu0), "tokens/cpu-s")
 				})
 			}
 			if f != nil {
@@ -117,7 +118,7 @@ func benchGraphForward(b *testing.B, ps *graph.Params, cfg lm.Config, seqs [][]i
 		lengths[i] = compressT
 	}
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for i := 0; i < b.N; i++ {
 		if err := tg.Set(seqs, lengths); err != nil {
 			b.Fatal(err)
@@ -128,7 +129,7 @@ func benchGraphForward(b *testing.B, ps *graph.Params, cfg lm.Config, seqs [][]i
 		vm.Reset()
 	}
 	b.ReportMetric(float64(B*compressT*b.N)/b.Elapsed().Seconds(), "tokens/s")
-	b.ReportMetric(float64(B*compressT*b.N)/(cpuSeconds()-cpu0), "tokens/cpu-s")
+	b.ReportMetric(float64(B*compressT*b.N)/(cputime.Seconds()-cpu0), "tokens/cpu-s")
 }
 
 // checkpointTokens returns B sequences of T+1 token ids below V (seeded).

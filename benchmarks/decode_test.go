@@ -9,6 +9,7 @@ import (
 
 	"github.com/rnnkit/rnnkit/cells"
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/cputime"
 	"github.com/rnnkit/rnnkit/models/decode"
 	"github.com/rnnkit/rnnkit/models/seq2seq"
 	"github.com/rnnkit/rnnkit/training/checkpoint"
@@ -91,11 +92,11 @@ func BenchmarkDecode(b *testing.B) {
 			run() // compile the graphs outside the timed loop
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := cpuSeconds()
+			cpu0 := cputime.Seconds()
 			for i := 0; i < b.N; i++ {
 				run()
 			}
-			cpu := cpuSeconds() - cpu0
+			cpu := cputime.Seconds() - cpu0
 			b.ReportMetric(float64(decodeBatch*b.N)/b.Elapsed().Seconds(), "seqs/s")
 			if cpu0 >= 0 && cpu > 0 {
 				b.ReportMetric(float64(decodeBatch*b.N)/cpu, "seqs/cpu-s")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rnnkit/rnnkit/cells"
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/cputime"
 	"github.com/rnnkit/rnnkit/models/seq2seq"
 	"github.com/rnnkit/rnnkit/training"
 	"github.com/rnnkit/rnnkit/training/data"
@@ -85,13 +86,13 @@ func BenchmarkPresetEpoch(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for i := 0; i < b.N; i++ {
 		if _, _, err := tr.TrainEpoch(ctx, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
-	cpu := cpuSeconds() - cpu0
+	cpu := cputime.Seconds() - cpu0
 	b.ReportMetric(float64(len(pairs)*b.N)/b.Elapsed().Seconds(), "pairs/s")
 	if cpu0 >= 0 && cpu > 0 {
 		b.ReportMetric(float64(len(pairs)*b.N)/cpu, "pairs/cpu-s")

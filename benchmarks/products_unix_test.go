@@ -3,22 +3,12 @@
 package benchmarks
 
 import (
-	"syscall"
 	"testing"
 
 	"github.com/rnnkit/rnnkit/cells"
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/cputime"
 )
-
-// cpuSeconds returns the user and system CPU time this process has used,
-// in seconds, or a negative number where it cannot be read.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return -1
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
 
 // lstmProductFLOP returns the floating-point operations of an LSTM layer's
 // matrix products at shape s, as docs/performance.md counts them: forward
@@ -52,7 +42,7 @@ func BenchmarkLSTMProducts(b *testing.B) {
 				}
 				m.Reset()
 				b.ResetTimer()
-				c0 := cpuSeconds()
+				c0 := cputime.Seconds()
 				for b.Loop() {
 					if err := graph.Run(m); err != nil {
 						b.Fatal(err)
@@ -61,7 +51,7 @@ func BenchmarkLSTMProducts(b *testing.B) {
 				}
 				gflop := lstmProductFLOP(s, train) * float64(b.N) / 1e9
 				b.ReportMetric(gflop/b.Elapsed().Seconds(), "product-GFLOP/s")
-				if cpu := cpuSeconds() - c0; c0 >= 0 && cpu > 0 {
+				if cpu := cputime.Seconds() - c0; c0 >= 0 && cpu > 0 {
 					b.ReportMetric(gflop/cpu, "product-GFLOP/CPU-s")
 				}
 			})

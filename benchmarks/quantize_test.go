@@ -12,6 +12,7 @@ import (
 
 	"github.com/rnnkit/rnnkit/cells"
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/cputime"
 	"github.com/rnnkit/rnnkit/internal/qgemm"
 	"github.com/rnnkit/rnnkit/models/lm"
 	"github.com/rnnkit/rnnkit/quantize"
@@ -79,14 +80,14 @@ func BenchmarkQuantizedLM(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				cpu0 := cpuSeconds()
+				cpu0 := cputime.Seconds()
 				for i := 0; i < b.N; i++ {
 					if _, err := m.Logits(seqs, compressT, m.ZeroState(B)); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.ReportMetric(float64(B*compressT*b.N)/b.Elapsed().Seconds(), "tokens/s")
-				b.ReportMetric(float64(B*compressT*b.N)/(cpuSeconds()-cpu0), "tokens/cpu-s")
+				b.ReportMetric(float64(B*compressT*b.N)/(cputime.Seconds()-cpu0), "tokens/cpu-s")
 			})
 		}
 		b.Run(fmt.Sprintf("B%d/fp32-graph", B), func(b *testing.B) {
@@ -104,7 +105,7 @@ func BenchmarkQuantizedLM(b *testing.B) {
 				lengths[i] = compressT
 			}
 			b.ResetTimer()
-			cpu0 := cpuSeconds()
+			cpu0 := cputime.Seconds()
 			for i := 0; i < b.N; i++ {
 				if err := tg.Set(seqs, lengths); err != nil {
 					b.Fatal(err)
@@ -115,7 +116,7 @@ func BenchmarkQuantizedLM(b *testing.B) {
 				vm.Reset()
 			}
 			b.ReportMetric(float64(B*compressT*b.N)/b.Elapsed().Seconds(), "tokens/s")
-			b.ReportMetric(float64(B*compressT*b.N)/(cpuSeconds()-cpu0), "tokens/cpu-s")
+			b.ReportMetric(float64(B*compressT*b.N)/(cputime.Seconds()-cpu0), "tokens/cpu-s")
 		})
 	}
 }

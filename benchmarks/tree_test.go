@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/rnnkit/rnnkit/internal/cputime"
 	"github.com/rnnkit/rnnkit/models/tree"
 	"github.com/rnnkit/rnnkit/training"
 	"github.com/rnnkit/rnnkit/training/preset"
@@ -63,14 +64,14 @@ func benchTreeTraining(b *testing.B, name string) {
 	}
 	run(10)
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	steps := 0
 	for range b.N {
 		steps += run(100)
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(steps*mc.Batch)/b.Elapsed().Seconds(), "trees/s")
-	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+	if cpu := cputime.Seconds() - cpu0; cpu > 0 {
 		// per CPU-second of the process (every thread's, spinning workers
 		// included): on a shared machine, less bent by the other work
 		b.ReportMetric(float64(steps*mc.Batch)/cpu, "trees/cpu-s")

@@ -3,6 +3,8 @@ package recurrent
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/rnnkit/rnnkit/internal/cputime"
 )
 
 // BenchmarkBackward times the fused float32 backward pass alone (every
@@ -50,7 +52,7 @@ func benchPass(b *testing.B, back bool) {
 				grads := splitGrads(d, make([]float32, total))
 				w.backward(in, dOut, grads) // warm-up: the workspace grows once
 				out := make([]float32, d.outRows()*H)
-				c0 := cpuSeconds()
+				c0 := cputime.Seconds()
 				for b.Loop() {
 					if back {
 						w.backward(in, dOut, grads)
@@ -59,7 +61,7 @@ func benchPass(b *testing.B, back bool) {
 					}
 				}
 				b.ReportMetric(float64(s.B*s.T)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
-				if cpu := cpuSeconds() - c0; c0 >= 0 && cpu > 0 {
+				if cpu := cputime.Seconds() - c0; c0 >= 0 && cpu > 0 {
 					b.ReportMetric(cpu*1e3/float64(b.N), "cpu-ms/op")
 				}
 			})

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/rnnkit/rnnkit/internal/cputime"
 )
 
 // probe is one register-only FMA loop.
@@ -52,10 +54,10 @@ func measure(p probe, threads int, seconds float64) (wall, perCPU float64) {
 			results[i] = p.loop(n, 1, 1)
 		}()
 	}
-	c0, t0 := cpuSeconds(), time.Now()
+	c0, t0 := cputime.Seconds(), time.Now()
 	close(start)
 	wg.Wait()
-	elapsed, cpu := time.Since(t0).Seconds(), cpuSeconds()-c0
+	elapsed, cpu := time.Since(t0).Seconds(), cputime.Seconds()-c0
 	for _, r := range results {
 		sink += r
 	}

@@ -5,6 +5,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/rnnkit/rnnkit/internal/cputime"
 )
 
 // benchShape is a GEMM shape taken from the LSTM workloads (S1: B=32, T=35,
@@ -60,13 +62,13 @@ func trans(t bool) blas.Transpose {
 func benchGemm(b *testing.B, s benchShape, f func()) {
 	f() // warm up pools and caches
 	b.ResetTimer()
-	c0 := cpuSeconds()
+	c0 := cputime.Seconds()
 	for b.Loop() {
 		f()
 	}
 	gflop := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N) / 1e9
 	b.ReportMetric(gflop/b.Elapsed().Seconds(), "GFLOP/s")
-	if cpu := cpuSeconds() - c0; c0 >= 0 && cpu > 0 {
+	if cpu := cputime.Seconds() - c0; c0 >= 0 && cpu > 0 {
 		b.ReportMetric(gflop/cpu, "GFLOP/CPU-s")
 	}
 }

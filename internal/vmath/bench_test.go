@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/rnnkit/rnnkit/internal/cputime"
 )
 
 // benchInput returns n pre-activation-like values in [−8, 8].
@@ -40,12 +42,12 @@ func benchImpls(b *testing.B, f func(dst, src []float32), simple func(y, x []flo
 				if impl == "float64" {
 					run = func() { simple(y, x) }
 				}
-				c0 := cpuSeconds()
+				c0 := cputime.Seconds()
 				for b.Loop() {
 					run()
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/elem")
-				if cpu := cpuSeconds() - c0; c0 >= 0 && cpu > 0 {
+				if cpu := cputime.Seconds() - c0; c0 >= 0 && cpu > 0 {
 					b.ReportMetric(cpu*1e9/float64(b.N)/float64(n), "cpu-ns/elem")
 				}
 			})

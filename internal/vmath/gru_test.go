@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/rnnkit/rnnkit/internal/cputime"
 )
 
 // The tests of GRUBack32, PeepholeBack32, GRUForward32 and
@@ -605,7 +607,7 @@ func benchRow(b *testing.B, k *rowKernel) {
 			// The in-out slices are rewritten by every call: keep their
 			// values ordinary (dc shrinks by the forget gate each time).
 			keep := c.clone()
-			c0 := cpuSeconds()
+			c0 := cputime.Seconds()
 			run := k.run
 			if ref {
 				run = k.ref
@@ -620,7 +622,7 @@ func benchRow(b *testing.B, k *rowKernel) {
 				run(c)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/unit")
-			if cpu := cpuSeconds() - c0; c0 >= 0 && cpu > 0 {
+			if cpu := cputime.Seconds() - c0; c0 >= 0 && cpu > 0 {
 				b.ReportMetric(cpu*1e9/float64(b.N)/n, "cpu-ns/unit")
 			}
 		})

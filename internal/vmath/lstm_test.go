@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/rnnkit/rnnkit/internal/cputime"
 )
 
 // lstmRow holds the inputs and outputs of one LSTMBack32 call.
@@ -202,12 +204,12 @@ func BenchmarkLSTMBack32(b *testing.B) {
 			saved := currentPath()
 			defer setPath(saved)
 			setPath(p)
-			c0 := cpuSeconds()
+			c0 := cputime.Seconds()
 			for b.Loop() {
 				r.run()
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/256, "ns/unit")
-			if cpu := cpuSeconds() - c0; c0 >= 0 && cpu > 0 {
+			if cpu := cputime.Seconds() - c0; c0 >= 0 && cpu > 0 {
 				b.ReportMetric(cpu*1e9/float64(b.N)/256, "cpu-ns/unit")
 			}
 		})

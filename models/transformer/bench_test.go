@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/rnnkit/rnnkit/graph"
+	"github.com/rnnkit/rnnkit/internal/cputime"
 	"github.com/rnnkit/rnnkit/models/decode"
 )
 
@@ -71,7 +72,7 @@ func benchStep(b *testing.B, B, Ts, Tt, E, heads, F, L, V int, fused bool) {
 	}
 	m.Reset()
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for i := 0; i < b.N; i++ {
 		if err := drop.Resample(); err != nil {
 			b.Fatal(err)
@@ -121,7 +122,7 @@ func benchGreedy(b *testing.B, B, Ts, steps, E, heads, F, L, V int) {
 		}
 	}
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for i := 0; i < b.N; i++ {
 		s0, err := gen.Encode(srcs)
 		if err != nil {
@@ -142,7 +143,7 @@ func reportCPU(b *testing.B, cpu0 float64, tokens int) {
 	if cpu0 < 0 {
 		return
 	}
-	if d := cpuSeconds() - cpu0; d > 0 {
+	if d := cputime.Seconds() - cpu0; d > 0 {
 		b.ReportMetric(float64(tokens)/d, "tokens/CPU-s")
 	}
 }

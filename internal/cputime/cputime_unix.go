@@ -1,12 +1,12 @@
 //go:build unix
 
-package main
+package cputime
 
 import "syscall"
 
-// cpuSeconds returns the user and system CPU time this process has used,
-// in seconds, or a negative number where it cannot be read.
-func cpuSeconds() float64 {
+// Seconds returns the user and system CPU time this process has used, in
+// seconds, or a negative number where it cannot be read.
+func Seconds() float64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return -1

@@ -1,6 +1,0 @@
-//go:build !unix
-
-package benchmarks
-
-// cpuSeconds returns -1 where the process's CPU time cannot be read.
-func cpuSeconds() float64 { return -1 }
